@@ -1,0 +1,27 @@
+# nudger: web app + scheduler. Build: docker build -t nudger .
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    NUDGER_DATA_DIR=/data
+
+RUN useradd --create-home --uid 10001 nudger \
+    && mkdir /data && chown nudger:nudger /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY nudger ./nudger
+COPY templates ./templates
+COPY config ./config
+RUN pip install '.[postgres]' \
+    && python -c "import nudger.cli"
+
+USER nudger
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+
+CMD ["nudger", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,142 @@
+"""Connecting, listing and removing accounts: the one OAuth code path.
+
+The web callbacks and ``nudger demo`` both go through ``begin_connect`` and
+``complete_connect``. OAuth state is server-side and single-use: the pending row
+(PKCE verifier, redirect URI) is deleted by the callback that consumes it, so a
+replayed or forged state finds nothing and creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from nudger.connectors.base import AuthStart, Connector
+from nudger.connectors.registry import provider
+from nudger.errors import ConnectorError, OAuthStateError
+from nudger.runtime import Runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Account, OAuthPending
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    id: int
+    provider: str
+    email: str
+    name: str | None
+    status: str
+
+
+def _ref(account: Account) -> AccountRef:
+    return AccountRef(account.id, account.provider, account.email, account.name, account.status)
+
+
+def redirect_uri(runtime: Runtime, provider_name: str) -> str:
+    return f"{runtime.settings.public_url}/oauth/{provider_name}/callback"
+
+
+def begin_connect(
+    runtime: Runtime, provider_name: str, *, login_hint: str | None = None
+) -> AuthStart:
+    flow = provider(provider_name).oauth(runtime.settings)
+    start = flow.begin(redirect_uri(runtime, provider_name), login_hint=login_hint)
+    now = datetime.now(UTC)
+    with session_scope(runtime.db) as session:
+        session.add(
+            OAuthPending(
+                state=start.state,
+                provider=provider_name,
+                payload=runtime.cipher.encrypt(json.dumps(dict(start.pending))),
+                created_at=now,
+                expires_at=now + STATE_TTL,
+            )
+        )
+    return start
+
+
+def _take_pending(runtime: Runtime, provider_name: str, state: str) -> dict[str, str]:
+    """Consume the pending row for ``state``: exactly one callback can ever use it."""
+    with session_scope(runtime.db) as session:
+        row = session.execute(
+            delete(OAuthPending)
+            .where(OAuthPending.state == state, OAuthPending.provider == provider_name)
+            .returning(OAuthPending.payload, OAuthPending.expires_at)
+        ).first()
+    if row is None:
+        raise OAuthStateError("unknown or already used sign-in state; start again")
+    if row.expires_at < datetime.now(UTC):
+        raise OAuthStateError("the sign-in took too long; start again")
+    data: dict[str, str] = json.loads(runtime.cipher.decrypt(row.payload))
+    return data
+
+
+def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str]) -> AccountRef:
+    state = params.get("state", "")
+    if not state:
+        raise OAuthStateError("the callback carries no state")
+    pending = _take_pending(runtime, provider_name, state)
+    grant = provider(provider_name).oauth(runtime.settings).complete(pending, params)
+    with session_scope(runtime.db) as session:
+        account = session.scalar(
+            select(Account).where(Account.provider == provider_name, Account.email == grant.email)
+        )
+        if account is None:
+            account = Account(provider=provider_name, email=grant.email, settings={})
+            session.add(account)
+        account.name = grant.name
+        account.credentials = runtime.cipher.encrypt(grant.credentials)
+        account.scopes = " ".join(grant.scopes)
+        account.status = "active"
+        account.reconnect_notified_at = None
+        session.flush()
+        log.info("connected %s account %s", provider_name, account.id)
+        return _ref(account)
+
+
+def list_accounts(runtime: Runtime) -> list[AccountRef]:
+    with session_scope(runtime.db) as session:
+        return [_ref(a) for a in session.scalars(select(Account).order_by(Account.email))]
+
+
+def find_account(runtime: Runtime, email: str) -> AccountRef:
+    with session_scope(runtime.db) as session:
+        account = session.scalar(select(Account).where(Account.email == email.lower()))
+        if account is None:
+            raise ConnectorError(f"no connected account {email}")
+        return _ref(account)
+
+
+def connector_for(runtime: Runtime, account_id: int) -> Connector:
+    """Build the account's connector; refreshed credentials are saved encrypted."""
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        blob = runtime.cipher.decrypt(account.credentials)
+        provider_name, email = account.provider, account.email
+
+    def save(new_blob: str) -> None:
+        with session_scope(runtime.db) as s:
+            s.get_one(Account, account_id).credentials = runtime.cipher.encrypt(new_blob)
+
+    return provider(provider_name).connect(runtime.settings, blob, save, email)
+
+
+def remove_account(runtime: Runtime, email: str) -> AccountRef:
+    """Revoke the grant at the provider, then delete every row of the account."""
+    ref = find_account(runtime, email)
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, ref.id)
+        blob = runtime.cipher.decrypt(account.credentials)
+    # A failed revoke stops here: deleting the rows would leave a live grant behind.
+    provider(ref.provider).oauth(runtime.settings).revoke(blob)
+    with session_scope(runtime.db) as session:
+        session.delete(session.get_one(Account, ref.id))
+    return ref

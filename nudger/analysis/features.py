@@ -1,0 +1,214 @@
+"""Per-contact features: recency, counts, typical gap, strength and one-on-one hygiene.
+
+Pure functions over one contact's interactions and scheduled one-on-ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+
+from nudger.analysis.model import ContactFeatures, Interaction, Occurrence, OneOnOne
+from nudger.rules.model import Judgement
+
+DAY_SECONDS = 86400.0
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value (mean of the two middle ones for an even count); needs a value."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def days_between(earlier: datetime, later: datetime) -> float:
+    return (later - earlier).total_seconds() / DAY_SECONDS
+
+
+def distinct_days(moments: Iterable[datetime], tz: tzinfo) -> list[date]:
+    """Sorted calendar days (in the owner's zone) on which something happened."""
+    return sorted({moment.astimezone(tz).date() for moment in moments})
+
+
+def typical_gap_days(days: Sequence[date], max_gaps: int, min_gaps: int) -> float | None:
+    """Median gap between the last ``max_gaps`` pairs of distinct days; None if too few."""
+    gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
+    recent = gaps[-max_gaps:]
+    return median(recent) if len(recent) >= min_gaps else None
+
+
+def strength(interactions: Iterable[Interaction], now: datetime, half_life_days: float) -> float:
+    """How alive the relationship is: ``Σ weight × 0.5 ** (age_days / half_life_days)``.
+
+    ``age_days`` counts from each meeting's end, so a one-on-one today is worth 1.0, one a
+    half-life ago 0.5; large meetings barely add anything.
+    """
+    return sum(
+        i.weight * 0.5 ** (max(days_between(i.end, now), 0.0) / half_life_days)
+        for i in interactions
+    )
+
+
+def count_since(interactions: Iterable[Interaction], now: datetime, days: int) -> int:
+    since = now - timedelta(days=days)
+    return sum(1 for i in interactions if i.start >= since)
+
+
+# --- one-on-one hygiene --------------------------------------------------------
+
+
+def detect_one_on_one(
+    occurrences: Sequence[Occurrence], now: datetime, judgement: Judgement
+) -> OneOnOne | None:
+    """The regular one-on-one with a contact, if there is one, and how well it is kept.
+
+    Regular means a recurring series of two-person meetings with enough occurrences, or
+    else enough ad-hoc one-on-ones at a steady gap.
+    """
+    found = _recurring_series(occurrences, judgement) or _adhoc_habit(occurrences, judgement)
+    if found is None:
+        return None
+    series_id, habit, interval = found
+    return _hygiene(habit, series_id, interval, now, judgement)
+
+
+_Habit = tuple[str | None, list[Occurrence], float]
+
+
+def _recurring_series(occurrences: Sequence[Occurrence], judgement: Judgement) -> _Habit | None:
+    """The most recently active series with enough occurrences."""
+    by_series: dict[str, list[Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        if occurrence.series_id:
+            by_series[occurrence.series_id].append(occurrence)
+    candidates = [
+        sorted(group, key=_start)
+        for group in by_series.values()
+        if len(group) >= judgement.series_min_occurrences
+    ]
+    if not candidates:
+        return None
+    latest = max(candidates, key=lambda group: group[-1].start)
+    interval = _median_gap(latest, judgement.typical_gap_count)
+    if interval <= 0:
+        return None
+    return latest[0].series_id, latest, interval
+
+
+def _adhoc_habit(occurrences: Sequence[Occurrence], judgement: Judgement) -> _Habit | None:
+    """Scheduled (not cancelled) one-on-ones, enough of them, at a steady recent gap."""
+    scheduled = sorted((o for o in occurrences if not o.cancelled), key=_start)
+    if len(scheduled) < judgement.adhoc_one_on_one_min:
+        return None
+    gaps = _gaps(scheduled)[-judgement.typical_gap_count :]
+    interval = median(gaps)
+    if interval < 1 or not _is_regular(gaps, interval, judgement):
+        return None
+    return None, scheduled, interval
+
+
+def _is_regular(gaps: Sequence[float], interval: float, judgement: Judgement) -> bool:
+    tolerance = interval * judgement.regular_gap_tolerance
+    steady = sum(1 for gap in gaps if abs(gap - interval) <= tolerance)
+    return steady >= judgement.regular_gap_share * len(gaps)
+
+
+def _hygiene(
+    habit: list[Occurrence],
+    series_id: str | None,
+    interval: float,
+    now: datetime,
+    judgement: Judgement,
+) -> OneOnOne:
+    past = [o for o in habit if o.start <= now]
+    has_future = any(o.start > now and o.held for o in habit)
+    last_scheduled = past[-1].start if past else habit[0].start
+    streak = _missed_streak(past)
+    ended = not has_future and days_between(last_scheduled, now) > (
+        judgement.ended_after_intervals * interval
+    )
+    return OneOnOne(
+        interval_days=interval,
+        series_id=series_id,
+        last_held=max((o.start for o in past if o.held), default=None),
+        last_scheduled=last_scheduled,
+        missed_streak=len(streak),
+        streak_kind=_streak_kind(streak),
+        has_future=has_future,
+        ended=ended,
+        held_ratio=_held_ratio(past, now, judgement.held_ratio_weeks),
+    )
+
+
+def _missed_streak(past: Sequence[Occurrence]) -> list[Occurrence]:
+    """The most recent past occurrences, in a row, that did not happen."""
+    streak: list[Occurrence] = []
+    for occurrence in reversed(past):
+        if occurrence.held:
+            break
+        streak.append(occurrence)
+    return streak
+
+
+def _streak_kind(streak: Sequence[Occurrence]) -> str:
+    if all(o.cancelled for o in streak):
+        return "cancelled"
+    if not any(o.cancelled for o in streak):
+        return "declined"
+    return "cancelled or declined"
+
+
+def _held_ratio(past: Sequence[Occurrence], now: datetime, weeks: int) -> float | None:
+    since = now - timedelta(weeks=weeks)
+    recent = [o for o in past if o.start >= since]
+    if not recent:
+        return None
+    return sum(1 for o in recent if o.held) / len(recent)
+
+
+def _gaps(ordered: Sequence[Occurrence]) -> list[float]:
+    return [days_between(a.start, b.start) for a, b in zip(ordered, ordered[1:], strict=False)]
+
+
+def _median_gap(ordered: Sequence[Occurrence], max_gaps: int) -> float:
+    return median(_gaps(ordered)[-max_gaps:])
+
+
+def _start(occurrence: Occurrence) -> datetime:
+    return occurrence.start
+
+
+# --- everything for one contact --------------------------------------------------
+
+
+def build_features(
+    email: str,
+    interactions: Sequence[Interaction],
+    occurrences: Sequence[Occurrence],
+    next_meeting: datetime | None,
+    now: datetime,
+    tz: tzinfo,
+    judgement: Judgement,
+) -> ContactFeatures:
+    """All features of one contact (``interactions`` in any order)."""
+    large = judgement.weights.medium_max_size
+    sized = [i for i in interactions if i.size <= large]
+    days = distinct_days((i.start for i in sized), tz)
+    return ContactFeatures(
+        email=email,
+        first_interaction=min((i.start for i in interactions), default=None),
+        last_interaction=max((i.start for i in interactions), default=None),
+        last_one_on_one=max((i.start for i in interactions if i.one_on_one), default=None),
+        next_meeting=next_meeting,
+        interactions=len(interactions),
+        interactions_30d=count_since(interactions, now, 30),
+        interactions_90d=count_since(interactions, now, 90),
+        interactions_365d=count_since(interactions, now, 365),
+        large_only=bool(interactions) and not sized,
+        typical_gap_days=typical_gap_days(days, judgement.typical_gap_count, judgement.min_gaps),
+        strength=strength(interactions, now, judgement.half_life_days),
+        one_on_one=detect_one_on_one(occurrences, now, judgement),
+    )

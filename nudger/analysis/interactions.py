@@ -1,0 +1,143 @@
+"""From calendar events to interactions: who the owner really spent time with, and how much.
+
+Event-level functions only; ``audit.py`` streams events through them. An event counts
+as an interaction with an attendee only if it was a real meeting (not cancelled, not
+out-of-office/focus/working location, not one of nudger's own holds), it is over, the
+owner did not decline and that attendee did not decline. Rooms, resources and the
+owner's own addresses are never contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from datetime import datetime, timedelta
+
+from nudger.analysis.model import Interaction, Occurrence, Owner
+from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
+from nudger.rules.model import Judgement, SizeWeights
+
+
+def dedupe_key(event: CalendarEvent) -> Hashable:
+    """The same occurrence seen in two calendars has the same key."""
+    if event.ical_uid:
+        return ("uid", event.ical_uid, event.original_start or event.start)
+    people = tuple(sorted(attendee.email.lower() for attendee in event.attendees))
+    return ("time", event.start, people)
+
+
+def unique_events(events: Iterable[CalendarEvent]) -> Iterator[CalendarEvent]:
+    """Drop repeated occurrences; the first copy seen wins (memory: one key per event)."""
+    seen: set[Hashable] = set()
+    for event in events:
+        key = dedupe_key(event)
+        if key not in seen:
+            seen.add(key)
+            yield event
+
+
+def is_owner(attendee: Attendee, owner: Owner) -> bool:
+    return attendee.is_self or attendee.email.lower() in owner.emails
+
+
+def other_people(event: CalendarEvent, owner: Owner) -> tuple[Attendee, ...]:
+    """Invited people besides the owner: no resources, each address once."""
+    seen: set[str] = set()
+    people: list[Attendee] = []
+    for attendee in event.attendees:
+        email = attendee.email.lower()
+        if attendee.is_resource or not email or is_owner(attendee, owner) or email in seen:
+            continue
+        seen.add(email)
+        people.append(attendee)
+    return tuple(people)
+
+
+def declined(attendee: Attendee) -> bool:
+    return attendee.response is Response.DECLINED
+
+
+def owner_declined(event: CalendarEvent, owner: Owner) -> bool:
+    return any(is_owner(a, owner) and declined(a) for a in event.attendees)
+
+
+def is_meeting_kind(event: CalendarEvent) -> bool:
+    """Only real meetings can be interactions; never nudger's own holds."""
+    return event.kind is EventKind.MEETING and not event.is_hold
+
+
+def size_weight(size: int, weights: SizeWeights) -> float:
+    """How much a meeting of ``size`` people (owner included) counts."""
+    if size <= 2:
+        return weights.pair
+    if size <= weights.small_max_size:
+        return weights.small
+    if size <= weights.medium_max_size:
+        return weights.medium
+    return weights.large
+
+
+def interactions_in(
+    event: CalendarEvent, owner: Owner, now: datetime, judgement: Judgement
+) -> list[Interaction]:
+    """One interaction per attending contact of a past, held meeting; else none.
+
+    Size counts the people who did not decline (they are who was in the room).
+    """
+    if not _held_in_window(event, owner, now, judgement.lookback_days):
+        return []
+    attending = [a for a in other_people(event, owner) if not declined(a)]
+    size = len(attending) + 1
+    weight = size_weight(size, judgement.weights)
+    return [
+        Interaction(a.email.lower(), event.start, event.end, size, weight, size == 2)
+        for a in attending
+    ]
+
+
+def _held_in_window(event: CalendarEvent, owner: Owner, now: datetime, lookback: int) -> bool:
+    return (
+        is_meeting_kind(event)
+        and not event.cancelled
+        and event.end <= now
+        and event.start >= now - timedelta(days=lookback)
+        and not owner_declined(event, owner)
+    )
+
+
+def upcoming_contacts(event: CalendarEvent, owner: Owner, now: datetime) -> list[str]:
+    """Contacts with whom this future meeting is planned (nobody concerned declined)."""
+    if not is_meeting_kind(event) or event.cancelled or event.start <= now:
+        return []
+    if owner_declined(event, owner):
+        return []
+    return [a.email.lower() for a in other_people(event, owner) if not declined(a)]
+
+
+def one_on_one_occurrence(event: CalendarEvent, owner: Owner) -> tuple[str, Occurrence] | None:
+    """A scheduled two-person meeting (held, cancelled or declined), keyed by the contact."""
+    if not is_meeting_kind(event):
+        return None
+    others = other_people(event, owner)
+    if len(others) != 1:
+        return None
+    contact = others[0]
+    occurrence = Occurrence(
+        start=event.start,
+        end=event.end,
+        series_id=event.series_id,
+        cancelled=event.cancelled,
+        declined=declined(contact) or owner_declined(event, owner),
+    )
+    return contact.email.lower(), occurrence
+
+
+def orphan_cancellation(event: CalendarEvent, owner: Owner) -> Occurrence | None:
+    """A cancelled series occurrence that arrived without attendees (Google sends these).
+
+    The audit attaches it to the contact whose one-on-one series it belongs to.
+    """
+    if not (event.cancelled and event.series_id and is_meeting_kind(event)):
+        return None
+    if other_people(event, owner):
+        return None
+    return Occurrence(event.start, event.end, event.series_id, cancelled=True)

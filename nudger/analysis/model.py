@@ -1,0 +1,136 @@
+"""The data analysis works on and hands out: owner, user overrides, interactions, features.
+
+All frozen; every datetime is timezone-aware. ``ContactHealth`` (the audit row) lives in
+``audit.py`` beside the function that builds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A contact's relationship health, most urgent first (the order sorts the audit)."""
+
+    LAPSED_ONE_ON_ONE = "lapsed_one_on_one"
+    MISSING_ONE_ON_ONE = "missing_one_on_one"
+    NEGLECTED = "neglected"
+    FADING = "fading"
+    HEALTHY = "healthy"
+    NEW = "new"
+    WEAK_TIE = "weak_tie"
+
+    @property
+    def severity(self) -> int:
+        """0 is the most urgent."""
+        return list(Status).index(self)
+
+
+NEVER_NUDGED = frozenset({Status.NEW, Status.WEAK_TIE})
+"""Statuses the engine refuses to act on, whatever the rules say."""
+
+NO_ROLE = "none"
+"""How rule conditions name "the contact has no role"."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The calendar's owner: every address they use (lowercase) and their time zone."""
+
+    emails: frozenset[str]
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class ContactPrefs:
+    """The user's overrides for one contact."""
+
+    email: str
+    name: str | None = None
+    role: str | None = None
+    cadence_override_days: int | None = None
+    muted: bool = False
+    snoozed_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One past meeting that counts as time spent with one contact."""
+
+    contact: str
+    start: datetime
+    end: datetime
+    size: int
+    """People present, the owner included, resources excluded."""
+    weight: float
+    one_on_one: bool
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One scheduled two-person meeting with a contact, whether it happened or not."""
+
+    start: datetime
+    end: datetime
+    series_id: str | None
+    cancelled: bool = False
+    declined: bool = False
+    """The owner or the contact declined."""
+
+    @property
+    def held(self) -> bool:
+        return not (self.cancelled or self.declined)
+
+
+@dataclass(frozen=True)
+class OneOnOne:
+    """A regular one-on-one with a contact and how well it is kept."""
+
+    interval_days: float
+    series_id: str | None
+    last_held: datetime | None
+    last_scheduled: datetime
+    missed_streak: int
+    """Most recent past occurrences in a row that were cancelled or declined."""
+    streak_kind: str
+    """"cancelled", "declined" or "cancelled or declined" (for the reason text)."""
+    has_future: bool
+    ended: bool
+    held_ratio: float | None
+    """Held / scheduled over the recent window; None when nothing was scheduled."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "interval_days": round(self.interval_days, 1),
+            "last_held": _iso(self.last_held),
+            "missed_streak": self.missed_streak,
+            "has_future": self.has_future,
+            "ended": self.ended,
+            "held_ratio": None if self.held_ratio is None else round(self.held_ratio, 2),
+        }
+
+
+@dataclass(frozen=True)
+class ContactFeatures:
+    """What the history says about one contact; the input of status classification."""
+
+    email: str
+    first_interaction: datetime | None
+    last_interaction: datetime | None
+    last_one_on_one: datetime | None
+    next_meeting: datetime | None
+    interactions: int
+    interactions_30d: int
+    interactions_90d: int
+    interactions_365d: int
+    large_only: bool
+    """Every interaction was a large meeting (more than the medium size)."""
+    typical_gap_days: float | None
+    strength: float
+    one_on_one: OneOnOne | None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,145 @@
+"""The ``nudger`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from nudger.errors import NudgerError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+accounts_app = typer.Typer(no_args_is_help=True, help="Connected accounts.")
+rules_app = typer.Typer(no_args_is_help=True, help="Rules files.")
+keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys.")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(rules_app, name="rules")
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except NudgerError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option(help="Folder for the sent emails (.eml, .html).")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic organisation.")] = 7,
+) -> None:
+    """Run the whole product offline against the bundled emulator and a synthetic team."""
+    from nudger.demo import run_demo
+
+    run_demo(console, output=output, seed=seed)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    sandbox: Annotated[bool, typer.Option(help="Point every provider at the emulator.")] = False,
+) -> None:
+    """Web app plus scheduler."""
+    from nudger.web.serve import run_server
+
+    run_server(console, host=host, port=port, sandbox=sandbox)
+
+
+@app.command()
+def cycle(
+    account: Annotated[str | None, typer.Option(help="Only this account (email).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Decide, but send and book nothing.")] = False,
+) -> None:
+    """One pass of sync, analysis, rules and delivery, then exit."""
+    from nudger.cycle import run_cycle
+    from nudger.runtime import open_runtime
+
+    reports = run_cycle(open_runtime(), account=account, dry_run=dry_run, progress=console)
+    for report in reports:
+        console.print(report.summary())
+    if any(r.error for r in reports):
+        sys.exit(1)
+
+
+@app.command()
+def audit(
+    account: Annotated[str, typer.Option(help="Account email.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """The relationship audit of one account."""
+    from nudger.cycle import account_audit
+    from nudger.reporting import audit_json, print_audit
+    from nudger.runtime import open_runtime
+
+    healths = account_audit(open_runtime(), account)
+    if as_json:
+        typer.echo(json.dumps(audit_json(healths), indent=2))
+    else:
+        print_audit(console, healths)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List connected accounts."""
+    from nudger.accounts import list_accounts
+    from nudger.runtime import open_runtime
+
+    for ref in list_accounts(open_runtime()):
+        console.print(f"{ref.email}\t{ref.provider}\t{ref.status}")
+
+
+@accounts_app.command("remove")
+def accounts_remove(email: str) -> None:
+    """Revoke the account's tokens at the provider and delete all of its rows."""
+    from nudger.accounts import remove_account
+    from nudger.runtime import open_runtime
+
+    ref = remove_account(open_runtime(), email)
+    console.print(f"removed {ref.email} ({ref.provider}); its grant was revoked")
+
+
+@rules_app.command("check")
+def rules_check(file: Annotated[Path | None, typer.Argument()] = None) -> None:
+    """Validate the shipped rules and, if given, a user rules file merged over them."""
+    from nudger.rules.loader import load_rules
+    from nudger.rules.paths import rule_paths
+
+    rules = load_rules(rule_paths(file))
+    console.print(f"ok: {len(rules.rules)} rules")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt stored credentials under the newest key of NUDGER_ENCRYPTION_KEYS."""
+    from nudger.crypto import reencrypt_all
+    from nudger.runtime import open_runtime
+    from nudger.store.db import session_scope
+
+    runtime = open_runtime()
+    with session_scope(runtime.db) as session:
+        count = reencrypt_all(session, runtime.cipher)
+    console.print(f"re-encrypted {count} values under the newest key")
+
+
+@app.command("sandbox")
+def sandbox_cmd(
+    port: Annotated[int, typer.Option(help="Port for the emulator.")] = 8443,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic organisation.")] = 7,
+) -> None:
+    """Run the Google/Microsoft emulator with a synthetic team, in the foreground."""
+    from nudger.sandbox.run import run_foreground
+
+    run_foreground(console, port=port, seed=seed)

@@ -1,0 +1,172 @@
+"""Settings: one typed class, environment prefix ``NUDGER_``, optional TOML file.
+
+Every field is described; ``tests/test_config.py`` checks that the README documents
+each of them. Secrets are ``SecretStr`` and can also be read from ``NUDGER_<NAME>_FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from nudger.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path(os.environ.get("NUDGER_HOME", "~/.nudger")).expanduser()
+SECRET_FIELDS = (
+    "secret_key",
+    "encryption_keys",
+    "google_client_secret",
+    "microsoft_client_secret",
+)
+
+
+class Settings(BaseSettings):
+    """All of nudger's settings. Environment variables win over the settings file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NUDGER_",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR,
+        description="Folder for the default SQLite database, the local key file and demo output.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the database. Empty: a SQLite file in the data folder. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    base_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://127.0.0.1:8000"),
+        description="Public URL of the web app; OAuth redirect URIs and email links start here.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Key that signs sessions and one-click links. Empty: derived from the "
+        "local key file.",
+    )
+    encryption_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Comma-separated Fernet keys for tokens at rest, newest first. Older keys "
+        "still decrypt, so keys can be rotated. Empty: a key file in the data folder.",
+    )
+    ca_bundle: Path | None = Field(
+        None,
+        description="Extra trusted CA certificates (PEM) for provider HTTPS: corporate proxies, "
+        "the bundled emulator.",
+    )
+
+    google_client_id: str = Field("", description="OAuth client id of the Google Cloud app.")
+    google_client_secret: SecretStr = Field(
+        SecretStr(""), description="OAuth client secret of the Google Cloud app."
+    )
+    google_auth_uri: str = Field(
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's authorization endpoint.",
+    )
+    google_token_uri: str = Field(
+        "https://oauth2.googleapis.com/token", description="Google's token endpoint."
+    )
+    google_revoke_uri: str = Field(
+        "https://oauth2.googleapis.com/revoke", description="Google's token revocation endpoint."
+    )
+    google_api_endpoint: str = Field(
+        "https://www.googleapis.com/",
+        description="Base URL for Calendar and Gmail (google-api-python-client's api_endpoint "
+        "root; nudger appends calendar/v3/).",
+    )
+
+    microsoft_client_id: str = Field(
+        "", description="Application (client) id of the Entra ID app registration."
+    )
+    microsoft_client_secret: SecretStr = Field(
+        SecretStr(""), description="Client secret of the Entra ID app registration."
+    )
+    microsoft_authority: str = Field(
+        "https://login.microsoftonline.com/common",
+        description="Microsoft identity platform authority (national clouds, the emulator).",
+    )
+    graph_endpoint: str = Field(
+        "https://graph.microsoft.com/v1.0",
+        description="Microsoft Graph base URL including the version.",
+    )
+
+    lookback_days: int = Field(365, ge=1, le=3650, description="History window to sync.")
+    lookahead_days: int = Field(28, ge=1, le=365, description="Future window to sync.")
+    rules_file: Path | None = Field(
+        None, description="User rules file, merged over the shipped config/rules.yaml."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("NUDGER_CONFIG_FILE")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources.append(_SecretFileSource(settings_cls))
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_file)))
+        return tuple(sources)
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'nudger.db'}"
+
+    @property
+    def public_url(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """Reads ``NUDGER_<SECRET>_FILE`` for each secret field (Docker and k8s secrets)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_FIELDS:
+            path = os.environ.get(f"NUDGER_{name.upper()}_FILE")
+            if path and not os.environ.get(f"NUDGER_{name.upper()}"):
+                try:
+                    values[name] = Path(path).read_text().strip()
+                except OSError as exc:
+                    raise ConfigError(
+                        f"NUDGER_{name.upper()}_FILE: cannot read {path}: {exc}"
+                    ) from exc
+        return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one clear ``ConfigError``."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NUDGER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None

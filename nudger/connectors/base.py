@@ -1,0 +1,248 @@
+"""The connector boundary: provider-free dataclasses and one protocol per capability.
+
+Google and Microsoft payloads are converted into these types inside the provider
+module; nothing above it sees a vendor dict. Every datetime is timezone-aware (UTC
+for event times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+HOLD_TAG_KEY = "nudgerHold"
+"""Private extended-property key that marks nudger's own holds (value: the contact)."""
+
+
+class Response(StrEnum):
+    """An attendee's answer to an invitation, normalised across providers."""
+
+    ACCEPTED = "accepted"
+    TENTATIVE = "tentative"
+    DECLINED = "declined"
+    NEEDS_ACTION = "needs_action"
+    ORGANIZER = "organizer"
+
+
+class EventKind(StrEnum):
+    """What an event is, beyond a meeting. Only ``MEETING`` can be an interaction."""
+
+    MEETING = "meeting"
+    OUT_OF_OFFICE = "out_of_office"
+    FOCUS_TIME = "focus_time"
+    WORKING_LOCATION = "working_location"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    name: str | None = None
+    response: Response = Response.NEEDS_ACTION
+    is_resource: bool = False
+    is_self: bool = False
+    is_organizer: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One occurrence on one calendar (recurring series arrive expanded)."""
+
+    event_id: str
+    start: datetime
+    end: datetime
+    attendees: tuple[Attendee, ...] = ()
+    all_day: bool = False
+    cancelled: bool = False
+    kind: EventKind = EventKind.MEETING
+    busy: bool = True
+    organizer_email: str | None = None
+    series_id: str | None = None
+    original_start: datetime | None = None
+    ical_uid: str | None = None
+    hold_contact: str | None = None
+    """Set on nudger's own holds: the contact the hold is for."""
+
+    @property
+    def is_hold(self) -> bool:
+        return self.hold_contact is not None
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    calendar_id: str
+    name: str
+    primary: bool
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncWindow:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    """One page of a sync round. ``cursor`` is set on the last page only."""
+
+    events: tuple[CalendarEvent, ...] = ()
+    removed_ids: tuple[str, ...] = ()
+    cursor: str | None = None
+    full: bool = False
+    """True when this round started without a cursor (the calendar is being rebuilt)."""
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """Working days (ISO weekday numbers, Monday=1) and hours in ``time_zone``."""
+
+    time_zone: str
+    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    email: str
+    name: str | None
+    time_zone: str | None
+    working_hours: WorkingHours | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    start: datetime
+    end: datetime
+    out_of_office: bool = False
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """A "relationship time" block on the owner's calendar only."""
+
+    key: str
+    """Deterministic idempotency key (outbox key); becomes the provider event id/transactionId."""
+    contact_email: str
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    time_zone: str
+    invite_contact: bool = False
+
+
+@dataclass(frozen=True)
+class CreatedHold:
+    event_id: str
+    web_link: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A finished message. Both Gmail (``raw``) and Graph (MIME ``sendMail``) take it as is."""
+
+    sender: str
+    to: str
+    subject: str
+    message_id: str
+    mime: bytes
+    """The complete RFC 5322 message (multipart/alternative)."""
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    provider_message_id: str | None
+
+
+@dataclass(frozen=True)
+class AuthStart:
+    """What the web layer needs to start OAuth; ``pending`` stays server-side."""
+
+    url: str
+    state: str
+    pending: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The outcome of a completed OAuth callback."""
+
+    email: str
+    name: str | None
+    credentials: str
+    """Provider-specific credential blob (JSON); encrypted before it is stored."""
+    scopes: tuple[str, ...]
+
+
+CredentialSaver = Callable[[str], None]
+"""Called with the new credential blob whenever a refresh changed it."""
+
+
+# --- capabilities -------------------------------------------------------------
+
+
+@runtime_checkable
+class OAuthFlow(Protocol):
+    def begin(self, redirect_uri: str, *, login_hint: str | None = None) -> AuthStart: ...
+
+    def complete(self, pending: Mapping[str, str], params: Mapping[str, str]) -> Grant: ...
+
+    def revoke(self, credentials: str) -> None: ...
+
+
+@runtime_checkable
+class CalendarReader(Protocol):
+    def profile(self) -> AccountProfile: ...
+
+    def list_calendars(self) -> list[CalendarInfo]: ...
+
+    def sync(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> Iterator[SyncPage]:
+        """Pages of one round; raises ``SyncCursorExpired`` when the cursor is stale."""
+        ...
+
+
+@runtime_checkable
+class FreeBusyReader(Protocol):
+    def busy(self, window: SyncWindow) -> list[BusyInterval]: ...
+
+
+@runtime_checkable
+class HoldWriter(Protocol):
+    def create_hold(self, hold: HoldRequest) -> CreatedHold: ...
+
+    def delete_hold(self, event_id: str) -> None: ...
+
+
+@runtime_checkable
+class MailSender(Protocol):
+    def send(self, email: OutgoingEmail) -> SentEmail: ...
+
+
+@runtime_checkable
+class DirectoryReader(Protocol):
+    def direct_reports(self) -> list[Person]: ...
+
+
+@dataclass(frozen=True)
+class Connector:
+    """The capabilities of one connected account, built per account."""
+
+    provider: str
+    calendar: CalendarReader
+    free_busy: FreeBusyReader
+    holds: HoldWriter
+    mail: MailSender
+    directory: DirectoryReader | None = None

@@ -1,0 +1,410 @@
+"""Google Calendar and Gmail through google-api-python-client.
+
+Google's payloads stop here: ``to_event`` turns them into ``CalendarEvent`` and
+``map_google_error`` turns every HTTP failure into nudger's exception tree. One
+connector per account, built with its token source; services are built from the
+discovery documents shipped in the package (no network), pointed at
+``NUDGER_GOOGLE_API_ENDPOINT``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import Resource, build
+from googleapiclient.errors import HttpError
+
+from nudger.config import Settings
+from nudger.connectors.base import (
+    HOLD_TAG_KEY,
+    AccountProfile,
+    Attendee,
+    BusyInterval,
+    CalendarEvent,
+    CalendarInfo,
+    Connector,
+    CreatedHold,
+    CredentialSaver,
+    EventKind,
+    HoldRequest,
+    OutgoingEmail,
+    Response,
+    SentEmail,
+    SyncPage,
+    SyncWindow,
+    WorkingHours,
+)
+from nudger.connectors.google_auth import GoogleTokens
+from nudger.connectors.retry import call_with_retries
+from nudger.connectors.tls import ca_bundle_path
+from nudger.errors import (
+    AuthRevoked,
+    ConnectorError,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    SyncCursorExpired,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAGE_SIZE = 2500  # the largest maxResults Google allows
+EVENT_FIELDS = (
+    "id,status,start,end,eventType,transparency,recurringEventId,originalStartTime,iCalUID,"
+    "organizer(email),attendees(email,displayName,responseStatus,self,resource,organizer,optional),"
+    "extendedProperties/private"
+)
+LIST_FIELDS = f"nextPageToken,nextSyncToken,timeZone,items({EVENT_FIELDS})"
+RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+RESPONSES = {
+    "accepted": Response.ACCEPTED,
+    "declined": Response.DECLINED,
+    "tentative": Response.TENTATIVE,
+    "needsAction": Response.NEEDS_ACTION,
+}
+KINDS = {
+    "default": EventKind.MEETING,
+    "fromGmail": EventKind.MEETING,
+    "outOfOffice": EventKind.OUT_OF_OFFICE,
+    "focusTime": EventKind.FOCUS_TIME,
+    "workingLocation": EventKind.WORKING_LOCATION,
+}
+NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, httplib2.HttpLib2Error)
+
+
+# --- errors -------------------------------------------------------------------
+
+
+def map_google_error(exc: HttpError) -> ConnectorError:
+    """The one place where Google's HTTP errors become nudger's exceptions."""
+    status = exc.resp.status
+    reason = _error_reason(exc)
+    message = f"Google API {status} {reason or ''}".strip()
+    if status == 410:
+        if reason == "fullSyncRequired" or "sync" in (exc.uri or "").lower():
+            return SyncCursorExpired(message, status=status)
+        return NotFound(message, status=status)
+    if status == 404:
+        return NotFound(message, status=status)
+    if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
+        return RateLimited(message, status=status, retry_after=_retry_after(exc))
+    if status == 401:
+        return AuthRevoked(message, status=status)
+    if status >= 500:
+        return TransientError(message, status=status)
+    return ConnectorError(message, status=status)
+
+
+def _error_reason(exc: HttpError) -> str | None:
+    try:
+        body = json.loads(exc.content.decode("utf-8"))
+        errors = body.get("error", {}).get("errors") or [{}]
+        reason = errors[0].get("reason")
+        return str(reason) if reason else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def _retry_after(exc: HttpError) -> float | None:
+    value = exc.resp.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _execute(request: Any) -> Any:
+    """Execute one request, mapping failures; retried by the caller when transient."""
+    try:
+        return request.execute(num_retries=0)
+    except HttpError as exc:
+        raise map_google_error(exc) from None
+    except NETWORK_ERRORS as exc:
+        raise TransientError(f"network error talking to Google: {type(exc).__name__}") from None
+
+
+# --- services -----------------------------------------------------------------
+
+
+def _http(settings: Settings, credentials: Credentials) -> google_auth_httplib2.AuthorizedHttp:
+    http = httplib2.Http(ca_certs=ca_bundle_path(settings.ca_bundle), timeout=60)
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+
+
+def calendar_service(settings: Settings, credentials: Credentials) -> Resource:
+    endpoint = settings.google_api_endpoint.rstrip("/") + "/calendar/v3/"
+    return build(
+        "calendar",
+        "v3",
+        http=_http(settings, credentials),
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": endpoint},
+    )
+
+
+def gmail_service(settings: Settings, credentials: Credentials) -> Resource:
+    endpoint = settings.google_api_endpoint.rstrip("/") + "/"
+    return build(
+        "gmail",
+        "v1",
+        http=_http(settings, credentials),
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": endpoint},
+    )
+
+
+# --- payload conversion ---------------------------------------------------------
+
+
+def _parse_rfc3339(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _parse_time(value: dict[str, str], zone: ZoneInfo) -> tuple[datetime, bool]:
+    if "dateTime" in value:
+        return _parse_rfc3339(value["dateTime"]), False
+    day = date.fromisoformat(value["date"])
+    return datetime.combine(day, time(0), zone).astimezone(UTC), True
+
+
+def _attendee(item: dict[str, Any]) -> Attendee:
+    return Attendee(
+        email=str(item.get("email", "")).lower(),
+        name=item.get("displayName"),
+        response=RESPONSES.get(item.get("responseStatus", ""), Response.NEEDS_ACTION),
+        is_resource=bool(item.get("resource")),
+        is_self=bool(item.get("self")),
+        is_organizer=bool(item.get("organizer")),
+        optional=bool(item.get("optional")),
+    )
+
+
+def to_event(item: dict[str, Any], zone: ZoneInfo) -> CalendarEvent | None:
+    """A Google event as nudger's ``CalendarEvent``; None for a bare deletion marker."""
+    original = item.get("originalStartTime")
+    when = item.get("start") or original
+    if when is None:
+        return None
+    start, all_day = _parse_time(when, zone)
+    end = _parse_time(item["end"], zone)[0] if "end" in item else start
+    private = (item.get("extendedProperties") or {}).get("private") or {}
+    return CalendarEvent(
+        event_id=item["id"],
+        start=start,
+        end=end,
+        attendees=tuple(_attendee(a) for a in item.get("attendees", ()) if a.get("email")),
+        all_day=all_day,
+        cancelled=item.get("status") == "cancelled",
+        kind=KINDS.get(item.get("eventType", "default"), EventKind.OTHER),
+        busy=item.get("transparency") != "transparent",
+        organizer_email=(item.get("organizer") or {}).get("email", "").lower() or None,
+        series_id=item.get("recurringEventId"),
+        original_start=_parse_time(original, zone)[0] if original else None,
+        ical_uid=item.get("iCalUID"),
+        hold_contact=private.get(HOLD_TAG_KEY),
+    )
+
+
+def hold_event_id(key: str) -> str:
+    """A deterministic Google event id (base32hex, lower case) from the outbox key."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return base64.b32hexencode(digest).decode().rstrip("=").lower()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- the connector ----------------------------------------------------------------
+
+
+class GoogleCalendar:
+    """CalendarReader, FreeBusyReader and HoldWriter for one Google account."""
+
+    def __init__(self, settings: Settings, tokens: GoogleTokens) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._service: Resource | None = None
+
+    def _call(self, make: Callable[[Resource], Any]) -> Any:
+        credentials = self._tokens.credentials
+        if self._service is None:
+            self._service = calendar_service(self._settings, credentials)
+        try:
+            return call_with_retries(lambda: _execute(make(self._service)))
+        finally:
+            self._tokens.persist_if_changed()
+
+    def profile(self) -> AccountProfile:
+        primary = self._call(lambda s: s.calendars().get(calendarId="primary"))
+        zone = primary.get("timeZone") or "UTC"
+        return AccountProfile(
+            email=primary["id"].lower(),
+            name=primary.get("summary"),
+            time_zone=zone,
+            working_hours=WorkingHours(time_zone=zone),  # Google exposes no working hours API
+        )
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        calendars: list[CalendarInfo] = []
+        token: str | None = None
+        while True:
+            page = self._call(lambda s, t=token: s.calendarList().list(pageToken=t, maxResults=250))
+            calendars += [
+                CalendarInfo(
+                    c["id"], c.get("summary", c["id"]), bool(c.get("primary")), c.get("timeZone")
+                )
+                for c in page.get("items", [])
+            ]
+            token = page.get("nextPageToken")
+            if not token:
+                return calendars
+
+    def sync(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> Iterator[SyncPage]:
+        """Full round without a cursor, incremental with one; pages until no nextPageToken."""
+        params: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "singleEvents": True,
+            "showDeleted": True,
+            "maxResults": PAGE_SIZE,
+            "fields": LIST_FIELDS,
+        }
+        if cursor:
+            params["syncToken"] = cursor
+        else:
+            params.update(timeMin=_iso(window.start), timeMax=_iso(window.end))
+        page_token: str | None = None
+        while True:
+            body = self._call(lambda s, t=page_token: s.events().list(pageToken=t, **params))
+            yield _to_page(body, full=cursor is None)
+            page_token = body.get("nextPageToken")
+            if not page_token:
+                return
+
+    def busy(self, window: SyncWindow) -> list[BusyInterval]:
+        body = {
+            "timeMin": _iso(window.start),
+            "timeMax": _iso(window.end),
+            "items": [{"id": "primary"}],
+        }
+        result = self._call(lambda s: s.freebusy().query(body=body))
+        calendar = next(iter(result.get("calendars", {}).values()), {})
+        return [
+            BusyInterval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"]))
+            for b in calendar.get("busy", [])
+        ]
+
+    def create_hold(self, hold: HoldRequest) -> CreatedHold:
+        event_id = hold_event_id(hold.key)
+        body = _hold_body(hold, event_id)
+        try:
+            created = self._call(
+                lambda s: s.events().insert(calendarId="primary", body=body, sendUpdates="none")
+            )
+        except ConnectorError as exc:
+            if exc.status != 409:
+                raise
+            # An earlier attempt already created it: the id is ours, so this is success.
+            created = self._call(lambda s: s.events().get(calendarId="primary", eventId=event_id))
+        return CreatedHold(event_id=created["id"], web_link=created.get("htmlLink"))
+
+    def delete_hold(self, event_id: str) -> None:
+        try:
+            self._call(
+                lambda s: s.events().delete(
+                    calendarId="primary", eventId=event_id, sendUpdates="none"
+                )
+            )
+        except NotFound:
+            log.info("hold %s was already gone", event_id)
+
+
+def _to_page(body: dict[str, Any], *, full: bool) -> SyncPage:
+    zone = ZoneInfo(body.get("timeZone") or "UTC")
+    events: list[CalendarEvent] = []
+    removed: list[str] = []
+    for item in body.get("items", []):
+        event = to_event(item, zone)
+        if event is None:
+            removed.append(item["id"])
+        else:
+            events.append(event)
+    return SyncPage(tuple(events), tuple(removed), body.get("nextSyncToken"), full)
+
+
+def _hold_body(hold: HoldRequest, event_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": event_id,
+        "summary": hold.title,
+        "description": hold.description,
+        "start": {"dateTime": _iso(hold.start), "timeZone": hold.time_zone},
+        "end": {"dateTime": _iso(hold.end), "timeZone": hold.time_zone},
+        "visibility": "private",
+        "transparency": "opaque",
+        "reminders": {"useDefault": True},
+        "extendedProperties": {"private": {HOLD_TAG_KEY: hold.contact_email}},
+    }
+    if hold.invite_contact:
+        body["attendees"] = [{"email": hold.contact_email}]
+    return body
+
+
+class GmailSender:
+    """MailSender through ``users.messages.send``: one attempt, never an automatic resend."""
+
+    def __init__(self, settings: Settings, tokens: GoogleTokens) -> None:
+        self._settings = settings
+        self._tokens = tokens
+
+    def send(self, email: OutgoingEmail) -> SentEmail:
+        raw = base64.urlsafe_b64encode(email.mime).decode()
+        service = gmail_service(self._settings, self._tokens.credentials)
+        request = service.users().messages().send(userId="me", body={"raw": raw})
+        try:
+            result = request.execute(num_retries=0)
+        except HttpError as exc:
+            raise _send_error(map_google_error(exc)) from None
+        except (ConnectionRefusedError, socket.gaierror) as exc:
+            raise TransientError(f"Gmail unreachable: {type(exc).__name__}") from None
+        except NETWORK_ERRORS as exc:
+            raise OutcomeUnknown(f"Gmail send outcome unknown: {type(exc).__name__}") from None
+        finally:
+            self._tokens.persist_if_changed()
+        return SentEmail(provider_message_id=result.get("id"))
+
+
+def _send_error(error: ConnectorError) -> ConnectorError:
+    """A 5xx on send may have delivered the mail: its outcome is unknown, not transient."""
+    if isinstance(error, TransientError) and not isinstance(error, RateLimited):
+        return OutcomeUnknown(f"Gmail send outcome unknown ({error})", status=error.status)
+    return error
+
+
+def connect(
+    settings: Settings, credentials: str, save: CredentialSaver, *, account: str
+) -> Connector:
+    tokens = GoogleTokens(settings, credentials, save, account=account)
+    calendar = GoogleCalendar(settings, tokens)
+    return Connector(
+        provider="google",
+        calendar=calendar,
+        free_busy=calendar,
+        holds=calendar,
+        mail=GmailSender(settings, tokens),
+    )

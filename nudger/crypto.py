@@ -1,0 +1,113 @@
+"""Credentials at rest: authenticated encryption (Fernet: AES-128-CBC + HMAC-SHA256).
+
+Keys come from ``NUDGER_ENCRYPTION_KEYS`` (comma-separated, newest first): the
+newest encrypts, every key decrypts, so keys rotate without downtime (``nudger
+keys rotate`` re-encrypts stored values under the newest). Without that setting a
+key file is generated once in the data folder, readable by its owner only.
+A wrong key is refused at startup (see the canary in ``nudger.store.db``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nudger.config import Settings
+from nudger.errors import ConfigError, CryptoError
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "encryption.key"
+
+
+class TokenCipher:
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ConfigError("NUDGER_ENCRYPTION_KEYS: no key given")
+        fernets = []
+        for position, key in enumerate(keys, 1):
+            try:
+                fernets.append(Fernet(key.strip().encode()))
+            except (ValueError, TypeError):
+                raise ConfigError(
+                    f"NUDGER_ENCRYPTION_KEYS: key {position} is not a Fernet key "
+                    "(32 url-safe base64-encoded bytes; make one with "
+                    "`python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'`)"
+                ) from None
+        self._primary_key = keys[0].strip()
+        self._fernet = MultiFernet(fernets)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCipher:
+        configured = settings.encryption_keys.get_secret_value()
+        if configured.strip():
+            return cls([k for k in configured.split(",") if k.strip()])
+        return cls([_local_key(settings.data_dir)])
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise CryptoError(
+                "stored value cannot be decrypted: tampered, or encrypted with a key that is "
+                "no longer in NUDGER_ENCRYPTION_KEYS"
+            ) from None
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt under the newest key (fails like ``decrypt`` on a foreign token)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise CryptoError("stored value cannot be decrypted with any configured key") from None
+
+    def primary_key_id(self) -> str:
+        """A fingerprint of the newest key, safe to log and to derive other keys from."""
+        return hashlib.sha256(b"nudger-key-id:" + self._primary_key.encode()).hexdigest()[:32]
+
+
+def _local_key(data_dir: Path) -> str:
+    path = data_dir / KEY_FILE_NAME
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    # O_EXCL: two processes starting at once must not each write a different key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    log.warning(
+        "no NUDGER_ENCRYPTION_KEYS set: generated a local key file %s (owner-only). Back it "
+        "up: without it stored credentials cannot be read. Production should set the keys.",
+        path,
+    )
+    return key
+
+
+def reencrypt_all(session: Session, cipher: TokenCipher) -> int:
+    """Rotate every encrypted value in the database to the newest key."""
+    from nudger.store.models import Account, Meta, OAuthPending
+
+    count = 0
+    for account in session.scalars(select(Account)):
+        account.credentials = cipher.rotate(account.credentials)
+        count += 1
+    for pending in session.scalars(select(OAuthPending)):
+        pending.payload = cipher.rotate(pending.payload)
+        count += 1
+    canary = session.get(Meta, "key_canary")
+    if canary is not None:
+        canary.value = cipher.rotate(canary.value)
+    return count

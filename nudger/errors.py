@@ -1,0 +1,81 @@
+"""nudger's one exception tree.
+
+Each provider maps its own errors into these classes in exactly one function
+(``connectors/google.py``, ``connectors/microsoft.py``). The ``permanent`` flag is
+what the layers above turn into policy: a permanent error stops work for that
+account, a transient one is retried later.
+"""
+
+from __future__ import annotations
+
+
+class NudgerError(Exception):
+    """Base of every error nudger raises on purpose."""
+
+    permanent = True
+
+
+class ConfigError(NudgerError):
+    """Settings, key material or files that nudger cannot start with."""
+
+
+class RuleError(NudgerError):
+    """A rules file that does not parse or validate; names the file, rule and key."""
+
+
+class CryptoError(NudgerError):
+    """Stored credentials that no configured key can decrypt (wrong key or tampering)."""
+
+
+class ConnectorError(NudgerError):
+    """Raised by a connector when a provider call fails."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthRevoked(ConnectorError):
+    """The grant is gone (``invalid_grant``, ``interaction_required``): reconnect needed."""
+
+
+class MissingScopes(ConnectorError):
+    """The user did not grant every scope the enabled features need."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("missing permissions: " + ", ".join(missing))
+        self.missing = missing
+
+
+class OAuthStateError(ConnectorError):
+    """An OAuth callback whose state is unknown, expired or already used."""
+
+
+class TransientError(ConnectorError):
+    """A failure that may succeed later (5xx, network)."""
+
+    permanent = False
+
+
+class RateLimited(TransientError):
+    """The provider asked us to slow down; ``retry_after`` in seconds when it said so."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class SyncCursorExpired(ConnectorError):
+    """The stored sync token / delta link is no longer valid (HTTP 410): resync in full."""
+
+    permanent = False
+
+
+class NotFound(ConnectorError):
+    """The provider has no such object (404/410 on a single resource)."""
+
+
+class OutcomeUnknown(ConnectorError):
+    """A non-idempotent call (sending mail) whose fate is unknown: never retry it."""

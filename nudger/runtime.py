@@ -1,0 +1,25 @@
+"""What every command needs: settings, the migrated database and the token cipher."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from nudger.config import Settings, load_settings
+from nudger.crypto import TokenCipher
+from nudger.store.db import Database, open_database
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    cipher: TokenCipher
+
+
+def open_runtime(settings: Settings | None = None) -> Runtime:
+    """Load settings, open and migrate the database, and check the encryption keys."""
+    settings = settings or load_settings()
+    logging.getLogger("nudger").setLevel(settings.log_level.upper())
+    cipher = TokenCipher.from_settings(settings)
+    return Runtime(settings=settings, db=open_database(settings, cipher), cipher=cipher)

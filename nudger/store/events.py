@@ -1,0 +1,193 @@
+"""Calendar and event rows: what the sync engine writes and the analysis reads.
+
+Events cross this module as ``nudger.connectors.base.CalendarEvent``; the rows are
+an implementation detail. Only metadata is stored (no titles, no descriptions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from nudger.connectors.base import (
+    Attendee,
+    CalendarEvent,
+    CalendarInfo,
+    EventKind,
+    Response,
+    SyncPage,
+    SyncWindow,
+)
+from nudger.store.models import Calendar, Event, EventAttendee
+
+LOAD_BATCH = 2000
+
+
+def get_or_create_calendar(session: Session, account_id: int, info: CalendarInfo) -> int:
+    calendar = session.scalar(
+        select(Calendar).where(
+            Calendar.account_id == account_id,
+            Calendar.provider_calendar_id == info.calendar_id,
+        )
+    )
+    if calendar is None:
+        calendar = Calendar(account_id=account_id, provider_calendar_id=info.calendar_id)
+        session.add(calendar)
+    calendar.name, calendar.primary, calendar.time_zone = info.name, info.primary, info.time_zone
+    session.flush()
+    return calendar.id
+
+
+def load_cursor(session: Session, calendar_id: int, *, stale_before: datetime) -> str | None:
+    """The saved cursor, or None when there is none or it is too old to keep sliding."""
+    calendar = session.get_one(Calendar, calendar_id)
+    if calendar.cursor is None or calendar.full_synced_at is None:
+        return None
+    if calendar.full_synced_at < stale_before:
+        return None
+    return calendar.cursor
+
+
+def save_cursor(
+    session: Session,
+    calendar_id: int,
+    cursor: str,
+    window: SyncWindow,
+    *,
+    full: bool,
+    now: datetime,
+) -> None:
+    calendar = session.get_one(Calendar, calendar_id)
+    calendar.cursor, calendar.cursor_saved_at = cursor, now
+    if full:
+        calendar.full_synced_at = now
+        calendar.cursor_window_start, calendar.cursor_window_end = window.start, window.end
+
+
+def wipe_calendar(session: Session, calendar_id: int) -> None:
+    """Drop a calendar's events and cursor (full resync); attendees go by cascade."""
+    _delete_attendees(session, select(Event.id).where(Event.calendar_id == calendar_id))
+    session.execute(delete(Event).where(Event.calendar_id == calendar_id))
+    calendar = session.get_one(Calendar, calendar_id)
+    calendar.cursor = None
+
+
+def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPage) -> None:
+    """Upsert the page's events and drop its removed ones (replace = delete + insert)."""
+    replaced = [e.event_id for e in page.events] + list(page.removed_ids)
+    for chunk in _chunks(replaced, 500):
+        stale = select(Event.id).where(
+            Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
+        )
+        _delete_attendees(session, stale)
+        session.execute(
+            delete(Event).where(
+                Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
+            )
+        )
+    session.add_all(_row(calendar_id, account_id, e) for e in page.events)
+    session.flush()
+
+
+def _delete_attendees(session: Session, event_ids: object) -> None:
+    # Explicit, so deletes do not depend on SQLite's foreign_keys pragma being on.
+    session.execute(delete(EventAttendee).where(EventAttendee.event_id.in_(event_ids)))  # type: ignore[arg-type]
+
+
+def _row(calendar_id: int, account_id: int, event: CalendarEvent) -> Event:
+    return Event(
+        calendar_id=calendar_id,
+        account_id=account_id,
+        provider_event_id=event.event_id,
+        start=event.start,
+        end=event.end,
+        all_day=event.all_day,
+        cancelled=event.cancelled,
+        kind=event.kind.value,
+        busy=event.busy,
+        organizer_email=event.organizer_email,
+        series_id=event.series_id,
+        original_start=event.original_start,
+        ical_uid=event.ical_uid,
+        hold_contact=event.hold_contact,
+        attendees=[
+            EventAttendee(
+                email=a.email.lower(),
+                name=a.name,
+                response=a.response.value,
+                is_resource=a.is_resource,
+                is_self=a.is_self,
+                is_organizer=a.is_organizer,
+                optional=a.optional,
+            )
+            for a in event.attendees
+        ],
+    )
+
+
+def iter_events(session: Session, account_id: int) -> Iterator[CalendarEvent]:
+    """Every stored occurrence of the account, oldest first, streamed in batches."""
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(Event)
+                .where(Event.account_id == account_id, Event.id > last_id)
+                .order_by(Event.id)
+                .limit(LOAD_BATCH)
+            )
+        )
+        if not rows:
+            return
+        attendees = _attendees_of(session, [r.id for r in rows])
+        for row in rows:
+            yield _event(row, attendees.get(row.id, ()))
+        last_id = rows[-1].id
+
+
+def _attendees_of(session: Session, event_ids: list[int]) -> dict[int, tuple[Attendee, ...]]:
+    found: dict[int, list[Attendee]] = {}
+    query = (
+        select(EventAttendee)
+        .where(EventAttendee.event_id.in_(event_ids))
+        .order_by(EventAttendee.id)
+    )
+    for a in session.scalars(query):
+        found.setdefault(a.event_id, []).append(
+            Attendee(
+                email=a.email,
+                name=a.name,
+                response=Response(a.response),
+                is_resource=a.is_resource,
+                is_self=a.is_self,
+                is_organizer=a.is_organizer,
+                optional=a.optional,
+            )
+        )
+    return {event_id: tuple(items) for event_id, items in found.items()}
+
+
+def _event(row: Event, attendees: tuple[Attendee, ...]) -> CalendarEvent:
+    return CalendarEvent(
+        event_id=row.provider_event_id,
+        start=row.start,
+        end=row.end,
+        attendees=attendees,
+        all_day=row.all_day,
+        cancelled=row.cancelled,
+        kind=EventKind(row.kind),
+        busy=row.busy,
+        organizer_email=row.organizer_email,
+        series_id=row.series_id,
+        original_start=row.original_start,
+        ical_uid=row.ical_uid,
+        hold_contact=row.hold_contact,
+    )
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

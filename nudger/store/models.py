@@ -1,0 +1,239 @@
+"""SQLAlchemy 2.x models: accounts, calendars, events, contacts and the outbox.
+
+Only what the product needs is stored: attendee addresses, names, response
+statuses and times. Event titles, descriptions and mail bodies never reach the
+database. Credentials and OAuth state are stored encrypted (``nudger.crypto``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so we add it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; nudger stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("provider", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """{"days": [1..7], "start": "09:00", "end": "17:00", "time_zone": "..."} from the provider."""
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    """The owner's other addresses, space-separated: never contacts."""
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    """active, reconnect (grant revoked: the user must sign in again) or paused."""
+    credentials: Mapped[str] = mapped_column(Text)
+    """Provider credential blob, encrypted (Fernet token)."""
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    reconnect_notified_at: Mapped[datetime | None]
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    calendars: Mapped[list[Calendar]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", passive_deletes=True
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    nudges: Mapped[list[Nudge]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Calendar(Base):
+    __tablename__ = "calendars"
+    __table_args__ = (UniqueConstraint("account_id", "provider_calendar_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_calendar_id: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    """Google syncToken or Graph deltaLink, saved only after a round's last page."""
+    cursor_window_start: Mapped[datetime | None]
+    cursor_window_end: Mapped[datetime | None]
+    cursor_saved_at: Mapped[datetime | None]
+    full_synced_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(back_populates="calendars")
+
+
+class Event(Base):
+    """One occurrence (recurring series are stored expanded, linked by ``series_id``)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("calendar_id", "provider_event_id"),
+        Index("ix_events_account_start", "account_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_event_id: Mapped[str] = mapped_column(String(1024))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(20), default="meeting")
+    busy: Mapped[bool] = mapped_column(Boolean, default=True)
+    organizer_email: Mapped[str | None] = mapped_column(String(320))
+    series_id: Mapped[str | None] = mapped_column(String(1024))
+    original_start: Mapped[datetime | None]
+    ical_uid: Mapped[str | None] = mapped_column(String(1024))
+    hold_contact: Mapped[str | None] = mapped_column(String(320))
+    """Set on nudger's own holds: whom the hold is for."""
+
+    attendees: Mapped[list[EventAttendee]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="EventAttendee.id"
+    )
+
+
+class EventAttendee(Base):
+    __tablename__ = "event_attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    response: Mapped[str] = mapped_column(String(20))
+    is_resource: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_self: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_organizer: Mapped[bool] = mapped_column(Boolean, default=False)
+    optional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Contact(Base):
+    """The user's own knowledge of one contact; analysis results are not stored."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("account_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(20))
+    """direct_report, manager, mentor, peer, external or key."""
+    role_source: Mapped[str | None] = mapped_column(String(20))
+    """user or directory: a role the user set is never overwritten by the directory."""
+    cadence_override_days: Mapped[int | None] = mapped_column(Integer)
+    snoozed_until: Mapped[datetime | None]
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Nudge(Base):
+    """The outbox: one row per decision, claimed by a conditional UPDATE before acting."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_account_status", "account_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    contact_email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(20))
+    """email, hold, digest or reconnect."""
+    rule: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """pending, claimed, sent, failed, in_doubt, suppressed or declined (hold deleted)."""
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(1024))
+    """The provider's id for what was done: message id or hold event id."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OAuthPending(Base):
+    """Server-side OAuth state (PKCE verifier, redirect URI), single-use, encrypted."""
+
+    __tablename__ = "oauth_pending"
+
+    state: Mapped[str] = mapped_column(String(200), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class Meta(Base):
+    """Small facts about the database itself, e.g. the encryption-key canary."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Lease(Base):
+    """A named leader lease: exactly one scheduler per database holds ``scheduler``."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

@@ -1,0 +1,44 @@
+"""``nudger serve``: the web app and the scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from rich.console import Console
+
+from nudger.config import load_settings
+from nudger.runtime import open_runtime
+from nudger.scheduler import start_scheduler
+from nudger.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None:
+    overrides: dict[str, str] = {}
+    emulator = None
+    if sandbox:
+        from nudger.sandbox.run import start_sandbox
+
+        emulator, org = start_sandbox()
+        base = load_settings()
+        sandbox_dir = base.data_dir / "sandbox"
+        sandbox_dir.mkdir(parents=True, exist_ok=True)
+        (sandbox_dir / "nudger.db").unlink(missing_ok=True)  # the emulator's world is new too
+        overrides = {
+            **emulator.settings(),
+            "base_url": f"http://{host}:{port}",
+            "data_dir": str(sandbox_dir),
+            "database_url": f"sqlite:///{sandbox_dir / 'nudger.db'}",
+        }
+        console.print(f"sandbox emulator on {emulator.base_url}; sign in as {org.owner.email}")
+    runtime = open_runtime(load_settings(**overrides))
+    scheduler = start_scheduler(runtime)
+    console.print(f"nudger on http://{host}:{port}")
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    finally:
+        scheduler.shutdown(wait=False)
+        if emulator:
+            emulator.stop()

@@ -1,0 +1,69 @@
+"""Suite-wide fixtures: a real database (SQLite, and PostgreSQL when configured).
+
+``NUDGER_TEST_DATABASE_URL`` names a PostgreSQL server database the suite may use
+to create and drop scratch databases; every test that asks for ``database_url``
+then runs once on SQLite and once on a fresh PostgreSQL database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nudger.config import Settings, load_settings
+from nudger.runtime import Runtime, open_runtime
+
+POSTGRES_URL = os.environ.get("NUDGER_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer setting leaks into a test; HOME-relative defaults stay in tmp."""
+    for name in list(os.environ):
+        if name.startswith("NUDGER_") and name != "NUDGER_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NUDGER_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nudger.db'}"
+        return
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"nudger_test_{secrets.token_hex(6)}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture
+def encryption_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, encryption_key: str) -> Settings:
+    return load_settings(
+        database_url=database_url, data_dir=tmp_path / "data", encryption_keys=encryption_key
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    opened = open_runtime(settings)
+    yield opened
+    opened.db.dispose()

@@ -1,0 +1,103 @@
+"""Settings: names of the contract, defaults, secrets, files, and the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from nudger.config import Settings, load_settings
+from nudger.errors import ConfigError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+CONTRACT = {
+    "NUDGER_DATABASE_URL",
+    "NUDGER_BASE_URL",
+    "NUDGER_SECRET_KEY",
+    "NUDGER_ENCRYPTION_KEYS",
+    "NUDGER_CA_BUNDLE",
+    "NUDGER_GOOGLE_CLIENT_ID",
+    "NUDGER_GOOGLE_CLIENT_SECRET",
+    "NUDGER_GOOGLE_AUTH_URI",
+    "NUDGER_GOOGLE_TOKEN_URI",
+    "NUDGER_GOOGLE_REVOKE_URI",
+    "NUDGER_GOOGLE_API_ENDPOINT",
+    "NUDGER_MICROSOFT_CLIENT_ID",
+    "NUDGER_MICROSOFT_CLIENT_SECRET",
+    "NUDGER_MICROSOFT_AUTHORITY",
+    "NUDGER_GRAPH_ENDPOINT",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("NUDGER_") and name != "NUDGER_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+def env_names() -> set[str]:
+    return {f"NUDGER_{name.upper()}" for name in Settings.model_fields}
+
+
+def test_every_contract_setting_exists() -> None:
+    assert env_names() >= CONTRACT
+
+
+def test_readme_documents_every_setting() -> None:
+    documented = set(re.findall(r"`(NUDGER_[A-Z_]+)`", README.read_text()))
+    assert env_names() - documented == set()
+
+
+def test_every_setting_is_described() -> None:
+    assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_defaults_point_at_the_real_providers(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.google_token_uri == "https://oauth2.googleapis.com/token"
+    assert settings.graph_endpoint == "https://graph.microsoft.com/v1.0"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'nudger.db'}"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUDGER_BASE_URL", "https://nudger.example.com/")
+    monkeypatch.setenv("NUDGER_LOOKBACK_DAYS", "90")
+    settings = load_settings()
+    assert settings.public_url == "https://nudger.example.com"
+    assert settings.lookback_days == 90
+
+
+def test_secrets_are_hidden_and_readable_from_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "google-secret"
+    secret.write_text("s3cret-value\n")
+    monkeypatch.setenv("NUDGER_GOOGLE_CLIENT_SECRET_FILE", str(secret))
+    settings = load_settings()
+    assert settings.google_client_secret.get_secret_value() == "s3cret-value"
+    assert "s3cret-value" not in repr(settings)
+
+
+def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUDGER_LOOKBACK_DAYS", "many")
+    with pytest.raises(ConfigError, match="NUDGER_LOOKBACK_DAYS"):
+        load_settings()
+
+
+def test_unknown_setting_in_config_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "nudger.toml"
+    config.write_text("lookback_dayz = 3\n")
+    monkeypatch.setenv("NUDGER_CONFIG_FILE", str(config))
+    with pytest.raises(ConfigError, match="LOOKBACK_DAYZ"):
+        load_settings()
+
+
+def test_example_config_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[1] / "config" / "nudger.example.toml"
+    monkeypatch.setenv("NUDGER_CONFIG_FILE", str(example))
+    assert load_settings().lookahead_days == 28
