@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import ssl
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nudger import accounts, contacts
+from nudger.analysis.audit import ContactHealth
 from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
 from nudger.reporting import print_audit
@@ -42,6 +44,8 @@ class DemoResult:
     emails: list[Path]
     holds: list[SandboxEvent]
     seconds: float
+    org: GeneratedOrg | None = None
+    audit: tuple[ContactHealth, ...] = ()
 
 
 def demo_clock(zone: str, real_now: datetime | None = None) -> datetime:
@@ -60,17 +64,22 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
         sandbox, org = start_sandbox(seed=seed, now=now)
         try:
             console.rule("[bold]nudger demo")
-            console.print(f"Emulator on {sandbox.base_url}: {org.event_count} events for "
-                          f"{org.owner.name} <{org.owner.email}>; clock set to "
-                          f"{now.astimezone(ZoneInfo(org.owner.time_zone)):%A %d %B %Y %H:%M %Z}")
+            console.print(
+                f"Emulator on {sandbox.base_url}: {org.event_count} events for "
+                f"{org.owner.name} <{org.owner.email}>; clock set to "
+                f"{now.astimezone(ZoneInfo(org.owner.time_zone)):%A %d %B %Y %H:%M %Z}"
+            )
             runtime = _demo_runtime(sandbox, Path(tmp))
             ref = connect_through_oauth(runtime, sandbox, org.owner.email)
             console.print(f"Connected {ref.email} through Google OAuth (PKCE, offline access)")
             _enter_user_settings(console, runtime, ref.id, org)
             for report in run_cycle(runtime, account=ref.email, now=now, progress=console):
                 console.print(report.summary())
-            print_audit(console, account_audit(runtime, ref.email, now=now))
+            healths = account_audit(runtime, ref.email, now=now)
+            print_audit(console, healths)
             result = _show_deliveries(console, sandbox, output, started)
+            result = replace(result, org=org, audit=tuple(healths))
+            runtime.db.dispose()
         finally:
             sandbox.stop()
     console.print(f"Done in {result.seconds:.1f}s.")
@@ -88,36 +97,52 @@ def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
     return open_runtime(settings)
 
 
-def connect_through_oauth(runtime: Runtime, sandbox: Sandbox, login_hint: str) -> accounts.AccountRef:
+def connect_through_oauth(
+    runtime: Runtime, sandbox: Sandbox, login_hint: str
+) -> accounts.AccountRef:
     """Sign up as a person would: start OAuth, consent at the (emulated) provider, call back."""
     start = accounts.begin_connect(runtime, "google", login_hint=login_hint)
-    consent = httpx.get(start.url, verify=str(sandbox.certs.ca_cert))
+    consent = httpx.get(start.url, verify=ssl.create_default_context(cafile=sandbox.certs.ca_cert))
     callback = urlparse(consent.headers["location"])
     params = {key: values[0] for key, values in parse_qs(callback.query).items()}
     return accounts.complete_connect(runtime, "google", params)
 
 
-def _enter_user_settings(console: Console, runtime: Runtime, account_id: int, org: GeneratedOrg) -> None:
+def _enter_user_settings(
+    console: Console, runtime: Runtime, account_id: int, org: GeneratedOrg
+) -> None:
     for role in USER_ROLES:
         people = [e for e in org.expectations if e.role == role]
         for person in people:
             contacts.set_role(runtime, account_id, person.email, role, name=person.name)
         if people:
-            console.print(f"Settings, {role.replace('_', ' ')}s: " + ", ".join(p.name for p in people))
+            console.print(
+                f"Settings, {role.replace('_', ' ')}s: " + ", ".join(p.name for p in people)
+            )
 
 
-def _show_deliveries(console: Console, sandbox: Sandbox, output: Path, started: float) -> DemoResult:
+def _show_deliveries(
+    console: Console, sandbox: Sandbox, output: Path, started: float
+) -> DemoResult:
     output.mkdir(parents=True, exist_ok=True)
     paths = [_save_email(output, i, sent.raw) for i, sent in enumerate(sandbox.world.sent, 1)]
     console.rule(f"{len(paths)} nudge emails sent (saved in {output}/)")
     for path in paths:
         console.print(f"  {path.with_suffix('').name}")
-    holds = [e for mailbox in sandbox.world.mailboxes.values() for e in mailbox.events.values()
-             if e.private_props and not e.deleted]
+    holds = [
+        e
+        for mailbox in sandbox.world.mailboxes.values()
+        for e in mailbox.events.values()
+        if e.private_props and not e.deleted
+    ]
     console.rule(f"{len(holds)} relationship-time holds booked")
     table = Table("when", "title", "for")
     for hold in sorted(holds, key=lambda e: e.start):
-        table.add_row(f"{hold.start:%a %d %b %H:%M} UTC", hold.summary, next(iter(hold.private_props.values())))
+        table.add_row(
+            f"{hold.start:%a %d %b %H:%M} UTC",
+            hold.summary,
+            next(iter(hold.private_props.values())),
+        )
     console.print(table)
     return DemoResult(paths, holds, time.monotonic() - started)
 
@@ -125,7 +150,9 @@ def _show_deliveries(console: Console, sandbox: Sandbox, output: Path, started: 
 def _save_email(folder: Path, index: int, raw: bytes) -> Path:
     message = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
-    slug = "".join(c if c.isalnum() else "-" for c in str(message["Subject"]).lower())[:60].strip("-")
+    slug = "".join(c if c.isalnum() else "-" for c in str(message["Subject"]).lower())[:60].strip(
+        "-"
+    )
     eml = folder / f"{index:02d}-{slug}.eml"
     eml.write_bytes(raw)
     html = message.get_body(preferencelist=("html",))

@@ -9,6 +9,8 @@ discovery documents shipped in the package (no network), pointed at
 
 from __future__ import annotations
 
+import functools
+
 import base64
 import hashlib
 import json
@@ -125,6 +127,14 @@ def _retry_after(exc: HttpError) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _calendar_list_page(service: Resource, token: str | None) -> Any:
+    return service.calendarList().list(pageToken=token, maxResults=250)
+
+
+def _events_page(service: Resource, token: str | None, params: dict[str, Any]) -> Any:
+    return service.events().list(pageToken=token, **params)
 
 
 def _execute(request: Any) -> Any:
@@ -265,7 +275,7 @@ class GoogleCalendar:
         calendars: list[CalendarInfo] = []
         token: str | None = None
         while True:
-            page = self._call(lambda s, t=token: s.calendarList().list(pageToken=t, maxResults=250))
+            page = self._call(functools.partial(_calendar_list_page, token=token))
             calendars += [
                 CalendarInfo(
                     c["id"], c.get("summary", c["id"]), bool(c.get("primary")), c.get("timeZone")
@@ -291,7 +301,7 @@ class GoogleCalendar:
             params.update(timeMin=_iso(window.start), timeMax=_iso(window.end))
         page_token: str | None = None
         while True:
-            body = self._call(lambda s, t=page_token: s.events().list(pageToken=t, **params))
+            body = self._call(functools.partial(_events_page, token=page_token, params=params))
             yield _to_page(body, full=cursor is None)
             page_token = body.get("nextPageToken")
             if not page_token:
@@ -304,7 +314,7 @@ class GoogleCalendar:
             "items": [{"id": "primary"}],
         }
         result = self._call(lambda s: s.freebusy().query(body=body))
-        calendar = next(iter(result.get("calendars", {}).values()), {})
+        calendar: dict[str, Any] = next(iter(result.get("calendars", {}).values()), {})
         return [
             BusyInterval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"]))
             for b in calendar.get("busy", [])

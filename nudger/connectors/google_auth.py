@@ -119,7 +119,10 @@ class GoogleOAuth:
 
 def _fetch_token(flow: Flow, code: str, settings: Settings) -> Mapping[str, Any]:
     try:
-        return flow.fetch_token(code=code, verify=ca_bundle_path(settings.ca_bundle))  # type: ignore[no-any-return]
+        token: Mapping[str, Any] = flow.fetch_token(
+            code=code, verify=ca_bundle_path(settings.ca_bundle)
+        )
+        return token
     except OAuth2Error as exc:
         raise ConnectorError(
             f"Google refused the authorization code: {exc.error}: {exc.description}"

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -74,7 +74,7 @@ def enqueue(session: Session, account_id: int, nudges: Iterable[NewNudge], now: 
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Nudge).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    return session.execute(statement).rowcount or 0
+    return _rowcount(session.execute(statement))
 
 
 def pending_ids(session: Session, account_id: int) -> list[int]:
@@ -100,7 +100,7 @@ def claim(session: Session, nudge_id: int, worker: str, now: datetime) -> Claime
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _rowcount(result) != 1:
         return None
     row = session.get_one(Nudge, nudge_id, populate_existing=True)
     return ClaimedNudge(
@@ -145,28 +145,36 @@ def suppress(session: Session, nudge_id: int, reason: str, now: datetime) -> Non
 def sweep_expired_claims(session: Session, now: datetime, ttl: timedelta = CLAIM_TTL) -> int:
     """Claims whose worker vanished: holds go back to pending, anything else is in doubt."""
     expired = (Nudge.status == "claimed", Nudge.claimed_at < now - ttl)
-    retried = session.execute(
-        update(Nudge)
-        .where(*expired, Nudge.kind.in_(IDEMPOTENT_KINDS))
-        .values(
-            status="pending",
-            claimed_by=None,
-            claimed_at=None,
-            updated_at=now,
-            last_error="worker lost its claim; retrying (idempotent)",
+    retried = _rowcount(
+        session.execute(
+            update(Nudge)
+            .where(*expired, Nudge.kind.in_(IDEMPOTENT_KINDS))
+            .values(
+                status="pending",
+                claimed_by=None,
+                claimed_at=None,
+                updated_at=now,
+                last_error="worker lost its claim; retrying (idempotent)",
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    doubted = session.execute(
-        update(Nudge)
-        .where(*expired, Nudge.kind.not_in(IDEMPOTENT_KINDS))
-        .values(
-            status="in_doubt",
-            updated_at=now,
-            last_error="worker lost its claim mid-send; not resent automatically",
+    )
+    doubted = _rowcount(
+        session.execute(
+            update(Nudge)
+            .where(*expired, Nudge.kind.not_in(IDEMPOTENT_KINDS))
+            .values(
+                status="in_doubt",
+                updated_at=now,
+                last_error="worker lost its claim mid-send; not resent automatically",
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if retried or doubted:
         log.warning("swept expired claims: %d back to pending, %d in doubt", retried, doubted)
-    return (retried or 0) + (doubted or 0)
+    return retried + doubted
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +20,7 @@ REDIRECT = "http://127.0.0.1:8000/oauth/google/callback"
 
 def consent(sandbox: Sandbox, url: str) -> dict[str, str]:
     """Play the user at the consent screen: follow the authorize URL to the callback."""
-    response = httpx.get(url, verify=str(sandbox.certs.ca_cert))
+    response = httpx.get(url, verify=ssl.create_default_context(cafile=sandbox.certs.ca_cert))
     assert response.status_code == 302, response.text
     query = parse_qs(urlparse(response.headers["location"]).query)
     return {key: values[0] for key, values in query.items()}

@@ -1,0 +1,296 @@
+"""One pass for each account: sync → analysis → rules → outbox → delivery.
+
+The scheduler runs this per account; ``nudger cycle`` and ``nudger demo`` run it
+once. One account's failure (revoked grant, provider outage) is recorded in its
+report and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import select
+
+from nudger import accounts, contacts
+from nudger.analysis.audit import ContactHealth, audit
+from nudger.analysis.model import ContactPrefs, Owner
+from nudger.connectors.base import AccountProfile, Connector, WorkingHours
+from nudger.delivery import outbox
+from nudger.delivery import service as delivery
+from nudger.errors import AuthRevoked, NudgerError
+from nudger.rules.engine import Decision, PastNudge, decide
+from nudger.rules.loader import load_rules
+from nudger.rules.model import RuleSet
+from nudger.rules.paths import rule_paths
+from nudger.runtime import Runtime
+from nudger.store import events as event_store
+from nudger.store.db import session_scope
+from nudger.store.models import Account, Contact, Nudge
+from nudger.sync import sync_account, sync_window
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    account: str
+    events_synced: int = 0
+    contacts: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    decisions: int = 0
+    enqueued: int = 0
+    delivered: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.account}: [red]failed[/red]: {self.error}"
+        delivered = ", ".join(f"{n} {s}" for s, n in sorted(self.delivered.items())) or "none"
+        return (
+            f"{self.account}: {self.events_synced} events synced, {self.contacts} contacts, "
+            f"{self.decisions} nudges decided ({self.enqueued} new), delivered: {delivered}"
+        )
+
+
+def run_cycle(
+    runtime: Runtime,
+    *,
+    account: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Console | None = None,
+) -> list[CycleReport]:
+    now = now or datetime.now(UTC)
+    refs = [accounts.find_account(runtime, account)] if account else accounts.list_accounts(runtime)
+    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    reports = []
+    for ref in refs:
+        if ref.status != "active":
+            reports.append(CycleReport(ref.email, error=f"skipped: account {ref.status}"))
+            continue
+        if progress:
+            progress.print(f"[dim]{ref.email}: syncing, analysing, deciding…[/dim]")
+        reports.append(_run_account(runtime, ref, ruleset, now, dry_run))
+    return reports
+
+
+def _run_account(
+    runtime: Runtime, ref: accounts.AccountRef, ruleset: RuleSet, now: datetime, dry_run: bool
+) -> CycleReport:
+    report = CycleReport(ref.email)
+    try:
+        connector = accounts.connector_for(runtime, ref.id)
+        _refresh_profile(runtime, ref.id, connector)
+        _import_directory(runtime, ref.id, connector)
+        window = sync_window(now, runtime.settings.lookback_days, runtime.settings.lookahead_days)
+        wanted = _account_settings(runtime, ref.id).get("calendars")
+        synced = sync_account(runtime.db, ref.id, connector.calendar, now, window, wanted)
+        report.events_synced = sum(r.events for r in synced)
+        healths = analyse(runtime, ref.id, ruleset, now)
+        report.contacts = len(healths)
+        report.statuses = Counter(str(h.status) for h in healths)
+        decisions = _decide(runtime, ref.id, healths, ruleset, now)
+        report.decisions = len(decisions)
+        if dry_run:
+            return report
+        with session_scope(runtime.db) as session:
+            report.enqueued = outbox.enqueue(session, ref.id, _to_outbox(decisions, healths), now)
+        owner = _delivery_owner(runtime, ref.id)
+        report.delivered = delivery.deliver_pending(
+            runtime, owner, connector, ruleset.policies, now, worker=_worker_id()
+        )
+    except AuthRevoked as exc:
+        _mark_reconnect(runtime, ref.id)
+        report.error = f"access revoked; the account must be reconnected ({exc})"
+    except NudgerError as exc:
+        log.warning("cycle for account %s failed: %s", ref.id, exc)
+        report.error = str(exc)
+    return report
+
+
+def account_audit(
+    runtime: Runtime, email: str, *, now: datetime | None = None
+) -> list[ContactHealth]:
+    """The audit from what is stored (run ``nudger cycle`` first to sync)."""
+    ref = accounts.find_account(runtime, email)
+    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    return analyse(runtime, ref.id, ruleset, now or datetime.now(UTC))
+
+
+def analyse(
+    runtime: Runtime, account_id: int, ruleset: RuleSet, now: datetime
+) -> list[ContactHealth]:
+    with session_scope(runtime.db) as session:
+        owner = _owner(session.get_one(Account, account_id))
+        prefs = _prefs(session, account_id)
+        return audit(
+            owner,
+            event_store.iter_events(session, account_id),
+            prefs,
+            now,
+            ruleset.judgement,
+            ruleset.roles,
+        )
+
+
+def _decide(
+    runtime: Runtime,
+    account_id: int,
+    healths: list[ContactHealth],
+    ruleset: RuleSet,
+    now: datetime,
+) -> list[Decision]:
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        prefs = _prefs(session, account_id)
+        history = [
+            PastNudge(n.contact_email, n.rule, n.kind, n.status, n.created_at)
+            for n in session.scalars(select(Nudge).where(Nudge.account_id == account_id))
+        ]
+        zone = account.time_zone or "UTC"
+    return decide(account_id, healths, prefs, history, ruleset, now, zone)
+
+
+def _to_outbox(decisions: list[Decision], healths: list[ContactHealth]) -> list[outbox.NewNudge]:
+    by_email = {h.email: h for h in healths}
+    return [_new_nudge(d, by_email.get(d.contact_email)) for d in decisions]
+
+
+def _new_nudge(decision: Decision, health: ContactHealth | None) -> outbox.NewNudge:
+    payload: dict[str, Any] = {
+        "template": decision.template,
+        "contact_name": decision.contact_name,
+        "status": str(decision.status),
+        "role": decision.role,
+        "hold_minutes": decision.hold_minutes,
+        "hold_horizon_days": decision.hold_horizon_days,
+    }
+    if health is not None:
+        payload["last_interaction"] = (
+            health.last_interaction.isoformat() if health.last_interaction else None
+        )
+        payload["cadence_days"] = health.cadence_days
+    if decision.kind == "digest":
+        payload.update(digest_payload(decision))
+    return outbox.NewNudge(
+        key=decision.key,
+        contact_email=decision.contact_email,
+        kind=decision.kind,
+        rule=decision.rule,
+        payload=payload,
+        evidence=list(decision.evidence),
+        priority=decision.priority,
+    )
+
+
+def digest_payload(decision: Decision) -> dict[str, Any]:
+    items = getattr(decision, "items", ())
+    return {
+        "items": [dict(item) for item in items],
+        "counts_by_role": dict(getattr(decision, "counts_by_role", {})),
+    }
+
+
+def _owner(account: Account) -> Owner:
+    aliases = {a.lower() for a in account.aliases.split()}
+    return Owner(
+        emails=frozenset({account.email.lower(), *aliases}),
+        time_zone=account.time_zone or "UTC",
+    )
+
+
+def _prefs(session: Any, account_id: int) -> dict[str, ContactPrefs]:
+    rows = session.scalars(select(Contact).where(Contact.account_id == account_id))
+    return {
+        c.email: ContactPrefs(
+            email=c.email,
+            name=c.name,
+            role=c.role,
+            cadence_override_days=c.cadence_override_days,
+            muted=c.muted,
+            snoozed_until=c.snoozed_until,
+        )
+        for c in rows
+    }
+
+
+def _account_settings(runtime: Runtime, account_id: int) -> dict[str, Any]:
+    with session_scope(runtime.db) as session:
+        return dict(session.get_one(Account, account_id).settings or {})
+
+
+def _refresh_profile(runtime: Runtime, account_id: int, connector: Connector) -> None:
+    profile = connector.calendar.profile()
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        account.name = profile.name or account.name
+        account.time_zone = profile.time_zone or account.time_zone
+        account.aliases = " ".join(profile.aliases)
+        account.working_hours = _hours_json(profile)
+
+
+def _hours_json(profile: AccountProfile) -> dict[str, Any] | None:
+    hours = profile.working_hours
+    if hours is None:
+        return None
+    return {
+        "time_zone": hours.time_zone,
+        "days": list(hours.days),
+        "start": hours.start.isoformat(timespec="minutes"),
+        "end": hours.end.isoformat(timespec="minutes"),
+    }
+
+
+def _working_hours(data: dict[str, Any] | None) -> WorkingHours | None:
+    if not data:
+        return None
+    return WorkingHours(
+        time_zone=data["time_zone"],
+        days=tuple(data["days"]),
+        start=time.fromisoformat(data["start"]),
+        end=time.fromisoformat(data["end"]),
+    )
+
+
+def _import_directory(runtime: Runtime, account_id: int, connector: Connector) -> None:
+    if connector.directory is None:
+        return
+    for person in connector.directory.direct_reports():
+        contacts.set_role(
+            runtime,
+            account_id,
+            person.email,
+            "direct_report",
+            name=person.name,
+            source="directory",
+        )
+
+
+def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.Owner:
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        return delivery.Owner(
+            account_id=account.id,
+            email=account.email,
+            name=account.name,
+            time_zone=account.time_zone or "UTC",
+            working_hours=_working_hours(account.working_hours),
+            active=account.status == "active",
+        )
+
+
+def _mark_reconnect(runtime: Runtime, account_id: int) -> None:
+    with session_scope(runtime.db) as session:
+        session.get_one(Account, account_id).status = "reconnect"
+    log.warning("account %s needs reconnecting; skipped until the user signs in again", account_id)
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -1,0 +1,310 @@
+"""Delivery: claimed outbox rows become emails and holds.
+
+Each row is claimed in its own committed transaction *before* the provider call,
+and finished in another one after it. So a crash between the two leaves a
+``claimed`` row that the sweeper turns into ``in_doubt`` (emails: never resent)
+or back into ``pending`` (holds: idempotent at the provider). Suppression
+(mute, snooze, paused account) is re-checked at claim time, because the user may
+have clicked "mute" after the decision was made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nudger.connectors.base import (
+    BusyInterval,
+    Connector,
+    HoldRequest,
+    SyncWindow,
+    WorkingHours,
+)
+from nudger.delivery import outbox
+from nudger.delivery.email import (
+    DigestContext,
+    DigestItem,
+    NudgeContext,
+    build_message,
+    render_email,
+    render_hold,
+)
+from nudger.delivery.slots import default_working_hours, find_slot
+from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
+from nudger.rules.engine import quiet_now
+from nudger.rules.model import Policies
+from nudger.runtime import Runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Contact, Event, Nudge, utcnow
+from nudger.web.links import ActionLink, action_url, signing_key
+
+log = logging.getLogger(__name__)
+
+MAIL_KINDS = ("email", "digest")
+LINK_ACTIONS = ("snooze", "mute", "talked", "book")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The account as delivery sees it."""
+
+    account_id: int
+    email: str
+    name: str | None
+    time_zone: str
+    working_hours: WorkingHours | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    provider_ref: str | None = None
+    error: str | None = None
+
+
+def deliver_pending(
+    runtime: Runtime,
+    owner: Owner,
+    connector: Connector,
+    policies: Policies,
+    now: datetime,
+    *,
+    worker: str,
+) -> Counter[str]:
+    """Deliver the account's pending rows, highest priority first; returns status counts."""
+    done: Counter[str] = Counter()
+    quiet = quiet_now(policies, now, owner.time_zone)
+    with session_scope(runtime.db) as session:
+        outbox.sweep_expired_claims(session, now)
+        rows = outbox.pending_ids(session, owner.account_id)
+    for nudge_id in rows:
+        claimed = _claim(runtime, owner, nudge_id, now, worker, quiet)
+        if claimed is None:
+            continue
+        try:
+            outcome = _act(runtime, owner, connector, claimed, now)
+        except AuthRevoked:
+            # The request never reached the mailbox: the row waits for the reconnect.
+            _finish(runtime, claimed.id, Outcome("pending", error="account needs reconnecting"))
+            raise
+        _finish(runtime, claimed.id, outcome, now)
+        done[outcome.status] += 1
+    return done
+
+
+def _claim(
+    runtime: Runtime, owner: Owner, nudge_id: int, now: datetime, worker: str, quiet: bool
+) -> outbox.ClaimedNudge | None:
+    with session_scope(runtime.db) as session:
+        if quiet and _kind_of(session, nudge_id) in MAIL_KINDS:
+            return None  # stays pending until the owner's morning
+        claimed = outbox.claim(session, nudge_id, worker, now)
+        if claimed is None:
+            return None
+        reason = _suppression(session, owner, claimed, now)
+        if reason:
+            outbox.suppress(session, claimed.id, reason, now)
+            log.info("nudge %s suppressed: %s", claimed.id, reason)
+            return None
+        return claimed
+
+
+def _kind_of(session: Session, nudge_id: int) -> str | None:
+    return session.scalar(select(Nudge.kind).where(Nudge.id == nudge_id))
+
+
+def _suppression(
+    session: Session, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
+) -> str | None:
+    if not owner.active:
+        return "account paused or awaiting reconnection"
+    if not nudge.contact_email:
+        return None
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
+        )
+    )
+    if contact is None:
+        return None
+    if contact.muted:
+        return "contact muted"
+    if contact.snoozed_until and contact.snoozed_until > now:
+        return f"contact snoozed until {contact.snoozed_until:%Y-%m-%d}"
+    return None
+
+
+def _finish(runtime: Runtime, nudge_id: int, outcome: Outcome, now: datetime | None = None) -> None:
+    with session_scope(runtime.db) as session:
+        outbox.finish(
+            session,
+            nudge_id,
+            outcome.status,
+            now or utcnow(),
+            provider_ref=outcome.provider_ref,
+            error=outcome.error,
+        )
+
+
+def _act(
+    runtime: Runtime,
+    owner: Owner,
+    connector: Connector,
+    nudge: outbox.ClaimedNudge,
+    now: datetime,
+) -> Outcome:
+    try:
+        if nudge.kind == "hold":
+            return _book_hold(runtime, owner, connector, nudge, now)
+        return _send_email(runtime, owner, connector, nudge, now)
+    except OutcomeUnknown as exc:
+        log.warning("nudge %s: send outcome unknown; marked in doubt", nudge.id)
+        return Outcome("in_doubt", error=str(exc))
+    except TransientError as exc:
+        # Holds are idempotent; a refused send (e.g. 429) was never accepted. Both retry.
+        return Outcome("pending", error=f"will retry: {exc}")
+    except AuthRevoked:
+        raise
+    except ConnectorError as exc:
+        return Outcome("failed", error=str(exc))
+
+
+def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:
+    if not contact:
+        return {}
+    key = signing_key(runtime.settings, runtime.cipher)
+    base = runtime.settings.public_url
+    return {
+        action: action_url(base, key, ActionLink(action, owner.account_id, contact))
+        for action in LINK_ACTIONS
+    }
+
+
+def nudge_context(runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge) -> NudgeContext:
+    payload = nudge.payload
+    last = payload.get("last_interaction")
+    return NudgeContext(
+        owner_name=owner.name or owner.email,
+        contact_name=payload.get("contact_name"),
+        contact_email=nudge.contact_email,
+        status=str(payload.get("status", "")),
+        role=payload.get("role"),
+        reasons=tuple(nudge.evidence),
+        last_interaction=datetime.fromisoformat(last) if last else None,
+        cadence_days=payload.get("cadence_days"),
+        links=_links(runtime, owner, nudge.contact_email),
+        time_zone=owner.time_zone,
+    )
+
+
+def _send_email(
+    runtime: Runtime,
+    owner: Owner,
+    connector: Connector,
+    nudge: outbox.ClaimedNudge,
+    now: datetime,
+) -> Outcome:
+    template = str(nudge.payload.get("template", nudge.kind))
+    if nudge.kind == "digest":
+        rendered = render_email("digest", _digest_context(runtime, owner, nudge.payload))
+    else:
+        rendered = render_email(template, nudge_context(runtime, owner, nudge))
+    message = build_message(
+        sender=owner.email, sender_name=owner.name, rendered=rendered, key=nudge.key, now=now
+    )
+    sent = connector.mail.send(message)
+    log.info("nudge %s sent as %s", nudge.id, message.message_id)
+    return Outcome("sent", provider_ref=sent.provider_message_id or message.message_id)
+
+
+def _digest_context(runtime: Runtime, owner: Owner, payload: dict[str, Any]) -> DigestContext:
+    items = tuple(
+        DigestItem(
+            contact_name=item.get("contact_name"),
+            contact_email=item["contact_email"],
+            status=item["status"],
+            role=item.get("role"),
+            reasons=tuple(item.get("reasons", ())),
+            links=_links(runtime, owner, item["contact_email"]),
+        )
+        for item in payload.get("items", [])
+    )
+    return DigestContext(
+        owner_name=owner.name or owner.email,
+        time_zone=owner.time_zone,
+        counts_by_role=payload.get("counts_by_role", {}),
+        items=items,
+    )
+
+
+def _book_hold(
+    runtime: Runtime,
+    owner: Owner,
+    connector: Connector,
+    nudge: outbox.ClaimedNudge,
+    now: datetime,
+) -> Outcome:
+    horizon = int(nudge.payload.get("hold_horizon_days", 10))
+    duration = timedelta(minutes=int(nudge.payload.get("hold_minutes", 30)))
+    window = SyncWindow(now, now + timedelta(days=horizon + 1))
+    busy = connector.free_busy.busy(window)
+    with session_scope(runtime.db) as session:
+        busy = busy + _out_of_office(session, owner.account_id, window)
+        holds = _existing_holds(session, owner.account_id, window)
+    slot = find_slot(
+        busy=busy,
+        working_hours=owner.working_hours or default_working_hours(owner.time_zone),
+        now=now,
+        duration=duration,
+        horizon_days=horizon,
+        existing_holds=holds,
+    )
+    if slot is None:
+        return Outcome("failed", error=f"no free slot in working hours within {horizon} days")
+    title, description = render_hold(nudge_context(runtime, owner, nudge))
+    created = connector.holds.create_hold(
+        HoldRequest(
+            key=nudge.key,
+            contact_email=nudge.contact_email,
+            title=title,
+            description=description,
+            start=slot.start,
+            end=slot.end,
+            time_zone=owner.time_zone,
+            invite_contact=bool(nudge.payload.get("invite_contact", False)),
+        )
+    )
+    log.info("nudge %s booked hold %s", nudge.id, created.event_id)
+    return Outcome("sent", provider_ref=created.event_id)
+
+
+def _out_of_office(session: Session, account_id: int, window: SyncWindow) -> list[BusyInterval]:
+    rows = session.execute(
+        select(Event.start, Event.end).where(
+            Event.account_id == account_id,
+            Event.kind == "out_of_office",
+            Event.cancelled.is_(False),
+            Event.end > window.start,
+            Event.start < window.end,
+        )
+    )
+    return [BusyInterval(start, end, out_of_office=True) for start, end in rows]
+
+
+def _existing_holds(session: Session, account_id: int, window: SyncWindow) -> list[datetime]:
+    rows = session.scalars(
+        select(Event.start).where(
+            Event.account_id == account_id,
+            Event.hold_contact.is_not(None),
+            Event.cancelled.is_(False),
+            Event.start >= window.start,
+        )
+    )
+    return list(rows)
