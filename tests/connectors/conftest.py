@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from nudger.config import Settings, load_settings
+from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, World
 
@@ -30,3 +32,18 @@ def sandbox(world: World) -> Iterator[Sandbox]:
 @pytest.fixture
 def provider_settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
     return load_settings(**sandbox.settings(), data_dir=tmp_path)
+
+
+@pytest.fixture
+def runtime(provider_settings: Settings, database_url: str) -> Iterator[Runtime]:
+    """nudger opened on a real database, with every provider pointed at the emulator."""
+    settings = load_settings(
+        **{
+            **provider_settings.model_dump(),
+            "database_url": database_url,
+            "encryption_keys": Fernet.generate_key().decode(),
+        }
+    )
+    opened = open_runtime(settings)
+    yield opened
+    opened.db.dispose()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
-from nudger.config import Settings, load_settings
+from nudger.config import Settings
 from nudger.connectors.base import CalendarReader, Connector, SyncPage, SyncWindow
 from nudger.errors import ConnectorError
-from nudger.runtime import Runtime, open_runtime
+from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, Mailbox, World
 from nudger.store import events as store
@@ -25,20 +23,6 @@ from tests.connectors.google_helpers import add_meeting, connected
 NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = sync_window(NOW, 365, 28)
 MANY = 2000  # more than one page of 2,500 results: the emulator's first page holds 2/3
-
-
-@pytest.fixture
-def runtime(provider_settings: Settings, database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    settings = load_settings(
-        **{
-            **provider_settings.model_dump(),
-            "database_url": database_url,
-            "encryption_keys": Fernet.generate_key().decode(),
-        }
-    )
-    opened = open_runtime(settings)
-    yield opened
-    opened.db.dispose()
 
 
 @pytest.fixture
