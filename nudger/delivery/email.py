@@ -23,7 +23,14 @@ from functools import cache, wraps
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    Undefined,
+    select_autoescape,
+)
 
 from nudger.connectors.base import OutgoingEmail
 from nudger.errors import ConfigError
@@ -244,7 +251,7 @@ def _environment(folder: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(folder),
         undefined=StrictUndefined,
-        autoescape=lambda name: name is not None and name.endswith(".html"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

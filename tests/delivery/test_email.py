@@ -13,6 +13,7 @@ from email.parser import BytesParser
 import pytest
 from jinja2 import UndefinedError
 
+from nudger.connectors.base import OutgoingEmail
 from nudger.delivery.email import (
     KINDS,
     DigestContext,
@@ -88,7 +89,9 @@ def rendered_for(kind: str) -> RenderedEmail:
     return render_email(kind, a_nudge(status=kind))
 
 
-def sent(rendered: RenderedEmail, key: str = "acct1:priya@example.com:neglected:2025-W47"):
+def sent(
+    rendered: RenderedEmail, key: str = "acct1:priya@example.com:neglected:2025-W47"
+) -> OutgoingEmail:
     return build_message(
         sender="alex@example.com", sender_name="Alex Morgan", rendered=rendered, key=key, now=NOW
     )
@@ -113,7 +116,8 @@ def test_every_kind_renders_into_multipart_alternative_text_then_html(kind: str)
     parts = list(message.iter_parts())
     assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
     assert message["Subject"] == outgoing.subject
-    assert outgoing.subject and "\n" not in outgoing.subject
+    assert outgoing.subject
+    assert "\n" not in outgoing.subject
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -157,7 +161,8 @@ def test_non_ascii_names_survive_the_round_trip() -> None:
 
     text, markup = (part.get_content() for part in message.iter_parts())
     assert "Zoë Ångström" in message["Subject"]
-    assert "Zoë Ångström" in text and "Zoë Ångström" in markup
+    assert "Zoë Ångström" in text
+    assert "Zoë Ångström" in markup
     assert message["From"].addresses[0].display_name == "Ålex Møller"
 
 
@@ -205,7 +210,8 @@ def test_digest_escapes_names_and_reasons() -> None:
 
     rendered = render_email("digest", a_digest(items=(item,)))
 
-    assert "<b>Sam</b>" not in rendered.html and "<i>odd</i>" not in rendered.html
+    assert "<b>Sam</b>" not in rendered.html
+    assert "<i>odd</i>" not in rendered.html
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -227,8 +233,10 @@ def test_only_the_links_given_appear(kind: str) -> None:
     rendered = render_email(kind, a_nudge(status=kind, links=only_snooze))
 
     assert linked_urls(rendered.html) == {ALL_LINKS["snooze"]}
-    assert "Snooze 2 weeks" in rendered.html and "Snooze 2 weeks" in rendered.text
-    assert "Mute" not in rendered.html and "Book time" not in rendered.text
+    assert "Snooze 2 weeks" in rendered.html
+    assert "Snooze 2 weeks" in rendered.text
+    assert "Mute" not in rendered.html
+    assert "Book time" not in rendered.text
     assert ALL_LINKS["book"] not in rendered.text
 
 
@@ -256,9 +264,7 @@ def test_reasons_and_suggestion_appear_in_both_parts(kind: str) -> None:
     for part in (rendered.text, rendered.html):
         for reason in context.reasons:
             assert reason in part
-        assert html.escape(suggestion_for(kind, "direct_report"), quote=False) in part or (
-            suggestion_for(kind, "direct_report") in part
-        )
+        assert suggestion_for(kind, "direct_report") in part
         assert "Priya Shah" in part
 
 
@@ -323,7 +329,8 @@ def test_cadence_is_written_in_plain_words(days: float, words: str) -> None:
 def test_cadence_appears_in_the_email() -> None:
     rendered = render_email("neglected", a_nudge(cadence_days=9.2))
 
-    assert "every ~9 days" in rendered.text and "every ~9 days" in rendered.html
+    assert "every ~9 days" in rendered.text
+    assert "every ~9 days" in rendered.html
 
 
 def test_hold_title_says_what_and_with_whom() -> None:
