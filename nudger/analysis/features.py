@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
+from itertools import pairwise
 
 from nudger.analysis.model import ContactFeatures, Interaction, Occurrence, OneOnOne
 from nudger.rules.model import Judgement
@@ -35,13 +36,13 @@ def distinct_days(moments: Iterable[datetime], tz: tzinfo) -> list[date]:
 
 def typical_gap_days(days: Sequence[date], max_gaps: int, min_gaps: int) -> float | None:
     """Median gap between the last ``max_gaps`` pairs of distinct days; None if too few."""
-    gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
+    gaps = [(later - earlier).days for earlier, later in pairwise(days)]
     recent = gaps[-max_gaps:]
     return median(recent) if len(recent) >= min_gaps else None
 
 
 def strength(interactions: Iterable[Interaction], now: datetime, half_life_days: float) -> float:
-    """How alive the relationship is: ``Σ weight × 0.5 ** (age_days / half_life_days)``.
+    """How alive the relationship is: ``sum(weight * 0.5 ** (age_days / half_life_days))``.
 
     ``age_days`` counts from each meeting's end, so a one-on-one today is worth 1.0, one a
     half-life ago 0.5; large meetings barely add anything.
@@ -127,8 +128,11 @@ def _hygiene(
     has_future = any(o.start > now and o.held for o in habit)
     last_scheduled = past[-1].start if past else habit[0].start
     streak = _missed_streak(past)
-    ended = not has_future and days_between(last_scheduled, now) > (
-        judgement.ended_after_intervals * interval
+    # Only a recurring series can "end"; a stopped ad-hoc habit is plain neglect.
+    ended = (
+        series_id is not None
+        and not has_future
+        and days_between(last_scheduled, now) > judgement.ended_after_intervals * interval
     )
     return OneOnOne(
         interval_days=interval,
@@ -154,6 +158,8 @@ def _missed_streak(past: Sequence[Occurrence]) -> list[Occurrence]:
 
 
 def _streak_kind(streak: Sequence[Occurrence]) -> str:
+    if not streak:
+        return ""
     if all(o.cancelled for o in streak):
         return "cancelled"
     if not any(o.cancelled for o in streak):
@@ -170,7 +176,7 @@ def _held_ratio(past: Sequence[Occurrence], now: datetime, weeks: int) -> float 
 
 
 def _gaps(ordered: Sequence[Occurrence]) -> list[float]:
-    return [days_between(a.start, b.start) for a, b in zip(ordered, ordered[1:], strict=False)]
+    return [days_between(a.start, b.start) for a, b in pairwise(ordered)]
 
 
 def _median_gap(ordered: Sequence[Occurrence], max_gaps: int) -> float:

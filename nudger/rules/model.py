@@ -6,6 +6,7 @@ user's file cannot quietly change nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import time
 from typing import Literal
 
@@ -21,12 +22,12 @@ class _Strict(BaseModel):
 class SizeWeights(_Strict):
     """How much one meeting counts, by the number of people in it (owner included)."""
 
-    pair: float = Field(1.0, ge=0, le=1, description="Two people: a one-on-one.")
-    small: float = Field(0.6, ge=0, le=1, description="Up to small_max_size people.")
-    medium: float = Field(0.3, ge=0, le=1, description="Up to medium_max_size people.")
-    large: float = Field(0.05, ge=0, le=1, description="More than medium_max_size people.")
-    small_max_size: int = Field(4, ge=3)
-    medium_max_size: int = Field(8, ge=3)
+    pair: float = Field(default=1.0, ge=0, le=1, description="Two people: a one-on-one.")
+    small: float = Field(default=0.6, ge=0, le=1, description="Up to small_max_size people.")
+    medium: float = Field(default=0.3, ge=0, le=1, description="Up to medium_max_size people.")
+    large: float = Field(default=0.05, ge=0, le=1, description="More than medium_max_size people.")
+    small_max_size: int = Field(default=4, ge=3)
+    medium_max_size: int = Field(default=8, ge=3)
 
     @model_validator(mode="after")
     def _sizes_ascend(self) -> SizeWeights:
@@ -38,27 +39,31 @@ class SizeWeights(_Strict):
 class Judgement(_Strict):
     """Every number behind the default judgement (DESIGN.md "Default judgement")."""
 
-    lookback_days: int = Field(365, ge=1, le=3650)
+    lookback_days: int = Field(default=365, ge=1, le=3650)
     weights: SizeWeights = SizeWeights()
-    half_life_days: float = Field(90, gt=0, description="Strength halves every this many days.")
-    typical_gap_count: int = Field(8, ge=2, description="Recent gaps the typical gap uses.")
-    min_gaps: int = Field(2, ge=1, description="Fewer gaps than this: no typical gap.")
-    series_min_occurrences: int = Field(3, ge=2)
-    adhoc_one_on_one_min: int = Field(4, ge=3, description="One-on-ones that make a habit.")
-    regular_gap_tolerance: float = Field(0.35, gt=0, lt=1)
-    regular_gap_share: float = Field(0.75, gt=0, le=1)
-    lapsed_streak: int = Field(3, ge=1, description="Missed occurrences in a row = lapsed.")
-    ended_after_intervals: float = Field(2, gt=0)
-    held_ratio_weeks: int = Field(8, ge=1)
-    missing_window_max_factor: float = Field(
-        2, gt=0, description="A one-on-one within this x the role's max days is not missing."
+    half_life_days: float = Field(
+        default=90, gt=0, description="Strength halves every this many days."
     )
-    weak_tie_max_strength: float = Field(0.05, ge=0)
-    new_days: int = Field(21, ge=0)
-    new_max_interactions: int = Field(3, ge=1)
-    fading_factor: float = Field(1.5, gt=0)
-    neglected_factor: float = Field(2.5, gt=0)
-    booked_within_cadences: float = Field(1.0, ge=0)
+    typical_gap_count: int = Field(default=8, ge=2, description="Recent gaps the typical gap uses.")
+    min_gaps: int = Field(default=2, ge=1, description="Fewer gaps than this: no typical gap.")
+    series_min_occurrences: int = Field(default=3, ge=2)
+    adhoc_one_on_one_min: int = Field(default=4, ge=3, description="One-on-ones that make a habit.")
+    regular_gap_tolerance: float = Field(default=0.35, gt=0, lt=1)
+    regular_gap_share: float = Field(default=0.75, gt=0, le=1)
+    lapsed_streak: int = Field(default=3, ge=1, description="Missed occurrences in a row = lapsed.")
+    ended_after_intervals: float = Field(default=2, gt=0)
+    held_ratio_weeks: int = Field(default=8, ge=1)
+    missing_window_max_factor: float = Field(
+        default=2,
+        gt=0,
+        description="A one-on-one within this x the role's max days is not missing.",
+    )
+    weak_tie_max_strength: float = Field(default=0.05, ge=0)
+    new_days: int = Field(default=21, ge=0)
+    new_max_interactions: int = Field(default=3, ge=1)
+    fading_factor: float = Field(default=1.5, gt=0)
+    neglected_factor: float = Field(default=2.5, gt=0)
+    booked_within_cadences: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _factors_ascend(self) -> Judgement:
@@ -105,11 +110,19 @@ class QuietHours(_Strict):
 
 
 class Policies(_Strict):
-    weekly_budget: int = Field(3, ge=0, description="Nudges per account per ISO week.")
-    cooldown_days: int = Field(14, ge=0, description="Days between two nudges about a contact.")
+    weekly_budget: int = Field(
+        default=3, ge=0, description="Email nudges (a digest counts as one) per ISO week."
+    )
+    weekly_hold_budget: int = Field(
+        default=3, ge=0, description="Relationship-time holds booked per ISO week."
+    )
+    cooldown_days: int = Field(
+        default=14, ge=0, description="Days between two nudges about a contact."
+    )
     quiet_hours: QuietHours = QuietHours()
-    quiet_days: tuple[int, ...] = Field((6, 7), description="ISO weekdays: Monday=1.")
-    digest: bool = Field(False, description="Bundle email nudges into one weekly digest.")
+    quiet_days: tuple[int, ...] = Field(default=(6, 7), description="ISO weekdays: Monday=1.")
+    digest: bool = Field(default=False, description="Bundle email nudges into one weekly digest.")
+    digest_size: int = Field(default=5, ge=1, le=50, description="Suggestions in one digest.")
 
     @field_validator("quiet_days")
     @classmethod
@@ -123,17 +136,19 @@ class Condition(_Strict):
     """All given tests must pass; an absent test passes."""
 
     status: tuple[Status, ...] | None = None
-    role: tuple[str, ...] | None = Field(None, description=f'Roles; "{NO_ROLE}" for no role.')
-    min_days_since_last: float | None = Field(None, ge=0)
-    min_strength: float | None = Field(None, ge=0)
-    max_strength: float | None = Field(None, ge=0)
+    role: tuple[str, ...] | None = Field(
+        default=None, description=f'Roles; "{NO_ROLE}" for no role.'
+    )
+    min_days_since_last: float | None = Field(default=None, ge=0)
+    min_strength: float | None = Field(default=None, ge=0)
+    max_strength: float | None = Field(default=None, ge=0)
 
 
 class Action(_Strict):
     kind: Literal["email", "hold", "digest"]
     template: str = Field(pattern=r"^[a-z0-9_]+$")
-    hold_minutes: int = Field(30, ge=5, le=480)
-    hold_horizon_days: int = Field(10, ge=1, le=90)
+    hold_minutes: int = Field(default=30, ge=5, le=480)
+    hold_horizon_days: int = Field(default=10, ge=1, le=90)
 
 
 class Rule(_Strict):
@@ -152,8 +167,8 @@ class RuleSet(_Strict):
 
     @model_validator(mode="after")
     def _rule_names_unique(self) -> RuleSet:
-        names = [rule.name for rule in self.rules]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        counts = Counter(rule.name for rule in self.rules)
+        duplicates = sorted(name for name, seen in counts.items() if seen > 1)
         if duplicates:
             raise ValueError(f"rules: duplicate rule name {', '.join(duplicates)}")
         return self

@@ -1,0 +1,206 @@
+"""The relationship audit: every contact's health, from one pass over the owner's events.
+
+Events stream through once; per contact only its own interactions and one-on-one
+occurrences are kept (linear memory), then each contact is judged on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from nudger.analysis.features import build_features
+from nudger.analysis.interactions import (
+    interactions_in,
+    one_on_one_occurrence,
+    orphan_cancellation,
+    other_people,
+    unique_events,
+    upcoming_contacts,
+)
+from nudger.analysis.model import (
+    ContactFeatures,
+    ContactPrefs,
+    Interaction,
+    Occurrence,
+    Owner,
+    Status,
+)
+from nudger.analysis.status import classify
+from nudger.connectors.base import CalendarEvent
+from nudger.rules.model import Judgement, RoleCadence
+
+
+@dataclass(frozen=True)
+class ContactHealth:
+    """One row of the audit: what nudger thinks of one relationship, and why."""
+
+    email: str
+    name: str | None
+    status: Status
+    role: str | None
+    last_interaction: datetime | None
+    next_meeting: datetime | None
+    cadence_days: float | None
+    strength: float
+    reasons: tuple[str, ...]
+    features: ContactFeatures
+
+    def to_json(self) -> dict[str, object]:
+        """The ``nudger audit --json`` contract (DESIGN.md), plus ``role`` and ``one_on_one``."""
+        one_on_one = self.features.one_on_one
+        return {
+            "email": self.email,
+            "name": self.name,
+            "status": self.status.value,
+            "last_interaction": _iso(self.last_interaction),
+            "next_meeting": _iso(self.next_meeting),
+            "cadence_days": None if self.cadence_days is None else round(self.cadence_days, 1),
+            "strength": self.strength,
+            "reasons": list(self.reasons),
+            "role": self.role,
+            "one_on_one": one_on_one.to_json() if one_on_one else None,
+        }
+
+
+@dataclass
+class _Ledger:
+    """What the pass over events gathers about one contact (internal, mutable)."""
+
+    interactions: list[Interaction] = field(default_factory=list)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    next_meeting: datetime | None = None
+    name: str | None = None
+    name_seen: datetime | None = None
+
+
+def audit(
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> list[ContactHealth]:
+    """Every contact's health, most urgent first (then strongest first)."""
+    by_email = {email.lower(): pref for email, pref in prefs.items()}
+    ledgers = collect_ledgers(owner, events, now, judgement)
+    tz = ZoneInfo(owner.time_zone)
+    healths = [
+        assess(email, ledger, by_email.get(email), now, tz, judgement, roles)
+        for email, ledger in ledgers.items()
+    ]
+    healths += [
+        assess(email, _Ledger(), pref, now, tz, judgement, roles)
+        for email, pref in by_email.items()
+        if pref.role and email not in ledgers and email not in owner.emails
+    ]
+    return sorted((h for h in healths if _worth_listing(h)), key=_severity_then_strength)
+
+
+def collect_ledgers(
+    owner: Owner, events: Iterable[CalendarEvent], now: datetime, judgement: Judgement
+) -> dict[str, _Ledger]:
+    """One pass: each contact's interactions, one-on-one occurrences, next meeting, name."""
+    ledgers: defaultdict[str, _Ledger] = defaultdict(_Ledger)
+    orphans: list[Occurrence] = []
+    for event in unique_events(events):
+        _record(event, owner, now, judgement, ledgers)
+        orphan = orphan_cancellation(event, owner)
+        if orphan is not None:
+            orphans.append(orphan)
+    _attach_orphans(orphans, ledgers)
+    return dict(ledgers)
+
+
+def _record(
+    event: CalendarEvent,
+    owner: Owner,
+    now: datetime,
+    judgement: Judgement,
+    ledgers: defaultdict[str, _Ledger],
+) -> None:
+    for interaction in interactions_in(event, owner, now, judgement):
+        ledgers[interaction.contact].interactions.append(interaction)
+    for contact in upcoming_contacts(event, owner, now):
+        ledger = ledgers[contact]
+        if ledger.next_meeting is None or event.start < ledger.next_meeting:
+            ledger.next_meeting = event.start
+    found = one_on_one_occurrence(event, owner)
+    if found is not None:
+        ledgers[found[0]].occurrences.append(found[1])
+    for attendee in other_people(event, owner):
+        if attendee.name:
+            _note_name(ledgers[attendee.email.lower()], attendee.name, event.start)
+
+
+def _note_name(ledger: _Ledger, name: str, seen: datetime) -> None:
+    """Keep the display name from the most recent event."""
+    if ledger.name_seen is None or seen >= ledger.name_seen:
+        ledger.name, ledger.name_seen = name, seen
+
+
+def _attach_orphans(orphans: list[Occurrence], ledgers: Mapping[str, _Ledger]) -> None:
+    """Give attendee-less cancelled occurrences to the contact whose series they belong to."""
+    series_contact = {
+        occurrence.series_id: email
+        for email, ledger in ledgers.items()
+        for occurrence in ledger.occurrences
+        if occurrence.series_id
+    }
+    for orphan in orphans:
+        contact = series_contact.get(orphan.series_id or "")
+        if contact is not None:
+            ledgers[contact].occurrences.append(orphan)
+
+
+def assess(
+    email: str,
+    ledger: _Ledger,
+    pref: ContactPrefs | None,
+    now: datetime,
+    tz: tzinfo,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> ContactHealth:
+    """Features, then status, for one contact."""
+    features = build_features(
+        email, ledger.interactions, ledger.occurrences, ledger.next_meeting, now, tz, judgement
+    )
+    role = pref.role if pref else None
+    override = pref.cadence_override_days if pref else None
+    verdict = classify(features, role, override, now, judgement, roles)
+    return ContactHealth(
+        email=email,
+        name=(pref.name if pref and pref.name else None) or ledger.name,
+        status=verdict.status,
+        role=role,
+        last_interaction=features.last_interaction,
+        next_meeting=features.next_meeting,
+        cadence_days=verdict.cadence_days,
+        strength=round(features.strength, 3),
+        reasons=verdict.reasons,
+        features=features,
+    )
+
+
+def _worth_listing(health: ContactHealth) -> bool:
+    """Someone only ever seen in cancelled or declined meetings is not a contact."""
+    features = health.features
+    return bool(
+        health.role
+        or features.interactions
+        or features.next_meeting
+        or features.one_on_one is not None
+    )
+
+
+def _severity_then_strength(health: ContactHealth) -> tuple[int, float, str]:
+    return health.status.severity, -health.strength, health.email
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

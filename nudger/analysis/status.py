@@ -1,0 +1,232 @@
+"""Status classification: one contact's features → a status, a cadence and human reasons.
+
+Checks run in a fixed precedence (lapsed one-on-one, missing one-on-one, weak tie, new,
+then cadence); the first that applies decides. Reasons are written for the user, who
+must be able to see why nudger thinks what it thinks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from nudger.analysis.features import days_between
+from nudger.analysis.model import ContactFeatures, OneOnOne, Status
+from nudger.rules.model import Judgement, RoleCadence
+
+DIRECT_REPORT = "direct_report"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    cadence_days: float | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often the contact should be seen, and where that number comes from."""
+
+    days: float
+    explanation: str
+
+
+def classify(
+    features: ContactFeatures,
+    role: str | None,
+    cadence_override_days: int | None,
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> Verdict:
+    """The contact's status, in the precedence of DESIGN.md's default judgement."""
+    cadence = expected_cadence(features, role, cadence_override_days, roles)
+    days = cadence.days if cadence else None
+    lapsed = lapsed_reasons(features.one_on_one, now, judgement)
+    if lapsed:
+        return Verdict(Status.LAPSED_ONE_ON_ONE, days, lapsed)
+    missing = missing_reasons(features, role, now, judgement, roles)
+    if missing:
+        return Verdict(Status.MISSING_ONE_ON_ONE, days, missing)
+    if role is None:
+        early = weak_tie_reasons(features, judgement) or new_reasons(features, now, judgement)
+        if early:
+            return Verdict(early[0], days, early[1])
+    if cadence is None:
+        return Verdict(Status.NEW, None, ("too little history yet to judge a rhythm",))
+    return _by_cadence(features, cadence, now, judgement)
+
+
+def expected_cadence(
+    features: ContactFeatures,
+    role: str | None,
+    override_days: int | None,
+    roles: Mapping[str, RoleCadence],
+) -> Cadence | None:
+    """The user's override, else the typical gap, clamped to the role's maximum."""
+    if override_days is not None:
+        return Cadence(float(override_days), f"you asked for {every_days(override_days)}")
+    typical = features.typical_gap_days
+    role_cadence = roles.get(role) if role else None
+    if role_cadence is None:
+        return None if typical is None else Cadence(typical, f"usually {every_days(typical)}")
+    label = role_label(role or "")
+    if typical is None:
+        return Cadence(
+            float(role_cadence.ideal_days),
+            f"{label}: ideally {every_days(role_cadence.ideal_days, approx=False)}",
+        )
+    if typical > role_cadence.max_days:
+        return Cadence(
+            float(role_cadence.max_days),
+            f"{label}: at least {every_days(role_cadence.max_days, approx=False)}",
+        )
+    return Cadence(typical, f"usually {every_days(typical)}")
+
+
+def lapsed_reasons(
+    one_on_one: OneOnOne | None, now: datetime, judgement: Judgement
+) -> tuple[str, ...]:
+    """Why a regular one-on-one has stopped happening; empty when it has not."""
+    if one_on_one is None:
+        return ()
+    name = f"{describe_interval(one_on_one.interval_days)} one-on-one"
+    reasons: list[str] = []
+    if one_on_one.missed_streak >= judgement.lapsed_streak:
+        reasons.append(
+            f"{name}: last {one_on_one.missed_streak} occurrences {one_on_one.streak_kind}"
+        )
+    elif one_on_one.ended:
+        reasons.append(f"{name} ended {weeks_ago(days_between(one_on_one.last_scheduled, now))}")
+    if reasons and one_on_one.last_held is not None:
+        reasons.append(f"last held {ago(days_between(one_on_one.last_held, now))}")
+    return tuple(reasons)
+
+
+def missing_reasons(
+    features: ContactFeatures,
+    role: str | None,
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> tuple[str, ...]:
+    """A direct report without a regular one-on-one (and none held lately)."""
+    if role != DIRECT_REPORT or features.one_on_one is not None:
+        return ()
+    role_cadence = roles.get(DIRECT_REPORT)
+    window = judgement.missing_window_max_factor * (role_cadence.max_days if role_cadence else 0)
+    last = features.last_one_on_one
+    if last is not None and days_between(last, now) <= window:
+        return ()
+    held = f"last one-on-one {ago(days_between(last, now))}" if last else "none on record"
+    return ("direct report with no one-on-one", held)
+
+
+def weak_tie_reasons(
+    features: ContactFeatures, judgement: Judgement
+) -> tuple[Status, tuple[str, ...]] | None:
+    """Someone only ever met in large meetings, or too faintly to matter: never nudged."""
+    if features.interactions == 0:
+        return None
+    if features.large_only:
+        size = judgement.weights.medium_max_size
+        return Status.WEAK_TIE, (f"only met in meetings of more than {size} people",)
+    if features.strength < judgement.weak_tie_max_strength:
+        return Status.WEAK_TIE, (
+            f"too little contact to matter (strength {features.strength:.3f})",
+        )
+    return None
+
+
+def new_reasons(
+    features: ContactFeatures, now: datetime, judgement: Judgement
+) -> tuple[Status, tuple[str, ...]] | None:
+    """Too little, too recent history to judge."""
+    first = features.first_interaction
+    if first is None:
+        what = "only upcoming meetings so far" if features.next_meeting else "no meetings yet"
+        return Status.NEW, (what,)
+    recent = days_between(first, now) <= judgement.new_days
+    if recent and features.interactions < judgement.new_max_interactions:
+        met = f"first met {ago(days_between(first, now))}"
+        return Status.NEW, (met, f"{features.interactions} meeting(s) so far")
+    return None
+
+
+def _by_cadence(
+    features: ContactFeatures, cadence: Cadence, now: datetime, judgement: Judgement
+) -> Verdict:
+    last = features.last_interaction
+    since = days_between(last, now) if last else None
+    recency = f"last met {ago(since)}" if since is not None else "no meeting on record"
+    reasons = [f"{cadence.explanation}; {recency}"]
+    status = _recency_status(since, cadence.days, judgement)
+    booked = _booked_within(features.next_meeting, cadence.days, now, judgement)
+    if booked is not None:
+        reasons.append(f"next meeting booked {in_days(booked)}")
+        status = Status.HEALTHY
+    return Verdict(status, cadence.days, tuple(reasons))
+
+
+def _recency_status(since: float | None, cadence: float, judgement: Judgement) -> Status:
+    if since is None or since > judgement.neglected_factor * cadence:
+        return Status.NEGLECTED
+    if since > judgement.fading_factor * cadence:
+        return Status.FADING
+    return Status.HEALTHY
+
+
+def _booked_within(
+    next_meeting: datetime | None, cadence: float, now: datetime, judgement: Judgement
+) -> float | None:
+    """Days until the next meeting when it falls within the cadence window, else None."""
+    if next_meeting is None:
+        return None
+    until = days_between(now, next_meeting)
+    return until if until <= judgement.booked_within_cadences * cadence else None
+
+
+# --- wording -------------------------------------------------------------------------
+
+
+def role_label(role: str) -> str:
+    return role.replace("_", " ")
+
+
+def describe_interval(days: float) -> str:
+    if 6 <= days <= 8:
+        return "weekly"
+    if 13 <= days <= 15:
+        return "fortnightly"
+    if 27 <= days <= 32:
+        return "monthly"
+    return f"{days:.0f}-day"
+
+
+def every_days(days: float, *, approx: bool = True) -> str:
+    """``every ~9 days`` for measured rhythms, ``every 14 days`` for configured ones."""
+    if round(days) <= 1:
+        return "every day"
+    return f"every {'~' if approx else ''}{days:.0f} days"
+
+
+def ago(days: float) -> str:
+    whole = round(days)
+    if whole <= 0:
+        return "today"
+    return "1 day ago" if whole == 1 else f"{whole} days ago"
+
+
+def in_days(days: float) -> str:
+    whole = round(days)
+    if whole <= 0:
+        return "for today"
+    return "in 1 day" if whole == 1 else f"in {whole} days"
+
+
+def weeks_ago(days: float) -> str:
+    if days < 14:
+        return ago(days)
+    return f"{round(days / 7)} weeks ago"

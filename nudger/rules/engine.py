@@ -1,0 +1,252 @@
+"""Rule evaluation: the audit plus the rules and policies → this week's nudge decisions.
+
+Per contact the enabled matching rule with the highest priority wins, unless the contact
+is muted, snoozed, in cooldown, or not worth a nudge (``new``, ``weak_tie``). The weekly
+budget then keeps the most important decisions. Keys are deterministic per ISO week in
+the owner's zone, so re-running in the same week yields the same outbox keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from nudger.analysis.audit import ContactHealth
+from nudger.analysis.features import days_between
+from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
+from nudger.rules.model import Condition, Policies, Rule, RuleSet
+
+NOT_COUNTED = frozenset({"suppressed", "failed"})
+"""Outbox states of nudges that never reached the user: no cooldown from them."""
+DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class PastNudge:
+    """A nudge already in the outbox (``status``: its outbox state, or "declined")."""
+
+    contact_email: str
+    rule: str
+    kind: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One nudge to deliver; ``key`` is the outbox's unique key."""
+
+    key: str
+    contact_email: str
+    contact_name: str | None
+    kind: str
+    rule: str
+    template: str
+    priority: int
+    evidence: tuple[str, ...]
+    hold_minutes: int
+    hold_horizon_days: int
+    status: str
+    role: str | None
+
+
+def decide(
+    account_id: int,
+    healths: Sequence[ContactHealth],
+    prefs: Mapping[str, ContactPrefs],
+    history: Sequence[PastNudge],
+    ruleset: RuleSet,
+    now: datetime,
+    time_zone: str,
+) -> list[Decision]:
+    """This week's decisions for one account, most important first, within the budget."""
+    tz = ZoneInfo(time_zone)
+    week = iso_week_label(now, tz)
+    by_email = {email.lower(): pref for email, pref in prefs.items()}
+    cooling = contacts_in_cooldown(history, ruleset.policies.cooldown_days, now)
+    chosen = [
+        (health, rule)
+        for health in healths
+        if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
+        and (rule := winning_rule(health, ruleset.enabled_rules, now)) is not None
+    ]
+    chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
+    decisions = [make_decision(account_id, health, rule, week) for health, rule in chosen]
+    decisions = bundle_digest(decisions, account_id, week, history, tz, ruleset.policies)
+    return within_budgets(decisions, history, ruleset.policies, now, tz)
+
+
+def within_budgets(
+    decisions: Sequence[Decision],
+    history: Sequence[PastNudge],
+    policies: Policies,
+    now: datetime,
+    tz: tzinfo,
+) -> list[Decision]:
+    """Keep the most important decisions each budget allows: messages and holds apart.
+
+    Holds sit quietly in the calendar while emails ask for attention, so a week with
+    several lapsed one-on-ones must not use up the email budget (and vice versa).
+    """
+    left = {
+        False: remaining_budget(_of_kind(history, hold=False), policies.weekly_budget, now, tz),
+        True: remaining_budget(_of_kind(history, hold=True), policies.weekly_hold_budget, now, tz),
+    }
+    kept = []
+    for decision in decisions:
+        is_hold = decision.kind == "hold"
+        if left[is_hold] > 0:
+            left[is_hold] -= 1
+            kept.append(decision)
+    return kept
+
+
+def _of_kind(history: Sequence[PastNudge], *, hold: bool) -> list[PastNudge]:
+    return [n for n in history if (n.kind == "hold") == hold]
+
+
+def may_nudge(
+    health: ContactHealth, pref: ContactPrefs | None, cooling: frozenset[str], now: datetime
+) -> bool:
+    """Not new or a weak tie, not muted, not snoozed, not nudged about recently."""
+    if health.status in NEVER_NUDGED or health.email.lower() in cooling:
+        return False
+    if pref is None:
+        return True
+    snoozed = pref.snoozed_until is not None and pref.snoozed_until > now
+    return not (pref.muted or snoozed)
+
+
+def contacts_in_cooldown(
+    history: Sequence[PastNudge], cooldown_days: int, now: datetime
+) -> frozenset[str]:
+    since = now - timedelta(days=cooldown_days)
+    return frozenset(
+        nudge.contact_email.lower()
+        for nudge in history
+        if nudge.status not in NOT_COUNTED and nudge.created_at > since
+    )
+
+
+def winning_rule(health: ContactHealth, rules: Sequence[Rule], now: datetime) -> Rule | None:
+    """The matching rule with the highest priority (the first listed on a tie)."""
+    matching = [rule for rule in rules if matches(rule.when, health, now)]
+    return max(matching, key=lambda rule: rule.priority, default=None)
+
+
+def matches(condition: Condition, health: ContactHealth, now: datetime) -> bool:
+    """Every test the condition sets passes."""
+    since = days_between(health.last_interaction, now) if health.last_interaction else math.inf
+    tests = (
+        condition.status is None or health.status in condition.status,
+        condition.role is None or (health.role or NO_ROLE) in condition.role,
+        condition.min_days_since_last is None or since >= condition.min_days_since_last,
+        condition.min_strength is None or health.strength >= condition.min_strength,
+        condition.max_strength is None or health.strength <= condition.max_strength,
+    )
+    return all(tests)
+
+
+def make_decision(account_id: int, health: ContactHealth, rule: Rule, week: str) -> Decision:
+    return Decision(
+        key=decision_key(account_id, rule.name, health.email, week),
+        contact_email=health.email,
+        contact_name=health.name,
+        kind=rule.action.kind,
+        rule=rule.name,
+        template=rule.action.template,
+        priority=rule.priority,
+        evidence=health.reasons,
+        hold_minutes=rule.action.hold_minutes,
+        hold_horizon_days=rule.action.hold_horizon_days,
+        status=health.status.value,
+        role=health.role,
+    )
+
+
+def decision_key(account_id: int, rule: str, contact: str, week: str) -> str:
+    return f"{account_id}:{rule}:{contact}:{week}"
+
+
+def iso_week_label(now: datetime, tz: tzinfo) -> str:
+    """``2024-W05``: the ISO week of ``now`` on the owner's wall clock."""
+    year, week, _ = now.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def remaining_budget(history: Sequence[PastNudge], budget: int, now: datetime, tz: tzinfo) -> int:
+    """Budget left this ISO week (owner's zone); suppressed nudges cost nothing."""
+    week = iso_week_label(now, tz)
+    used = sum(
+        1
+        for nudge in history
+        if nudge.status != "suppressed" and iso_week_label(nudge.created_at, tz) == week
+    )
+    return max(budget - used, 0)
+
+
+def bundle_digest(
+    decisions: Sequence[Decision],
+    account_id: int,
+    week: str,
+    history: Sequence[PastNudge],
+    tz: tzinfo,
+    policies: Policies,
+) -> list[Decision]:
+    """Digest actions, and in digest mode all emails, become one weekly digest.
+
+    The digest takes the best priority among what it bundles; holds stay as they are.
+    """
+    kinds = {"email", DIGEST} if policies.digest else {DIGEST}
+    emails = [d for d in decisions if d.kind in kinds]
+    others = [d for d in decisions if d.kind not in kinds]
+    if not emails:
+        return list(decisions)
+    if _digest_sent_this_week(history, week, tz):
+        return others
+    digest = Decision(
+        key=decision_key(account_id, DIGEST, "", week),
+        contact_email="",
+        contact_name=None,
+        kind=DIGEST,
+        rule=DIGEST,
+        template=DIGEST,
+        priority=max(d.priority for d in emails),
+        evidence=tuple(_suggestion(d) for d in emails[: policies.digest_size]),
+        hold_minutes=emails[0].hold_minutes,
+        hold_horizon_days=emails[0].hold_horizon_days,
+        status=DIGEST,
+        role=None,
+    )
+    return sorted([*others, digest], key=lambda d: -d.priority)
+
+
+def _digest_sent_this_week(history: Sequence[PastNudge], week: str, tz: tzinfo) -> bool:
+    return any(
+        nudge.kind == DIGEST
+        and nudge.status not in NOT_COUNTED
+        and iso_week_label(nudge.created_at, tz) == week
+        for nudge in history
+    )
+
+
+def _suggestion(decision: Decision) -> str:
+    who = decision.contact_name or decision.contact_email
+    why = decision.evidence[0] if decision.evidence else decision.status
+    return f"{who} ({decision.status.replace('_', ' ')}): {why}"
+
+
+def quiet_now(policies: Policies, now: datetime, time_zone: str) -> bool:
+    """True on quiet days and inside quiet hours (which may wrap midnight), owner's zone."""
+    local = now.astimezone(ZoneInfo(time_zone))
+    if local.isoweekday() in policies.quiet_days:
+        return True
+    start, end, moment = policies.quiet_hours.start, policies.quiet_hours.end, local.time()
+    if start == end:
+        return False
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
