@@ -30,7 +30,12 @@ def _contact(session: Session, account_id: int, email: str) -> Contact:
 
 
 def set_role(
-    runtime: Runtime, account_id: int, email: str, role: str | None, *, name: str | None = None,
+    runtime: Runtime,
+    account_id: int,
+    email: str,
+    role: str | None,
+    *,
+    name: str | None = None,
     source: str = "user",
 ) -> None:
     if role is not None and role not in ROLES:

@@ -76,7 +76,7 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
             for report in run_cycle(runtime, account=ref.email, now=now, progress=console):
                 console.print(report.summary())
             healths = account_audit(runtime, ref.email, now=now)
-            print_audit(console, healths)
+            print_audit(console, healths, now)
             result = _show_deliveries(console, sandbox, output, started)
             result = replace(result, org=org, audit=tuple(healths))
             runtime.db.dispose()
@@ -93,6 +93,7 @@ def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
         database_url=f"sqlite:///{folder / 'demo.db'}",
         encryption_keys=Fernet.generate_key().decode(),
         base_url="http://127.0.0.1:8000",
+        log_level="WARNING",
     )
     return open_runtime(settings)
 

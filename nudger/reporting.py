@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -27,39 +27,54 @@ def audit_json(healths: Sequence[ContactHealth]) -> list[dict[str, Any]]:
     return [h.to_json() for h in healths]
 
 
-def print_audit(console: Console, healths: Sequence[ContactHealth], *, weak_ties: int = 5) -> None:
+def print_audit(
+    console: Console, healths: Sequence[ContactHealth], now: datetime | None = None
+) -> None:
     """One table per status, most urgent first; weak ties are summarised, not listed."""
+    now = now or datetime.now(UTC)
     by_status: dict[str, list[ContactHealth]] = {}
     for health in healths:
         by_status.setdefault(str(health.status), []).append(health)
     console.rule(f"Relationship audit: {len(healths)} contacts")
-    for status in STATUS_STYLE:
+    for status, style in STATUS_STYLE.items():
         group = by_status.get(status, [])
-        if not group:
-            continue
-        style = STATUS_STYLE[status]
-        table = Table(
-            title=f"[{style}]{status.replace('_', ' ')}[/] ({len(group)})",
-            title_justify="left",
-            expand=True,
-        )
-        for column in ("contact", "role", "last met", "next", "cadence", "strength", "why"):
-            table.add_column(column, overflow="fold")
-        shown = group[:weak_ties] if status == "weak_tie" else group
-        for h in shown:
-            table.add_row(
-                h.name or h.email,
-                (h.role or "").replace("_", " "),
-                _day(h.last_interaction),
-                _day(h.next_meeting),
-                f"{h.cadence_days:.0f}d" if h.cadence_days else "",
-                f"{h.strength:.2f}",
-                "; ".join(h.reasons),
+        if status == "weak_tie" and group:
+            names = ", ".join(h.name or h.email for h in group[:6])
+            more = f" and {len(group) - 6} more" if len(group) > 6 else ""
+            console.print(
+                f"[dim]weak ties ({len(group)}), met only in large meetings and never "
+                f"nudged: {names}{more}[/dim]"
             )
-        if len(shown) < len(group):
-            table.caption = f"and {len(group) - len(shown)} more"
-        console.print(table)
+        elif group:
+            console.print(_status_table(status, style, group, now))
 
 
-def _day(value: datetime | None) -> str:
-    return f"{value:%d %b %Y}" if value else ""
+def _status_table(status: str, style: str, group: list[ContactHealth], now: datetime) -> Table:
+    table = Table(
+        title=f"[{style}]{status.replace('_', ' ')}[/] ({len(group)})",
+        title_justify="left",
+        expand=True,
+    )
+    table.add_column("contact", ratio=2)
+    table.add_column("last met", no_wrap=True)
+    table.add_column("next", no_wrap=True)
+    table.add_column("cadence", no_wrap=True)
+    table.add_column("strength", justify="right", no_wrap=True)
+    table.add_column("why", ratio=4)
+    for h in group:
+        role = f"\n[dim]{h.role.replace('_', ' ')}[/dim]" if h.role else ""
+        table.add_row(
+            f"{h.name or h.email}{role}",
+            _day(h.last_interaction, now) or "never",
+            _day(h.next_meeting, now),
+            f"~{h.cadence_days:.0f}d" if h.cadence_days else "",
+            f"{h.strength:.1f}",
+            "; ".join(h.reasons),
+        )
+    return table
+
+
+def _day(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return ""
+    return f"{value:%d %b}" if value.year == now.year else f"{value:%d %b %Y}"

@@ -9,9 +9,8 @@ discovery documents shipped in the package (no network), pointed at
 
 from __future__ import annotations
 
-import functools
-
 import base64
+import functools
 import hashlib
 import json
 import logging

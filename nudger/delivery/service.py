@@ -84,12 +84,13 @@ def deliver_pending(
     with session_scope(runtime.db) as session:
         outbox.sweep_expired_claims(session, now)
         rows = outbox.pending_ids(session, owner.account_id)
+    booked: list[datetime] = []  # holds of this run are not synced yet: spread them too
     for nudge_id in rows:
         claimed = _claim(runtime, owner, nudge_id, now, worker, quiet)
         if claimed is None:
             continue
         try:
-            outcome = _act(runtime, owner, connector, claimed, now)
+            outcome = _act(runtime, owner, connector, claimed, now, booked)
         except AuthRevoked:
             # The request never reached the mailbox: the row waits for the reconnect.
             _finish(runtime, claimed.id, Outcome("pending", error="account needs reconnecting"))
@@ -159,10 +160,11 @@ def _act(
     connector: Connector,
     nudge: outbox.ClaimedNudge,
     now: datetime,
+    booked: list[datetime],
 ) -> Outcome:
     try:
         if nudge.kind == "hold":
-            return _book_hold(runtime, owner, connector, nudge, now)
+            return _book_hold(runtime, owner, connector, nudge, now, booked)
         return _send_email(runtime, owner, connector, nudge, now)
     except OutcomeUnknown as exc:
         log.warning("nudge %s: send outcome unknown; marked in doubt", nudge.id)
@@ -250,6 +252,7 @@ def _book_hold(
     connector: Connector,
     nudge: outbox.ClaimedNudge,
     now: datetime,
+    booked: list[datetime],
 ) -> Outcome:
     horizon = int(nudge.payload.get("hold_horizon_days", 10))
     duration = timedelta(minutes=int(nudge.payload.get("hold_minutes", 30)))
@@ -264,7 +267,7 @@ def _book_hold(
         now=now,
         duration=duration,
         horizon_days=horizon,
-        existing_holds=holds,
+        existing_holds=holds + booked,
     )
     if slot is None:
         return Outcome("failed", error=f"no free slot in working hours within {horizon} days")
@@ -281,6 +284,7 @@ def _book_hold(
             invite_contact=bool(nudge.payload.get("invite_contact", False)),
         )
     )
+    booked.append(slot.start)
     log.info("nudge %s booked hold %s", nudge.id, created.event_id)
     return Outcome("sent", provider_ref=created.event_id)
 
