@@ -30,7 +30,7 @@ def run_foreground(console: Console, *, port: int, seed: int) -> None:
     console.print(f"sandbox user: {org.owner.email} ({org.owner.provider})")
     console.print("Point nudger at it with:")
     for key, value in sandbox.settings().items():
-        console.print(f"  export NUDGER_{key.upper()}={value}")
+        console.print(f"  export NUDGER_{key.upper()}={value}", soft_wrap=True, highlight=False)
     console.print("Ctrl-C stops it.")
     try:
         threading.Event().wait()
