@@ -193,7 +193,7 @@ def nudge_context(runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge) ->
     payload = nudge.payload
     last = payload.get("last_interaction")
     return NudgeContext(
-        owner_name=owner.name or owner.email,
+        owner_name=greeting_name(owner),
         contact_name=payload.get("contact_name"),
         contact_email=nudge.contact_email,
         status=str(payload.get("status", "")),
@@ -239,7 +239,7 @@ def _digest_context(runtime: Runtime, owner: Owner, payload: dict[str, Any]) -> 
         for item in payload.get("items", [])
     )
     return DigestContext(
-        owner_name=owner.name or owner.email,
+        owner_name=greeting_name(owner),
         time_zone=owner.time_zone,
         counts_by_role=payload.get("counts_by_role", {}),
         items=items,
@@ -312,3 +312,10 @@ def _existing_holds(session: Session, account_id: int, window: SyncWindow) -> li
         )
     )
     return list(rows)
+
+
+def greeting_name(owner: Owner) -> str:
+    """How an email greets the owner: their first name, never their address."""
+    if owner.name and "@" not in owner.name:
+        return owner.name.split()[0]
+    return "there"
