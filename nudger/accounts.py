@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from nudger.connectors.base import AuthStart, Connector
 from nudger.connectors.registry import provider
+from nudger.delivery.reconnect import cancel_reconnect_requests
 from nudger.errors import ConnectorError, OAuthStateError
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
@@ -98,6 +99,7 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
         account.status = "active"
         account.reconnect_notified_at = None
         session.flush()
+        cancel_reconnect_requests(session, account.id, datetime.now(UTC))
         log.info("connected %s account %s", provider_name, account.id)
         return _ref(account)
 

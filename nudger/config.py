@@ -24,6 +24,7 @@ from nudger.errors import ConfigError
 DEFAULT_DATA_DIR = Path(os.environ.get("NUDGER_HOME", "~/.nudger")).expanduser()
 SECRET_FIELDS = (
     "secret_key",
+    "smtp_url",
     "encryption_keys",
     "google_client_secret",
     "microsoft_client_secret",
@@ -101,6 +102,16 @@ class Settings(BaseSettings):
     graph_endpoint: str = Field(
         "https://graph.microsoft.com/v1.0",
         description="Microsoft Graph base URL including the version.",
+    )
+
+    smtp_url: SecretStr = Field(
+        SecretStr(""),
+        description="SMTP server for nudger's own service mail (the reconnect request, which "
+        "cannot use a revoked mailbox): smtp://user:password@host:587 (STARTTLS when offered) "
+        "or smtps://user:password@host:465. Empty: reconnect requests wait on the dashboard.",
+    )
+    mail_from: str = Field(
+        "", description="From address of nudger's service mail, e.g. nudger@example.com."
     )
 
     lookback_days: int = Field(365, ge=1, le=3650, description="History window to sync.")

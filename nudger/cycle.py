@@ -22,7 +22,7 @@ from nudger import accounts, contacts
 from nudger.analysis.audit import ContactHealth, audit
 from nudger.analysis.model import ContactPrefs, Owner
 from nudger.connectors.base import AccountProfile, Connector, WorkingHours
-from nudger.delivery import outbox
+from nudger.delivery import outbox, reconnect
 from nudger.delivery import service as delivery
 from nudger.errors import AuthRevoked, NudgerError
 from nudger.rules.engine import Decision, PastNudge, decide
@@ -78,6 +78,8 @@ def run_cycle(
         if progress:
             progress.print(f"[dim]{ref.email}: syncing, analysing, deciding…[/dim]")
         reports.append(_run_account(runtime, ref, ruleset, now, dry_run))
+    if not dry_run:
+        reconnect.deliver_reconnect_requests(runtime, now)
     return reports
 
 
@@ -107,7 +109,7 @@ def _run_account(
             runtime, owner, connector, ruleset.policies, now, worker=_worker_id()
         )
     except AuthRevoked as exc:
-        _mark_reconnect(runtime, ref.id)
+        reconnect.request_reconnect(runtime, ref.id, now)
         report.error = f"access revoked; the account must be reconnected ({exc})"
     except NudgerError as exc:
         log.warning("cycle for account %s failed: %s", ref.id, exc)
@@ -284,12 +286,6 @@ def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.Owner:
             working_hours=_working_hours(account.working_hours),
             active=account.status == "active",
         )
-
-
-def _mark_reconnect(runtime: Runtime, account_id: int) -> None:
-    with session_scope(runtime.db) as session:
-        session.get_one(Account, account_id).status = "reconnect"
-    log.warning("account %s needs reconnecting; skipped until the user signs in again", account_id)
 
 
 def _worker_id() -> str:

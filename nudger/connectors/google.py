@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import google_auth_httplib2
 import httplib2
+from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
@@ -47,7 +48,7 @@ from nudger.connectors.base import (
     SyncWindow,
     WorkingHours,
 )
-from nudger.connectors.google_auth import GoogleTokens
+from nudger.connectors.google_auth import GoogleTokens, map_refresh_error
 from nudger.connectors.retry import call_with_retries
 from nudger.connectors.tls import ca_bundle_path
 from nudger.errors import (
@@ -142,6 +143,8 @@ def _execute(request: Any) -> Any:
         return request.execute(num_retries=0)
     except HttpError as exc:
         raise map_google_error(exc) from None
+    except RefreshError as exc:  # a 401 made the library refresh, and the grant is gone
+        raise map_refresh_error(exc) from None
     except NETWORK_ERRORS as exc:
         raise TransientError(f"network error talking to Google: {type(exc).__name__}") from None
 
@@ -389,6 +392,8 @@ class GmailSender:
             result = request.execute(num_retries=0)
         except HttpError as exc:
             raise _send_error(map_google_error(exc)) from None
+        except RefreshError as exc:  # refused before sending
+            raise map_refresh_error(exc) from None
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise TransientError(f"Gmail unreachable: {type(exc).__name__}") from None
         except NETWORK_ERRORS as exc:

@@ -320,15 +320,25 @@ def message_id_for(key: str) -> str:
 
 
 def build_message(
-    *, sender: str, sender_name: str | None, rendered: RenderedEmail, key: str, now: datetime
+    *,
+    sender: str,
+    sender_name: str | None,
+    rendered: RenderedEmail,
+    key: str,
+    now: datetime,
+    from_address: str | None = None,
 ) -> OutgoingEmail:
-    """A multipart/alternative message (text, then HTML) from the owner to the owner."""
+    """A multipart/alternative message (text, then HTML) from the owner to the owner.
+
+    ``from_address`` is for nudger's own service mail (the reconnect request), which
+    cannot go out through a mailbox whose access was revoked.
+    """
     if now.tzinfo is None:
         raise ValueError("build_message needs an aware 'now' for the Date header")
     message = EmailMessage(policy=email.policy.SMTP)
     owner = str(Address(display_name=sender_name or "", addr_spec=sender))
     message_id = message_id_for(key)
-    message["From"] = owner
+    message["From"] = from_address or owner
     message["To"] = owner
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(now)
@@ -340,7 +350,7 @@ def build_message(
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return OutgoingEmail(
-        sender=sender,
+        sender=from_address or sender,
         to=sender,
         subject=rendered.subject,
         message_id=message_id,

@@ -1,0 +1,123 @@
+"""A revoked grant: pause the account and ask its owner, once, to reconnect.
+
+The account moves from ``active`` to ``reconnect`` with a conditional UPDATE, so
+of any number of workers that see the revocation only one queues the email (its
+outbox key names the moment of the revocation). The email goes through the
+operator's SMTP server, since the owner's own mailbox is what was revoked.
+Reconnecting suppresses a request still waiting to be sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import Counter
+from datetime import datetime
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from nudger.delivery import outbox
+from nudger.delivery.email import build_message, render_email
+from nudger.delivery.system_mail import SystemMailer
+from nudger.errors import ConnectorError, OutcomeUnknown, TransientError
+from nudger.runtime import Runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Account, Nudge
+
+log = logging.getLogger(__name__)
+
+KIND = "reconnect"
+
+
+def request_reconnect(runtime: Runtime, account_id: int, now: datetime) -> bool:
+    """Pause the account; True when this call queued the (single) reconnect email."""
+    with session_scope(runtime.db) as session:
+        result = session.execute(
+            update(Account)
+            .where(Account.id == account_id, Account.status == "active")
+            .values(status="reconnect", reconnect_notified_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return False
+        request = outbox.NewNudge(
+            key=f"{account_id}:{KIND}:{now.isoformat()}",
+            contact_email="",
+            kind=KIND,
+            rule=KIND,
+            payload={},
+            evidence=["access revoked or expired"],
+            priority=1000,
+        )
+        outbox.enqueue(session, account_id, [request], now)
+    log.warning("account %s lost its grant: paused, reconnect email queued", account_id)
+    return True
+
+
+def cancel_reconnect_requests(session: Session, account_id: int, now: datetime) -> None:
+    """The owner reconnected: a request not yet sent is no longer needed."""
+    session.execute(
+        update(Nudge)
+        .where(Nudge.account_id == account_id, Nudge.kind == KIND, Nudge.status == "pending")
+        .values(status="suppressed", last_error="account reconnected", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deliver_reconnect_requests(runtime: Runtime, now: datetime) -> Counter[str]:
+    """Send every pending reconnect email (all accounts) through the SMTP server."""
+    done: Counter[str] = Counter()
+    mailer = SystemMailer.from_settings(runtime.settings)
+    with session_scope(runtime.db) as session:
+        pending = list(
+            session.scalars(select(Nudge.id).where(Nudge.kind == KIND, Nudge.status == "pending"))
+        )
+    if mailer is None:
+        if pending:
+            log.warning("%d reconnect emails wait: set NUDGER_SMTP_URL to send them", len(pending))
+        return done
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    for nudge_id in pending:
+        with session_scope(runtime.db) as session:
+            claimed = outbox.claim(session, nudge_id, worker, now)
+        if claimed is None:
+            continue
+        status, error = _send(runtime, mailer, claimed, now)
+        with session_scope(runtime.db) as session:
+            outbox.finish(session, claimed.id, status, now, error=error)
+        done[status] += 1
+    return done
+
+
+def _send(
+    runtime: Runtime, mailer: SystemMailer, nudge: outbox.ClaimedNudge, now: datetime
+) -> tuple[str, str | None]:
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, nudge.account_id)
+        owner, name, provider = account.email, account.name, account.provider
+    query = urlencode({"login_hint": owner})
+    context = {
+        "owner_name": name or "",
+        "links": {"reconnect": f"{runtime.settings.public_url}/connect/{provider}?{query}"},
+    }
+    message = build_message(
+        sender=owner,
+        sender_name=name,
+        rendered=render_email(KIND, context),
+        key=nudge.key,
+        now=now,
+        from_address=mailer.sender,
+    )
+    try:
+        mailer.send(message)
+    except OutcomeUnknown as exc:
+        return "in_doubt", str(exc)
+    except TransientError as exc:
+        return "pending", str(exc)
+    except ConnectorError as exc:
+        return "failed", str(exc)
+    return "sent", None
