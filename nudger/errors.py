@@ -52,19 +52,20 @@ class OAuthStateError(ConnectorError):
 
 
 class TransientError(ConnectorError):
-    """A failure that may succeed later (5xx, network)."""
+    """A failure that may succeed later (5xx, network); ``retry_after`` in seconds when
+    the provider said when (a 503 may carry Retry-After too)."""
 
     permanent = False
-
-
-class RateLimited(TransientError):
-    """The provider asked us to slow down; ``retry_after`` in seconds when it said so."""
 
     def __init__(
         self, message: str, *, status: int | None = None, retry_after: float | None = None
     ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """The provider asked us to slow down (429, 403 rate-limit reasons)."""
 
 
 class SyncCursorExpired(ConnectorError):

@@ -107,7 +107,7 @@ def map_google_error(exc: HttpError) -> ConnectorError:
     if status == 401:
         return AuthRevoked(message, status=status)
     if status >= 500:
-        return TransientError(message, status=status)
+        return TransientError(message, status=status, retry_after=_retry_after(exc))
     return ConnectorError(message, status=status)
 
 

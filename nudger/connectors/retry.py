@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from nudger.errors import RateLimited, TransientError
+from nudger.errors import TransientError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,7 +69,7 @@ def call_with_retries(
 def _delay_for(
     exc: TransientError, attempt: int, policy: RetryPolicy, rng: random.Random
 ) -> float | None:
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+    if exc.retry_after is not None:
         if exc.retry_after > policy.max_retry_after:
             return None
         return exc.retry_after + rng.uniform(0, policy.base_delay)

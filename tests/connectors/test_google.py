@@ -6,14 +6,16 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 
 from nudger.config import Settings
+from nudger.connectors import google
 from nudger.connectors.base import HOLD_TAG_KEY, HoldRequest, OutgoingEmail, SyncWindow
-from nudger.connectors.google_auth import GMAIL_SEND, GoogleOAuth
+from nudger.connectors.google_auth import GMAIL_SEND, GoogleOAuth, GoogleTokens
 from nudger.errors import AuthRevoked, ConnectorError, MissingScopes, SyncCursorExpired
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, World
@@ -185,8 +187,6 @@ def test_revoked_grant_raises_auth_revoked_on_refresh(
 
 def test_refreshed_token_is_saved(provider_settings: Settings, sandbox: Sandbox) -> None:
     grant = sign_in(provider_settings, sandbox, GOOGLE_OWNER)
-    from nudger.connectors import google
-
     saved: list[str] = []
     connector = google.connect(
         provider_settings, _expired(grant.credentials), saved.append, account=GOOGLE_OWNER
@@ -194,6 +194,22 @@ def test_refreshed_token_is_saved(provider_settings: Settings, sandbox: Sandbox)
     connector.calendar.list_calendars()
     assert len(saved) == 1
     assert json.loads(saved[0])["refresh_token"] == json.loads(grant.credentials)["refresh_token"]
+
+
+def test_concurrent_callers_share_one_refresh(
+    provider_settings: Settings, sandbox: Sandbox, world: World
+) -> None:
+    grant = sign_in(provider_settings, sandbox, GOOGLE_OWNER)
+    saved: list[str] = []
+    tokens = GoogleTokens(
+        provider_settings, _expired(grant.credentials), saved.append, account=GOOGLE_OWNER
+    )
+    before = sum(1 for r in world.requests if r.path == "/token")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        access = set(pool.map(lambda _: tokens.credentials.token, range(12)))
+    assert len(access) == 1
+    assert sum(1 for r in world.requests if r.path == "/token") - before == 1
+    assert len(saved) == 1
 
 
 def _expired(blob: str) -> str:
