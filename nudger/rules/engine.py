@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
-from nudger.rules.model import Condition, Policies, Rule, RuleSet
+from nudger.rules.model import OUTER_TIER, Condition, Policies, Rule, RuleSet
 
 NOT_COUNTED = frozenset({"suppressed", "failed"})
 """Outbox states of nudges that never reached the user: no cooldown from them."""
@@ -71,7 +71,8 @@ def decide(
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
-        and (rule := winning_rule(health, ruleset.enabled_rules, now)) is not None
+        and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
+        is not None
     ]
     chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
     decisions = [make_decision(account_id, health, rule, week) for health, rule in chosen]
@@ -131,18 +132,28 @@ def contacts_in_cooldown(
     )
 
 
-def winning_rule(health: ContactHealth, rules: Sequence[Rule], now: datetime) -> Rule | None:
+def tier_of(health: ContactHealth, ruleset: RuleSet) -> str:
+    cadence = ruleset.roles.get(health.role) if health.role else None
+    return cadence.tier if cadence else OUTER_TIER
+
+
+def winning_rule(
+    health: ContactHealth, rules: Sequence[Rule], now: datetime, tier: str = OUTER_TIER
+) -> Rule | None:
     """The matching rule with the highest priority (the first listed on a tie)."""
-    matching = [rule for rule in rules if matches(rule.when, health, now)]
+    matching = [rule for rule in rules if matches(rule.when, health, now, tier)]
     return max(matching, key=lambda rule: rule.priority, default=None)
 
 
-def matches(condition: Condition, health: ContactHealth, now: datetime) -> bool:
+def matches(
+    condition: Condition, health: ContactHealth, now: datetime, tier: str = OUTER_TIER
+) -> bool:
     """Every test the condition sets passes."""
     since = days_between(health.last_interaction, now) if health.last_interaction else math.inf
     tests = (
         condition.status is None or health.status in condition.status,
         condition.role is None or (health.role or NO_ROLE) in condition.role,
+        condition.tier is None or tier in condition.tier,
         condition.min_days_since_last is None or since >= condition.min_days_since_last,
         condition.min_strength is None or health.strength >= condition.min_strength,
         condition.max_strength is None or health.strength <= condition.max_strength,

@@ -72,11 +72,21 @@ class Judgement(_Strict):
         return self
 
 
+Tier = Literal["core", "network", "outer"]
+OUTER_TIER: Tier = "outer"
+"""The tier of a contact without a role."""
+
+
 class RoleCadence(_Strict):
-    """How often a role should be seen: ``ideal_days`` with no history, never over ``max``."""
+    """How often a role should be seen: ``ideal_days`` with no history, never over ``max``.
+
+    ``tier`` groups roles for rules: ``core`` (the people you are responsible to and
+    for), ``network`` (mentors, peers), ``outer`` (everyone else).
+    """
 
     ideal_days: int = Field(ge=1)
     max_days: int = Field(ge=1)
+    tier: Tier = OUTER_TIER
 
     @model_validator(mode="after")
     def _ideal_within_max(self) -> RoleCadence:
@@ -86,12 +96,12 @@ class RoleCadence(_Strict):
 
 
 DEFAULT_ROLES: dict[str, RoleCadence] = {
-    "direct_report": RoleCadence(ideal_days=7, max_days=14),
-    "manager": RoleCadence(ideal_days=7, max_days=14),
-    "mentor": RoleCadence(ideal_days=30, max_days=45),
-    "peer": RoleCadence(ideal_days=30, max_days=60),
-    "external": RoleCadence(ideal_days=90, max_days=120),
-    "key": RoleCadence(ideal_days=14, max_days=30),
+    "direct_report": RoleCadence(ideal_days=7, max_days=14, tier="core"),
+    "manager": RoleCadence(ideal_days=7, max_days=14, tier="core"),
+    "mentor": RoleCadence(ideal_days=30, max_days=45, tier="network"),
+    "peer": RoleCadence(ideal_days=30, max_days=60, tier="network"),
+    "external": RoleCadence(ideal_days=90, max_days=120, tier="outer"),
+    "key": RoleCadence(ideal_days=14, max_days=30, tier="core"),
 }
 
 
@@ -138,6 +148,9 @@ class Condition(_Strict):
     status: tuple[Status, ...] | None = None
     role: tuple[str, ...] | None = Field(
         default=None, description=f'Roles; "{NO_ROLE}" for no role.'
+    )
+    tier: tuple[Tier, ...] | None = Field(
+        default=None, description="Tiers of the contact's role (core, network, outer)."
     )
     min_days_since_last: float | None = Field(default=None, ge=0)
     min_strength: float | None = Field(default=None, ge=0)

@@ -10,7 +10,7 @@ from nudger.analysis.model import ContactFeatures, ContactPrefs, Status
 from nudger.resources import resource_dir
 from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
 from nudger.rules.loader import load_rules
-from nudger.rules.model import Policies, QuietHours, RuleSet
+from nudger.rules.model import Policies, QuietHours, RoleCadence, RuleSet
 
 NOW = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)  # Wednesday, ISO week 24
 PARIS = "Europe/Paris"
@@ -79,7 +79,7 @@ def with_policies(**changes: object) -> RuleSet:
 
 def test_highest_priority_matching_rule_wins() -> None:
     (decision,) = run([health("a@x.example", Status.NEGLECTED, role="peer")])
-    assert decision.rule == "neglected_role"
+    assert decision.rule == "neglected_close"
     assert decision.kind == "email"
     assert decision.template == "neglected"
     assert decision.priority == 70
@@ -91,6 +91,25 @@ def test_highest_priority_matching_rule_wins() -> None:
 def test_without_a_role_the_plain_neglected_rule_applies() -> None:
     (decision,) = run([health("a@x.example", Status.NEGLECTED)])
     assert decision.rule == "neglected"
+
+
+def test_external_contacts_are_outer_tier_and_get_the_plain_rule() -> None:
+    (decision,) = run([health("a@x.example", Status.NEGLECTED, role="external")])
+    assert decision.rule == "neglected"
+
+
+def test_a_custom_role_joins_rules_through_its_tier() -> None:
+    ruleset = SHIPPED.model_copy(
+        update={
+            "roles": {
+                **SHIPPED.roles,
+                "board": RoleCadence(ideal_days=30, max_days=60, tier="core"),
+            }
+        }
+    )
+    healths = [health("a@x.example", Status.NEGLECTED, role="board")]
+    (decision,) = decide(7, healths, {}, [], ruleset, NOW, PARIS)
+    assert decision.rule == "neglected_close"
 
 
 def test_lapsed_one_on_one_becomes_a_hold() -> None:

@@ -41,7 +41,7 @@ def test_shipped_rules_load_and_match_the_code_defaults() -> None:
     assert priorities == {
         "lapsed_one_on_one": ("hold", 90),
         "missing_one_on_one": ("hold", 80),
-        "neglected_role": ("email", 70),
+        "neglected_close": ("email", 70),
         "neglected": ("email", 60),
         "fading": ("email", 40),
     }
@@ -203,3 +203,18 @@ def test_rule_paths_order_shipped_settings_then_explicit(tmp_path: Path) -> None
     paths = rule_paths(explicit, load_settings(rules_file=from_settings))
     assert paths == [SHIPPED, from_settings, explicit]
     assert rule_paths(None, load_settings(rules_file=None)) == [SHIPPED]
+
+
+def test_unknown_tier_names_file_rule_and_key(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "rules:\n  - {name: inner, when: {tier: [inner]}, "
+        "action: {kind: email, template: fading}, priority: 5}\n",
+    )
+    assert 'mine.yaml: rule "inner" → when.tier.0' in message
+
+
+def test_a_users_role_takes_a_tier(tmp_path: Path) -> None:
+    ruleset = load_with(tmp_path, "roles:\n  board: {ideal_days: 30, max_days: 60, tier: core}\n")
+    assert ruleset.roles["board"].tier == "core"
+    assert ruleset.roles["peer"].tier == "network"
