@@ -91,6 +91,28 @@ def audit(
         print_audit(console, healths)
 
 
+@app.command()
+def simulate(
+    account: Annotated[str, typer.Option(help="Account email.")],
+    since: Annotated[str, typer.Option(help="How far back to replay: 180d, 26w.")] = "180d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Replay past days: the nudges the rules would have fired, and why. Sends nothing."""
+    from nudger.reporting import print_simulation
+    from nudger.runtime import open_runtime
+    from nudger.simulate import parse_span, simulate
+
+    try:
+        span = parse_span(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    fired = simulate(open_runtime(), account, span)
+    if as_json:
+        typer.echo(json.dumps([f.to_json() for f in fired], indent=2))
+    else:
+        print_simulation(console, fired, since)
+
+
 @accounts_app.command("list")
 def accounts_list() -> None:
     """List connected accounts."""

@@ -130,8 +130,8 @@ def analyse(
     runtime: Runtime, account_id: int, ruleset: RuleSet, now: datetime
 ) -> list[ContactHealth]:
     with session_scope(runtime.db) as session:
-        owner = _owner(session.get_one(Account, account_id))
-        prefs = _prefs(session, account_id)
+        owner = owner_of(session.get_one(Account, account_id))
+        prefs = prefs_of(session, account_id)
         return audit(
             owner,
             event_store.iter_events(session, account_id),
@@ -151,7 +151,7 @@ def _decide(
 ) -> list[Decision]:
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
-        prefs = _prefs(session, account_id)
+        prefs = prefs_of(session, account_id)
         history = [
             PastNudge(n.contact_email, n.rule, n.kind, n.status, n.created_at)
             for n in session.scalars(select(Nudge).where(Nudge.account_id == account_id))
@@ -200,7 +200,7 @@ def digest_payload(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _owner(account: Account) -> Owner:
+def owner_of(account: Account) -> Owner:
     aliases = {a.lower() for a in account.aliases.split()}
     return Owner(
         emails=frozenset({account.email.lower(), *aliases}),
@@ -208,7 +208,7 @@ def _owner(account: Account) -> Owner:
     )
 
 
-def _prefs(session: Any, account_id: int) -> dict[str, ContactPrefs]:
+def prefs_of(session: Any, account_id: int) -> dict[str, ContactPrefs]:
     rows = session.scalars(select(Contact).where(Contact.account_id == account_id))
     return {
         c.email: ContactPrefs(

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nudger.analysis.audit import ContactHealth
+from nudger.simulate import SimulatedNudge
 
 STATUS_STYLE = {
     "lapsed_one_on_one": "bold red",
@@ -78,3 +79,31 @@ def _day(value: datetime | None, now: datetime) -> str:
     if value is None:
         return ""
     return f"{value:%d %b}" if value.year == now.year else f"{value:%d %b %Y}"
+
+
+def print_simulation(console: Console, fired: Sequence[SimulatedNudge], since: str) -> None:
+    """The replay as one table, oldest first, with the approximations stated."""
+    table = Table(
+        title=f"Nudges the rules would have fired over the last {since}: {len(fired)}",
+        title_justify="left",
+        expand=True,
+    )
+    table.add_column("day", no_wrap=True)
+    table.add_column("contact", ratio=2)
+    table.add_column("action", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("why", ratio=4)
+    for item in fired:
+        d = item.decision
+        table.add_row(
+            f"{item.day:%a %d %b}",
+            d.contact_name or d.contact_email,
+            d.kind,
+            d.rule,
+            "; ".join(d.evidence),
+        )
+    console.print(table)
+    console.print(
+        "[dim]Judged from the events on the calendar today, with today's snoozes and mutes; "
+        "nothing was sent or booked.[/dim]"
+    )

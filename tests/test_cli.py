@@ -113,3 +113,10 @@ def test_unknown_account_is_a_clear_error(env: dict[str, str]) -> None:
     result = nudger("audit", "--account", "nobody@example.com", env=env)
     assert result.returncode == 2
     assert "no connected account nobody@example.com" in result.stderr
+
+
+def test_simulate_rejects_a_bad_period(env: dict[str, str]) -> None:
+    result = nudger("simulate", "--account", "a@example.com", "--since", "soon", env=env)
+    assert result.returncode == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value for --since: 'soon': expected a number of days or weeks" in message

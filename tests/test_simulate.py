@@ -1,0 +1,105 @@
+"""``nudger simulate`` on the synthetic organisation: what would have fired, and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from nudger import accounts, contacts
+from nudger.config import load_settings
+from nudger.cycle import run_cycle
+from nudger.demo import demo_clock
+from nudger.runtime import Runtime, open_runtime
+from nudger.sandbox.orggen import GeneratedOrg
+from nudger.sandbox.run import start_sandbox
+from nudger.simulate import SimulatedNudge, mornings, parse_span, simulate
+from nudger.store.db import session_scope
+from nudger.store.models import Nudge
+from tests.connectors.google_helpers import consent
+
+NOW = demo_clock("Europe/London", datetime(2026, 11, 23, 12, tzinfo=UTC))
+
+
+@pytest.fixture
+def replay(database_url: str) -> Iterator[tuple[Runtime, GeneratedOrg, list[SimulatedNudge]]]:
+    sandbox, org = start_sandbox(seed=5, now=NOW)
+    settings = load_settings(
+        **sandbox.settings(),
+        database_url=database_url,
+        encryption_keys=Fernet.generate_key().decode(),
+    )
+    runtime = open_runtime(settings)
+    start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
+    ref = accounts.complete_connect(runtime, "google", consent(sandbox, start.url))
+    for person in org.expectations:
+        if person.role in ("direct_report", "manager", "mentor"):
+            contacts.set_role(runtime, ref.id, person.email, person.role, name=person.name)
+    run_cycle(runtime, account=ref.email, now=NOW, dry_run=True)
+    sent_before = len(sandbox.world.sent)
+    fired = simulate(runtime, ref.email, timedelta(days=120), now=NOW)
+    assert len(sandbox.world.sent) == sent_before
+    yield runtime, org, fired
+    runtime.db.dispose()
+    sandbox.stop()
+
+
+def test_replay_fires_for_the_planted_problems_and_sends_nothing(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    runtime, org, fired = replay
+    by_pattern = {e.pattern: e.email for e in org.expectations}
+    nudged = {f.decision.contact_email for f in fired}
+    for pattern in ("dr-series-ended", "dr-cancel-streak", "peer-quiet", "mentor-lapsed"):
+        assert by_pattern[pattern] in nudged, pattern
+    weak = {e.email for e in org.expectations if e.expected_status == "weak_tie"}
+    assert not nudged & weak
+    assert all(f.decision.evidence for f in fired)
+    with session_scope(runtime.db) as session:
+        assert session.scalar(select(func.count()).select_from(Nudge)) == 0
+
+
+def test_replay_keeps_cooldowns_budgets_and_quiet_days(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, _, fired = replay
+    assert all(f.day.isoweekday() < 6 for f in fired)
+    last: dict[str, datetime] = {}
+    for f in fired:
+        day = datetime.combine(f.day, datetime.min.time())
+        previous = last.get(f.decision.contact_email)
+        assert previous is None or (day - previous).days >= 14, f
+        last[f.decision.contact_email] = day
+    per_week = Counter((f.day.isocalendar()[:2], f.decision.kind == "hold") for f in fired)
+    assert max(per_week.values()) <= 3
+
+
+def test_a_lapse_is_caught_on_the_morning_it_becomes_visible(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, org, fired = replay
+    ended = next(e.email for e in org.expectations if e.pattern == "dr-series-ended")
+    first = min(f.day for f in fired if f.decision.contact_email == ended)
+    # The weekly one-on-one stopped 6 weeks ago and counts as ended after two missed weeks.
+    assert (NOW.date() - first).days <= 6 * 7 - 2 * 7 + 7
+
+
+def test_mornings_are_nine_local_across_dst() -> None:
+    start = datetime(2026, 3, 27, tzinfo=UTC)
+    hours = [m.hour for m in mornings(start, start + timedelta(days=4), "Europe/London")]
+    assert hours == [9, 9, 8, 8]  # 09:00 GMT, then 09:00 BST from 29 March
+
+
+@pytest.mark.parametrize(("text", "days"), [("180d", 180), ("26w", 182), (" 7d ", 7)])
+def test_spans(text: str, days: int) -> None:
+    assert parse_span(text) == timedelta(days=days)
+
+
+@pytest.mark.parametrize("text", ["180", "2x", "0d", "-3d", "5000d"])
+def test_bad_spans_say_what_is_expected(text: str) -> None:
+    with pytest.raises(ValueError, match=r"expected|between"):
+        parse_span(text)
