@@ -61,8 +61,10 @@ def owner_declined(event: CalendarEvent, owner: Owner) -> bool:
 
 
 def is_meeting_kind(event: CalendarEvent) -> bool:
-    """Only real meetings can be interactions; never nudger's own holds."""
-    return event.kind is EventKind.MEETING and not event.is_hold
+    """Only real meetings can be interactions: never nudger's own holds, and never
+    all-day events, which mark days (offsites, holidays, birthdays), not time spent
+    together."""
+    return event.kind is EventKind.MEETING and not event.is_hold and not event.all_day
 
 
 def size_weight(size: int, weights: SizeWeights) -> float:
