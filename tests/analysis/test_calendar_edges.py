@@ -17,14 +17,12 @@ OWNER = Owner(emails=frozenset({ME}), time_zone="Europe/London")
 PRIYA = "priya@corp.example"
 
 
-def weekly_london(first: datetime, weeks: int, **fields: object) -> list[CalendarEvent]:
+def weekly_london(first: datetime, weeks: int) -> list[CalendarEvent]:
     """Weekly at the same London wall-clock time: UTC shifts by an hour at DST."""
     events = []
     for week in range(weeks):
         start = (first + timedelta(weeks=week)).astimezone(UTC)
-        events.append(
-            meeting(start, PRIYA, series_id="s1", original_start=start, ical_uid="s1", **fields)
-        )
+        events.append(meeting(start, PRIYA, series_id="s1", original_start=start, ical_uid="s1"))
     return events
 
 
