@@ -31,7 +31,19 @@ def _google() -> Provider:
     )
 
 
-_FACTORIES: dict[str, Callable[[], Provider]] = {"google": _google}
+def _microsoft() -> Provider:
+    from nudger.connectors import microsoft, microsoft_auth
+
+    return Provider(
+        name="microsoft",
+        label="Microsoft 365",
+        oauth=microsoft_auth.MicrosoftOAuth,
+        connect=lambda s, blob, save, account: microsoft.connect(s, blob, save, account=account),
+        configured=lambda s: bool(s.microsoft_client_id),
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Provider]] = {"google": _google, "microsoft": _microsoft}
 
 
 def register(name: str, factory: Callable[[], Provider]) -> None:

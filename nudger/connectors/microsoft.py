@@ -1,0 +1,239 @@
+"""Outlook on Microsoft 365 through Graph v1.0 over plain HTTP (``graph.GraphClient``).
+
+Graph's payloads stop in ``microsoft_payloads``; HTTP failures are mapped in
+``graph.map_graph_error`` and msal's in ``microsoft_auth.map_msal_error``. One
+connector per account, built with its token source.
+
+Sync uses ``calendarView/delta`` on the window of the round's first request (Graph
+bakes it into the links, so the engine's periodic full resync is what moves it
+forward). Delta cannot ``$expand`` extended properties, so the few events that may
+be nudger's holds (organized by the owner, made with a transactionId) are read
+once more to find the hold tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from nudger.config import Settings
+from nudger.connectors.base import (
+    AccountProfile,
+    BusyInterval,
+    CalendarEvent,
+    CalendarInfo,
+    Connector,
+    CreatedHold,
+    CredentialSaver,
+    HoldRequest,
+    OutgoingEmail,
+    Person,
+    SentEmail,
+    SyncPage,
+    SyncWindow,
+)
+from nudger.connectors.graph import NOT_SENT_ERRORS, GraphClient, map_graph_error
+from nudger.connectors.microsoft_auth import DIRECTORY_READ, MicrosoftTokens
+from nudger.connectors.microsoft_payloads import (
+    HOLD_PROPERTY_ID,
+    Owner,
+    busy_interval,
+    graph_time,
+    hold_body,
+    hold_tag,
+    iana_zone,
+    may_be_hold,
+    person,
+    removed_id,
+    to_event,
+    utc_query_time,
+    working_hours,
+)
+from nudger.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, TransientError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+UTC_VIEW = 'outlook.timezone="UTC"'
+HOLD_EXPAND = f"singleValueExtendedProperties($filter=id eq '{HOLD_PROPERTY_ID}')"
+SCHEDULE_INTERVAL_MINUTES = 30
+
+
+class MicrosoftCalendar:
+    """CalendarReader, FreeBusyReader and HoldWriter for one Microsoft 365 account."""
+
+    def __init__(self, graph: GraphClient, account: str, *, page_size: int = PAGE_SIZE) -> None:
+        self._graph = graph
+        self._account = account.lower()
+        self._page_size = page_size
+
+    @cached_property
+    def _mailbox_settings(self) -> dict[str, Any]:
+        return self._graph.get("/me/mailboxSettings")
+
+    @cached_property
+    def _owner(self) -> Owner:
+        zone = iana_zone(self._mailbox_settings.get("timeZone"))
+        return Owner(frozenset({self._account}), ZoneInfo(zone))
+
+    def profile(self) -> AccountProfile:
+        me = self._graph.get("/me")
+        zone = iana_zone(self._mailbox_settings.get("timeZone"))
+        return AccountProfile(
+            email=str(me.get("mail") or me.get("userPrincipalName") or self._account).lower(),
+            name=me.get("displayName"),
+            time_zone=zone,
+            working_hours=working_hours(self._mailbox_settings, zone),
+        )
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        return [
+            CalendarInfo(c["id"], c.get("name") or c["id"], bool(c.get("isDefaultCalendar")))
+            for page in self._graph.pages("/me/calendars")
+            for c in page.get("value", [])
+        ]
+
+    def sync(self, calendar_id: str, cursor: str | None, window: SyncWindow) -> Iterator[SyncPage]:
+        """A full round from the window without a cursor, the changes since it with one."""
+        headers = {"Prefer": f"odata.maxpagesize={self._page_size}, {UTC_VIEW}"}
+        if cursor:
+            first, params = cursor, None
+        else:
+            first = f"/me/calendars/{calendar_id}/calendarView/delta"
+            params = {
+                "startDateTime": utc_query_time(window.start),
+                "endDateTime": utc_query_time(window.end),
+            }
+        for body in self._graph.pages(first, params=params, headers=headers):
+            yield self._page(body, full=cursor is None)
+
+    def _page(self, body: dict[str, Any], *, full: bool) -> SyncPage:
+        events: list[CalendarEvent] = []
+        removed: list[str] = []
+        for item in body.get("value", []):
+            gone = removed_id(item)
+            if gone is not None:
+                removed.append(gone)
+            else:
+                events.append(to_event(item, self._owner, self._hold_contact(item)))
+        return SyncPage(tuple(events), tuple(removed), body.get("@odata.deltaLink"), full)
+
+    def _hold_contact(self, item: dict[str, Any]) -> str | None:
+        if not may_be_hold(item):
+            return None
+        try:
+            tagged = self._graph.get(
+                f"/me/events/{item['id']}", params={"$select": "id", "$expand": HOLD_EXPAND}
+            )
+        except NotFound:
+            return None  # deleted since the page was served; the next round removes it
+        return hold_tag(tagged)
+
+    def busy(self, window: SyncWindow) -> list[BusyInterval]:
+        """The owner's busy time from ``getSchedule`` (tentative counts, free does not)."""
+        body = {
+            "schedules": [self._account],
+            "startTime": graph_time(window.start, "UTC"),
+            "endTime": graph_time(window.end, "UTC"),
+            "availabilityViewInterval": SCHEDULE_INTERVAL_MINUTES,
+        }
+        result = self._graph.call(
+            "POST", "/me/calendar/getSchedule", json=body, headers={"Prefer": UTC_VIEW}
+        )
+        schedule: dict[str, Any] = next(iter(result.get("value", [])), {})
+        if "error" in schedule:
+            code = (schedule["error"] or {}).get("responseCode")
+            raise ConnectorError(f"Graph getSchedule failed for the owner: {code}")
+        intervals = (busy_interval(item) for item in schedule.get("scheduleItems", []))
+        return [interval for interval in intervals if interval is not None]
+
+    def create_hold(self, hold: HoldRequest) -> CreatedHold:
+        """Idempotent through the transactionId, so retries (ours or the outbox's) are safe."""
+        created = self._graph.call("POST", "/me/events", json=hold_body(hold))
+        return CreatedHold(event_id=created["id"], web_link=created.get("webLink"))
+
+    def delete_hold(self, event_id: str) -> None:
+        try:
+            self._graph.call("DELETE", f"/me/events/{event_id}")
+        except NotFound:
+            log.info("hold %s was already gone", event_id)
+
+
+class GraphMailSender:
+    """MailSender through ``/me/sendMail`` (MIME): one attempt, never an automatic resend."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self._graph = graph
+
+    def send(self, email: OutgoingEmail) -> SentEmail:
+        content = base64.b64encode(email.mime)
+        headers = {"Content-Type": "text/plain"}
+        try:
+            response = self._graph.send("POST", "/me/sendMail", headers=headers, content=content)
+        except NOT_SENT_ERRORS as exc:
+            raise TransientError(f"Graph unreachable: {type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise OutcomeUnknown(f"Graph sendMail outcome unknown: {type(exc).__name__}") from None
+        if not response.is_success:
+            raise _send_error(response)
+        return SentEmail(provider_message_id=None)  # 202 with an empty body: Graph gives no id
+
+
+def _send_error(response: httpx.Response) -> ConnectorError:
+    """429 was refused (send later); a 5xx may have delivered the mail: outcome unknown."""
+    error = map_graph_error(response)
+    if response.status_code == 429 and isinstance(error, RateLimited):
+        return error
+    if response.status_code >= 500:
+        return OutcomeUnknown(f"Graph sendMail outcome unknown ({error})", status=error.status)
+    return error
+
+
+class GraphDirectory:
+    """DirectoryReader from the org chart; a tenant that forbids it just has no directory."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self._graph = graph
+
+    def direct_reports(self) -> list[Person]:
+        try:
+            pages = list(self._graph.pages("/me/directReports"))
+        except ConnectorError as exc:
+            if exc.status != 403:
+                raise
+            log.info("the tenant does not let nudger read the org chart (403)")
+            return []
+        found = (person(item) for page in pages for item in page.get("value", []))
+        return [p for p in found if p is not None]
+
+    def manager(self) -> Person | None:
+        try:
+            return person(self._graph.get("/me/manager"))
+        except NotFound:
+            return None
+        except ConnectorError as exc:
+            if exc.status != 403:
+                raise
+            return None
+
+
+def connect(
+    settings: Settings, credentials: str, save: CredentialSaver, *, account: str
+) -> Connector:
+    tokens = MicrosoftTokens(settings, credentials, save, account=account)
+    graph = GraphClient(settings, tokens, account)
+    calendar = MicrosoftCalendar(graph, account)
+    return Connector(
+        provider="microsoft",
+        calendar=calendar,
+        free_busy=calendar,
+        holds=calendar,
+        mail=GraphMailSender(graph),
+        directory=GraphDirectory(graph) if DIRECTORY_READ in tokens.granted_scopes else None,
+    )
