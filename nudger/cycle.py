@@ -262,16 +262,16 @@ def _working_hours(data: dict[str, Any] | None) -> WorkingHours | None:
 
 
 def _import_directory(runtime: Runtime, account_id: int, connector: Connector) -> None:
+    """Roles from the org chart; a role the user set themselves is never overwritten."""
     if connector.directory is None:
         return
-    for person in connector.directory.direct_reports():
+    found = [(p, "direct_report") for p in connector.directory.direct_reports()]
+    manager = connector.directory.manager()
+    if manager is not None:
+        found.append((manager, "manager"))
+    for person, role in found:
         contacts.set_role(
-            runtime,
-            account_id,
-            person.email,
-            "direct_report",
-            name=person.name,
-            source="directory",
+            runtime, account_id, person.email, role, name=person.name, source="directory"
         )
 
 

@@ -30,13 +30,25 @@ from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
 from nudger.reporting import print_audit
 from nudger.runtime import Runtime, open_runtime
-from nudger.sandbox.orggen import GeneratedOrg
+from nudger.sandbox.orggen import GeneratedOrg, OrgSpec, generate_org
 from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
 
 USER_ROLES = ("direct_report", "manager", "mentor")
 """Roles a Google user enters in settings (Google has no org-chart API)."""
+DIRECTORY_ROLES = ("direct_report", "manager")
+"""Roles Microsoft 365 reads from the org chart; its users enter only the rest."""
+
+
+MICROSOFT_OWNER = OrgSpec(
+    now=datetime.now(UTC),
+    owner_email="sam.rivera@northwind.example",
+    owner_name="Sam Rivera",
+    provider="microsoft",
+    time_zone="Europe/Berlin",
+)
+"""The second sandbox user: Outlook on Microsoft 365, whose org chart comes from Graph."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class DemoResult:
     seconds: float
     org: GeneratedOrg | None = None
     audit: tuple[ContactHealth, ...] = ()
+    microsoft_org: GeneratedOrg | None = None
+    microsoft_audit: tuple[ContactHealth, ...] = ()
 
 
 def demo_clock(zone: str, real_now: datetime | None = None) -> datetime:
@@ -61,29 +75,51 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
     started = time.monotonic()
     now = demo_clock("Europe/London")
     with tempfile.TemporaryDirectory(prefix="nudger-demo-") as tmp:
-        sandbox, org = start_sandbox(seed=seed, now=now)
+        sandbox, google_org = start_sandbox(seed=seed, now=now)
+        microsoft_org = generate_org(
+            sandbox.world, replace(MICROSOFT_OWNER, now=now, seed=seed + 1)
+        )
         try:
             console.rule("[bold]nudger demo")
             console.print(
-                f"Emulator on {sandbox.base_url}: {org.event_count} events for "
-                f"{org.owner.name} <{org.owner.email}>; clock set to "
-                f"{now.astimezone(ZoneInfo(org.owner.time_zone)):%A %d %B %Y %H:%M %Z}"
+                f"Emulator on {sandbox.base_url}; clock set to "
+                f"{now.astimezone(ZoneInfo('Europe/London')):%A %d %B %Y %H:%M %Z}"
             )
             runtime = _demo_runtime(sandbox, Path(tmp))
-            ref = connect_through_oauth(runtime, sandbox, org.owner.email)
-            console.print(f"Connected {ref.email} through Google OAuth (PKCE, offline access)")
-            _enter_user_settings(console, runtime, ref.id, org)
-            for report in run_cycle(runtime, account=ref.email, now=now, progress=console):
-                console.print(report.summary())
-            healths = account_audit(runtime, ref.email, now=now)
-            print_audit(console, healths, now)
+            audits = [
+                _run_owner(console, runtime, sandbox, org, now)
+                for org in (google_org, microsoft_org)
+            ]
             result = _show_deliveries(console, sandbox, output, started)
-            result = replace(result, org=org, audit=tuple(healths))
+            result = replace(
+                result,
+                org=google_org,
+                audit=audits[0],
+                microsoft_org=microsoft_org,
+                microsoft_audit=audits[1],
+            )
             runtime.db.dispose()
         finally:
             sandbox.stop()
     console.print(f"Done in {result.seconds:.1f}s.")
     return result
+
+
+def _run_owner(
+    console: Console, runtime: Runtime, sandbox: Sandbox, org: GeneratedOrg, now: datetime
+) -> tuple[ContactHealth, ...]:
+    """Sign one sandbox user up, run the scheduler's cycle for them, print their audit."""
+    label = "Google" if org.owner.provider == "google" else "Microsoft 365"
+    console.rule(f"{org.owner.name} <{org.owner.email}>, {label}")
+    console.print(f"{org.event_count} events in the emulated calendar")
+    ref = connect_through_oauth(runtime, sandbox, org.owner.provider, org.owner.email)
+    console.print(f"Connected through {label} OAuth (authorization code, PKCE, offline access)")
+    _enter_user_settings(console, runtime, ref.id, org)
+    for report in run_cycle(runtime, account=ref.email, now=now, progress=console):
+        console.print(report.summary())
+    healths = account_audit(runtime, ref.email, now=now)
+    print_audit(console, healths, now)
+    return tuple(healths)
 
 
 def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
@@ -99,20 +135,23 @@ def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
 
 
 def connect_through_oauth(
-    runtime: Runtime, sandbox: Sandbox, login_hint: str
+    runtime: Runtime, sandbox: Sandbox, provider: str, login_hint: str
 ) -> accounts.AccountRef:
     """Sign up as a person would: start OAuth, consent at the (emulated) provider, call back."""
-    start = accounts.begin_connect(runtime, "google", login_hint=login_hint)
+    start = accounts.begin_connect(runtime, provider, login_hint=login_hint)
     consent = httpx.get(start.url, verify=ssl.create_default_context(cafile=sandbox.certs.ca_cert))
     callback = urlparse(consent.headers["location"])
     params = {key: values[0] for key, values in parse_qs(callback.query).items()}
-    return accounts.complete_connect(runtime, "google", params)
+    return accounts.complete_connect(runtime, provider, params)
 
 
 def _enter_user_settings(
     console: Console, runtime: Runtime, account_id: int, org: GeneratedOrg
 ) -> None:
+    from_directory = org.owner.provider == "microsoft"
     for role in USER_ROLES:
+        if from_directory and role in DIRECTORY_ROLES:
+            continue
         people = [e for e in org.expectations if e.role == role]
         for person in people:
             contacts.set_role(runtime, account_id, person.email, role, name=person.name)

@@ -19,11 +19,26 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     printed = out.getvalue()
 
     assert result.org is not None
-    statuses = {h.email: str(h.status) for h in result.audit}
-    for expected in result.org.expectations:
-        assert statuses.get(expected.email) == expected.expected_status, expected
+    assert result.microsoft_org is not None
+    assert result.microsoft_org.owner.provider == "microsoft"
+    for org, audit in ((result.org, result.audit), (result.microsoft_org, result.microsoft_audit)):
+        statuses = {h.email: str(h.status) for h in audit}
+        for expected in org.expectations:
+            assert statuses.get(expected.email) == expected.expected_status, expected
+    # Microsoft 365 roles come from the org chart, not from settings typed in by the user.
+    assert "Settings, direct reports" not in printed.split("Microsoft 365")[1]
 
     assert result.emails, printed
+    senders = {
+        str(
+            email.parser.BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())[
+                "From"
+            ]
+        )
+        for path in result.emails
+    }
+    assert any(result.org.owner.email in s for s in senders)
+    assert any(result.microsoft_org.owner.email in s for s in senders)
     for path in result.emails:
         message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
             path.read_bytes()

@@ -235,6 +235,8 @@ class MailSender(Protocol):
 class DirectoryReader(Protocol):
     def direct_reports(self) -> list[Person]: ...
 
+    def manager(self) -> Person | None: ...
+
 
 @dataclass(frozen=True)
 class Connector:
