@@ -66,7 +66,10 @@ def run_cycle(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Console | None = None,
+    deliver_mail: bool = True,
 ) -> list[CycleReport]:
+    """``deliver_mail`` False books holds but leaves nudge emails for a later pass (the
+    scheduler sends them in the owner's morning)."""
     now = now or datetime.now(UTC)
     refs = [accounts.find_account(runtime, account)] if account else accounts.list_accounts(runtime)
     ruleset = load_rules(rule_paths(settings=runtime.settings))
@@ -77,14 +80,19 @@ def run_cycle(
             continue
         if progress:
             progress.print(f"[dim]{ref.email}: syncing, analysing, deciding…[/dim]")
-        reports.append(_run_account(runtime, ref, ruleset, now, dry_run))
+        reports.append(_run_account(runtime, ref, ruleset, now, dry_run, deliver_mail))
     if not dry_run:
         reconnect.deliver_reconnect_requests(runtime, now)
     return reports
 
 
 def _run_account(
-    runtime: Runtime, ref: accounts.AccountRef, ruleset: RuleSet, now: datetime, dry_run: bool
+    runtime: Runtime,
+    ref: accounts.AccountRef,
+    ruleset: RuleSet,
+    now: datetime,
+    dry_run: bool,
+    deliver_mail: bool = True,
 ) -> CycleReport:
     report = CycleReport(ref.email)
     try:
@@ -106,7 +114,7 @@ def _run_account(
             report.enqueued = outbox.enqueue(session, ref.id, _to_outbox(decisions, healths), now)
         owner = _delivery_owner(runtime, ref.id)
         report.delivered = delivery.deliver_pending(
-            runtime, owner, connector, ruleset.policies, now, worker=_worker_id()
+            runtime, owner, connector, ruleset.policies, now, worker=_worker_id(), mail=deliver_mail
         )
     except AuthRevoked as exc:
         reconnect.request_reconnect(runtime, ref.id, now)

@@ -73,8 +73,13 @@ def enqueue(session: Session, account_id: int, nudges: Iterable[NewNudge], now: 
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Nudge).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    return _rowcount(session.execute(statement))
+    statement = (
+        dialect.insert(Nudge)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Nudge.id)  # psycopg reports no rowcount for this insert
+    )
+    return len(session.execute(statement).all())
 
 
 def pending_ids(session: Session, account_id: int) -> list[int]:

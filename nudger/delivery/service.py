@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nudger import failpoints
 from nudger.connectors.base import (
     BusyInterval,
     Connector,
@@ -77,10 +78,14 @@ def deliver_pending(
     now: datetime,
     *,
     worker: str,
+    mail: bool = True,
 ) -> Counter[str]:
-    """Deliver the account's pending rows, highest priority first; returns status counts."""
+    """Deliver the account's pending rows, highest priority first; returns status counts.
+
+    With ``mail`` False (outside the owner's morning) emails wait; holds still go.
+    """
     done: Counter[str] = Counter()
-    quiet = quiet_now(policies, now, owner.time_zone)
+    quiet = not mail or quiet_now(policies, now, owner.time_zone)
     with session_scope(runtime.db) as session:
         outbox.sweep_expired_claims(session, now)
         rows = outbox.pending_ids(session, owner.account_id)
@@ -89,13 +94,16 @@ def deliver_pending(
         claimed = _claim(runtime, owner, nudge_id, now, worker, quiet)
         if claimed is None:
             continue
+        failpoints.hit("after_claim")
         try:
             outcome = _act(runtime, owner, connector, claimed, now, booked)
         except AuthRevoked:
             # The request never reached the mailbox: the row waits for the reconnect.
             _finish(runtime, claimed.id, Outcome("pending", error="account needs reconnecting"))
             raise
+        failpoints.hit("after_provider_call")
         _finish(runtime, claimed.id, outcome, now)
+        failpoints.hit("after_finish")
         done[outcome.status] += 1
     return done
 
