@@ -6,6 +6,7 @@ one; a role the user set is never overwritten by the directory.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +17,29 @@ from nudger.store.db import session_scope
 from nudger.store.models import Contact
 
 ROLES = ("direct_report", "manager", "mentor", "peer", "external", "key")
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    """What the user has told nudger about one contact (the settings page's row)."""
+
+    email: str
+    name: str | None = None
+    role: str | None = None
+    cadence_override_days: int | None = None
+    snoozed_until: datetime | None = None
+    muted: bool = False
+
+
+def _settings(contact: Contact) -> ContactSettings:
+    return ContactSettings(
+        contact.email,
+        contact.name,
+        contact.role,
+        contact.cadence_override_days,
+        contact.snoozed_until,
+        contact.muted,
+    )
 
 
 def _contact(session: Session, account_id: int, email: str) -> Contact:
@@ -56,3 +80,41 @@ def snooze(runtime: Runtime, account_id: int, email: str, until: datetime) -> No
 def mute(runtime: Runtime, account_id: int, email: str, muted: bool = True) -> None:
     with session_scope(runtime.db) as session:
         _contact(session, account_id, email).muted = muted
+
+
+def snooze_at_least(runtime: Runtime, account_id: int, email: str, until: datetime) -> datetime:
+    """Snooze until ``until`` unless already snoozed longer: repeating it changes nothing."""
+    with session_scope(runtime.db) as session:
+        contact = _contact(session, account_id, email)
+        current = contact.snoozed_until
+        contact.snoozed_until = max(until, current) if current else until
+        return contact.snoozed_until
+
+
+def list_contacts(runtime: Runtime, account_id: int) -> list[ContactSettings]:
+    with session_scope(runtime.db) as session:
+        rows = session.scalars(
+            select(Contact).where(Contact.account_id == account_id).order_by(Contact.email)
+        )
+        return [_settings(c) for c in rows]
+
+
+def find_contact(runtime: Runtime, account_id: int, email: str) -> ContactSettings | None:
+    with session_scope(runtime.db) as session:
+        contact = session.scalar(
+            select(Contact).where(Contact.account_id == account_id, Contact.email == email.lower())
+        )
+        return _settings(contact) if contact else None
+
+
+def update_contact(runtime: Runtime, account_id: int, change: ContactSettings) -> None:
+    """Save every user-set field of one contact at once; the role becomes the user's."""
+    if change.role is not None and change.role not in ROLES:
+        raise ValueError(f"unknown role {change.role!r}; one of {', '.join(ROLES)}")
+    with session_scope(runtime.db) as session:
+        contact = _contact(session, account_id, change.email)
+        contact.role, contact.role_source = change.role, "user"
+        contact.name = change.name or contact.name
+        contact.cadence_override_days = change.cadence_override_days
+        contact.snoozed_until = change.snoozed_until
+        contact.muted = change.muted

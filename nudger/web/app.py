@@ -1,93 +1,60 @@
-"""The web app: sign-up with a Connect button per provider, OAuth callbacks, health.
+"""The web app: sign-up, dashboard, settings, one-click links, account deletion.
 
-OAuth starts and callbacks go through ``nudger.accounts``, the same code path the
-demo uses. A callback with an unknown, expired or replayed state is refused with
-400 and creates nothing.
+Route modules: ``signup`` (/, /connect, OAuth callbacks, /logout, /healthz),
+``dashboard``, ``settings_page``, ``actions`` (/a/{action}/{token}) and ``account``
+(/account/delete). Sessions are signed cookies (``security``); every signed-in page
+reads and writes only the session's account. Nothing changes on GET.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
-from starlette.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
 
-from nudger import accounts
-from nudger.connectors.registry import provider, provider_names
-from nudger.errors import ConfigError, ConnectorError, MissingScopes, OAuthStateError
-from nudger.resources import resource_dir
 from nudger.runtime import Runtime
+from nudger.web.account import AccountRoutes
+from nudger.web.actions import ActionRoutes
+from nudger.web.dashboard import DashboardRoutes
+from nudger.web.pages import Web, utcnow
+from nudger.web.security import SignInRequired, session_middleware, sign_out
+from nudger.web.settings_page import SettingsRoutes
+from nudger.web.signup import SignupRoutes
 
-log = logging.getLogger(__name__)
+ERROR_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed"}
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    templates = Jinja2Templates(directory=str(resource_dir("templates") / "web"))
-
-    async def home(request: Request) -> Response:
-        providers = [
-            {
-                "name": name,
-                "label": provider(name).label,
-                "configured": provider(name).configured(runtime.settings),
-            }
-            for name in provider_names()
-        ]
-        return templates.TemplateResponse(request, "signup.html", {"providers": providers})
-
-    async def connect(request: Request) -> Response:
-        name = request.path_params["provider"]
-        try:
-            start = accounts.begin_connect(
-                runtime, name, login_hint=request.query_params.get("login_hint")
-            )
-        except ConfigError as exc:
-            return _message(templates, request, "Unknown provider", str(exc), 404)
-        return RedirectResponse(start.url, status_code=302)
-
-    async def callback(request: Request) -> Response:
-        name = request.path_params["provider"]
-        try:
-            ref = accounts.complete_connect(runtime, name, dict(request.query_params))
-        except OAuthStateError as exc:
-            return _message(templates, request, "Sign-in refused", str(exc), 400)
-        except MissingScopes as exc:
-            return _message(
-                templates,
-                request,
-                "Some permissions are missing",
-                f"nudger needs every permission it asks for: {exc}",
-                400,
-            )
-        except ConnectorError as exc:
-            log.warning("sign-in with %s failed: %s", name, exc)
-            return _message(templates, request, "Sign-in failed", str(exc), 502)
-        return _message(
-            templates,
-            request,
-            "You're connected",
-            f"{ref.email} is connected. nudger will take it from here.",
-            200,
-        )
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
+def create_app(
+    runtime: Runtime,
+    *,
+    login_hints: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """``login_hints``: provider → address to preselect (the sandbox user)."""
+    web = Web(runtime, clock=clock, login_hints=dict(login_hints or {}))
     routes = [
-        Route("/", home),
-        Route("/connect/{provider}", connect),
-        Route("/oauth/{provider}/callback", callback),
-        Route("/healthz", healthz),
+        *SignupRoutes(web).routes(),
+        *DashboardRoutes(web).routes(),
+        *SettingsRoutes(web).routes(),
+        *ActionRoutes(web).routes(),
+        *AccountRoutes(web).routes(),
     ]
-    return Starlette(routes=routes)
 
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        sign_out(request)
+        return RedirectResponse("/", status_code=303)
 
-def _message(
-    templates: Jinja2Templates, request: Request, title: str, text: str, status: int
-) -> Response:
-    return templates.TemplateResponse(
-        request, "message.html", {"title": title, "text": text}, status_code=status
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        title = ERROR_TITLES.get(exc.status_code, "Something went wrong")
+        return web.message(request, title, str(exc.detail), exc.status_code)
+
+    return Starlette(
+        routes=routes,
+        middleware=[session_middleware(runtime)],
+        exception_handlers={SignInRequired: sign_in_first, HTTPException: http_error},
     )

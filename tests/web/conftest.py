@@ -1,8 +1,14 @@
-"""Web fixtures: the emulator, nudger opened on a real database, and a test client."""
+"""Web fixtures: the emulator, nudger opened on a real database, and test clients.
+
+Every helper goes through real HTTP: sign-up follows the OAuth redirects through the
+emulator, and CSRF tokens are read from the pages the server rendered.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
@@ -13,32 +19,81 @@ from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, World
 from nudger.web.app import create_app
+from tests.connectors.google_helpers import consent
 
 OWNER = "alex@sandbox.example"
+OTHER = "blake@sandbox.example"
+NOW = datetime(2026, 3, 4, 10, tzinfo=UTC)
+"""A Wednesday morning: the clock the web app is given in these tests."""
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_PROOF = re.compile(r'name="confirm" value="([^"]+)"')
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     world = World()
     world.add_mailbox(Mailbox(OWNER, "Alex Morgan", "google"))
+    world.add_mailbox(Mailbox(OTHER, "Blake Jones", "google"))
     with Sandbox(world) as running:
         yield running
 
 
-@pytest.fixture
-def runtime(sandbox: Sandbox, database_url: str, tmp_path: object) -> Iterator[Runtime]:
+def web_runtime(
+    sandbox: Sandbox, database_url: str, base_url: str = "http://testserver"
+) -> Runtime:
     settings = load_settings(
         **sandbox.settings(),
         database_url=database_url,
         encryption_keys=Fernet.generate_key().decode(),
-        base_url="http://testserver",
+        base_url=base_url,
     )
-    opened = open_runtime(settings)
+    return open_runtime(settings)
+
+
+@pytest.fixture
+def runtime(sandbox: Sandbox, database_url: str) -> Iterator[Runtime]:
+    opened = web_runtime(sandbox, database_url)
     yield opened
     opened.db.dispose()
 
 
+def new_client(runtime: Runtime) -> TestClient:
+    """A browser of its own (its own cookie jar) on the app."""
+    return TestClient(create_app(runtime, clock=lambda: NOW), follow_redirects=False)
+
+
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), follow_redirects=False) as test_client:
+    with new_client(runtime) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def other_client(runtime: Runtime) -> Iterator[TestClient]:
+    with new_client(runtime) as test_client:
+        yield test_client
+
+
+def sign_up(client: TestClient, sandbox: Sandbox, email: str = OWNER) -> None:
+    """Connect Google through the emulator; the browser ends signed in on the dashboard."""
+    start = client.get("/connect/google", params={"login_hint": email})
+    assert start.status_code == 302
+    done = client.get("/oauth/google/callback", params=consent(sandbox, start.headers["location"]))
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/dashboard"
+
+
+def csrf_of(client: TestClient, page: str = "/settings") -> str:
+    """The CSRF token as a browser sees it: in a form of a page the server rendered."""
+    response = client.get(page)
+    assert response.status_code == 200, response.text
+    found = _CSRF.search(response.text)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def proof_of(html: str) -> str:
+    found = _PROOF.search(html)
+    assert found, "no confirmation proof on the page"
+    return found.group(1)

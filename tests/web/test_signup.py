@@ -10,6 +10,7 @@ from nudger import accounts
 from nudger.connectors.registry import provider_names
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
+from nudger.web.app import create_app
 from tests.connectors.google_helpers import consent
 from tests.web.conftest import OWNER
 
@@ -42,8 +43,9 @@ def test_callback_connects_the_account_once(
 ) -> None:
     params = consent(sandbox, start_google(client))
     done = client.get("/oauth/google/callback", params=params)
-    assert done.status_code == 200
-    assert OWNER in done.text
+    assert done.status_code == 303
+    assert done.headers["location"] == "/dashboard"
+    assert OWNER in client.get("/dashboard").text
     assert [a.email for a in accounts.list_accounts(runtime)] == [OWNER]
 
     replay = client.get("/oauth/google/callback", params=params)
@@ -57,6 +59,15 @@ def test_callback_with_a_forged_state_creates_nothing(
     params = {**consent(sandbox, start_google(client)), "state": "forged"}
     assert client.get("/oauth/google/callback", params=params).status_code == 400
     assert accounts.list_accounts(runtime) == []
+
+
+def test_sandbox_signup_page_preselects_the_sandbox_user(runtime: Runtime) -> None:
+    app = create_app(runtime, login_hints={"google": OWNER})
+    with TestClient(app, follow_redirects=False) as browser:
+        page = browser.get("/")
+        assert 'href="/connect/google?login_hint=alex%40sandbox.example"' in page.text
+        start = urlparse(browser.get("/connect/google").headers["location"])
+        assert parse_qs(start.query)["login_hint"] == [OWNER]
 
 
 def test_unknown_provider_is_a_404(client: TestClient) -> None:

@@ -1,0 +1,198 @@
+"""One-click links from emails: ``/a/{action}/{token}``.
+
+GET only shows what will happen, for whom, with a button (mail scanners pre-fetch
+links, so GET changes nothing). POST acts, and acting twice is the same as once:
+
+- ``snooze``: no nudges about the contact for two weeks (an existing longer snooze stays).
+- ``mute``: never again.
+- ``talked`` ("we already talked"): a snooze until one cadence of that contact has
+  passed. A snooze rather than an invented interaction date: the audit keeps showing
+  what the calendar says (a chat in the corridor is not a meeting), the user can see
+  and undo it in settings, and no new column has to be trusted by the analysis.
+- ``book``: a relationship-time hold queued in the outbox under a key derived from the
+  link, so a double POST queues one hold.
+
+The POST needs no session (the signed link is the capability) but must carry the
+confirmation form's proof, an HMAC of the token (``security.link_proof``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nudger import contacts
+from nudger.analysis.audit import ContactHealth
+from nudger.cycle import analyse
+from nudger.delivery import outbox
+from nudger.rules.loader import load_rules
+from nudger.rules.paths import rule_paths
+from nudger.runtime import Runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Account
+from nudger.web.links import ActionLink, BadLink, read_token, signing_key
+from nudger.web.pages import Web
+from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
+
+log = logging.getLogger(__name__)
+
+SNOOZE = timedelta(days=14)
+DEFAULT_CADENCE = timedelta(days=14)
+BOOK_RULE = "link_book"
+BOOK_MINUTES = 30
+BOOK_HORIZON_DAYS = 10
+PROMPTS = {
+    "snooze": ("Snooze {who}?", "nudger will not nudge you about {who} for two weeks."),
+    "mute": ("Mute {who}?", "nudger will never nudge you about {who} again (undo in settings)."),
+    "talked": (
+        "Already talked with {who}?",
+        "nudger will leave {who} alone until your usual rhythm with them comes round again.",
+    ),
+    "book": (
+        "Book time for {who}?",
+        "nudger will put a 30-minute relationship-time hold for {who} in a free slot of "
+        "your calendar, within working hours.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A verified link: the action, and the contact of an account that still exists."""
+
+    link: ActionLink
+    contact_name: str | None
+    owner_email: str
+
+    @property
+    def who(self) -> str:
+        name = self.contact_name
+        return f"{name} ({self.link.contact_email})" if name else self.link.contact_email
+
+
+def verify(runtime: Runtime, action: str, token: str) -> Target:
+    """The token's link, checked for signature, age, action and a live account."""
+    link = read_token(signing_key(runtime.settings, runtime.cipher), action, token)
+    with session_scope(runtime.db) as session:
+        account = session.get(Account, link.account_id)
+        if account is None:
+            raise BadLink("this link belongs to an account that no longer exists")
+        owner_email = account.email
+    known = contacts.find_contact(runtime, link.account_id, link.contact_email)
+    return Target(link, known.name if known else None, owner_email)
+
+
+def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:
+    """Do the link's action (idempotently); returns what was done, for the page."""
+    link = target.link
+    if link.action == "snooze":
+        until = contacts.snooze_at_least(runtime, link.account_id, link.contact_email, now + SNOOZE)
+        return f"No nudges about {target.who} until {until:%d %B %Y}."
+    if link.action == "mute":
+        contacts.mute(runtime, link.account_id, link.contact_email)
+        return f"{target.who} is muted. You can unmute them in settings."
+    if link.action == "talked":
+        until = now + cadence_of(runtime, link, now)
+        until = contacts.snooze_at_least(runtime, link.account_id, link.contact_email, until)
+        return f"Noted. nudger will leave {target.who} alone until {until:%d %B %Y}."
+    queue_hold(runtime, target, token, now)
+    return f"A hold for {target.who} is queued; it lands in your calendar at the next run."
+
+
+def cadence_of(runtime: Runtime, link: ActionLink, now: datetime) -> timedelta:
+    """The user's override, else the inferred cadence, else the role's ideal, else 2 weeks."""
+    known = contacts.find_contact(runtime, link.account_id, link.contact_email)
+    if known and known.cadence_override_days:
+        return timedelta(days=known.cadence_override_days)
+    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    health = _health(analyse(runtime, link.account_id, ruleset, now), link.contact_email)
+    if health and health.cadence_days:
+        return timedelta(days=health.cadence_days)
+    role = known.role if known else None
+    if role and role in ruleset.roles:
+        return timedelta(days=ruleset.roles[role].ideal_days)
+    return DEFAULT_CADENCE
+
+
+def _health(healths: list[ContactHealth], email: str) -> ContactHealth | None:
+    return next((h for h in healths if h.email.lower() == email.lower()), None)
+
+
+def book_key(link: ActionLink, token: str) -> str:
+    """One outbox key per link: the same click twice is one hold."""
+    digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+    return f"{link.account_id}:{BOOK_RULE}:{link.contact_email}:{digest}"
+
+
+def queue_hold(runtime: Runtime, target: Target, token: str, now: datetime) -> bool:
+    link = target.link
+    nudge = outbox.NewNudge(
+        key=book_key(link, token),
+        contact_email=link.contact_email,
+        kind="hold",
+        rule=BOOK_RULE,
+        payload={
+            "template": "hold",
+            "contact_name": target.contact_name,
+            "status": "",
+            "hold_minutes": BOOK_MINUTES,
+            "hold_horizon_days": BOOK_HORIZON_DAYS,
+        },
+        evidence=["You asked for this from a nudge email."],
+        priority=100,
+    )
+    with session_scope(runtime.db) as session:
+        added = outbox.enqueue(session, link.account_id, [nudge], now)
+    log.info("link booking for account %s: %d hold queued", link.account_id, added)
+    return added == 1
+
+
+class ActionRoutes:
+    def __init__(self, web: Web) -> None:
+        self.web = web
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/a/{action}/{token}", self.confirm, methods=["GET"]),
+            Route("/a/{action}/{token}", self.act, methods=["POST"]),
+        ]
+
+    def confirm(self, request: Request) -> Response:
+        action, token = request.path_params["action"], request.path_params["token"]
+        try:
+            target = verify(self.web.runtime, action, token)
+        except BadLink as exc:
+            return self._bad(request, exc)
+        title, text = PROMPTS[action]
+        context = {
+            "title": title.format(who=target.who),
+            "text": text.format(who=target.who),
+            "action": action,
+            "proof_field": LINK_PROOF_FIELD,
+            "proof": link_proof(self.web.runtime, token),
+        }
+        return self.web.page(request, "confirm_link.html", context)
+
+    async def act(self, request: Request) -> Response:
+        action, token = request.path_params["action"], request.path_params["token"]
+        form = await request.form()
+        try:
+            target = await run_in_threadpool(verify, self.web.runtime, action, token)
+        except BadLink as exc:
+            return self._bad(request, exc)
+        if not link_proof_ok(self.web.runtime, token, form.get(LINK_PROOF_FIELD)):
+            text = "This confirmation was not sent from nudger's page. Open the link again."
+            return self.web.message(request, "Not confirmed", text, 403)
+        done = await run_in_threadpool(perform, self.web.runtime, target, token, self.web.clock())
+        return self.web.message(request, "Done", done)
+
+    def _bad(self, request: Request, exc: BadLink) -> Response:
+        text = f"Sorry: {exc}. Each link in nudger's emails works for three weeks."
+        return self.web.message(request, "This link does not work", text, 400)

@@ -1,0 +1,67 @@
+"""What every route module shares: the runtime, the clock and page rendering.
+
+Pages get the session's CSRF token and whether someone is signed in, so every form
+and the navigation render the same way without each route repeating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from nudger.resources import resource_dir
+from nudger.runtime import Runtime
+from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
+
+DATETIME = "%a %d %b %Y %H:%M"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_time(
+    moment: datetime | None, zone: str | None = None, fmt: str = "%a %d %b %Y %H:%M"
+) -> str:
+    """A stored UTC datetime on the owner's wall clock, for pages."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime(fmt)
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(resource_dir("templates") / "web"))
+    templates.env.filters["local"] = local_time
+    return templates
+
+
+@dataclass(frozen=True)
+class Web:
+    """The web app's dependencies, handed to each route module."""
+
+    runtime: Runtime
+    clock: Callable[[], datetime] = utcnow
+    login_hints: Mapping[str, str] = field(default_factory=dict)
+    """Provider name → address passed as ``login_hint`` (the sandbox user)."""
+    templates: Jinja2Templates = field(default_factory=_templates)
+
+    def page(
+        self, request: Request, name: str, context: Mapping[str, Any], status: int = 200
+    ) -> Response:
+        full = {
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request) if ACCOUNT_KEY in request.session else "",
+            "signed_in": ACCOUNT_KEY in request.session,
+            **context,
+        }
+        return self.templates.TemplateResponse(request, name, full, status_code=status)
+
+    def message(self, request: Request, title: str, text: str, status: int = 200) -> Response:
+        return self.page(request, "message.html", {"title": title, "text": text}, status)

@@ -1,0 +1,185 @@
+"""Account-level preferences the user sets on /settings, kept in ``Account.settings``.
+
+``Account.settings`` is a JSON object. Keys written here (all optional; absent means
+"nudger's default"):
+
+- ``working_hours``: ``{"days": [1..7], "start": "HH:MM", "end": "HH:MM"}`` — when
+  holds may be booked, overriding what the provider reports (Monday=1).
+- ``time_zone``: an IANA zone name overriding the calendar's own zone.
+- ``weekly_budget``: email nudges per ISO week, overriding the rules' policy.
+- ``delivery``: ``email`` (a nudge per email), ``digest`` (one weekly email) or
+  ``holds_only`` (no email: only relationship-time holds).
+
+Other keys (e.g. ``calendars``, owned by the sync) are kept as they are on every save.
+Parsing is strict and reports errors by field, so a bad submission stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nudger.connectors.base import WorkingHours
+from nudger.rules.model import Policies
+
+DELIVERY_MODES = {
+    "email": "An email for each nudge",
+    "digest": "One weekly digest email",
+    "holds_only": "Calendar holds only, no email",
+}
+MAX_WEEKLY_BUDGET = 20
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery")
+
+
+@dataclass(frozen=True)
+class HoursPref:
+    days: tuple[int, ...]
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class AccountPreferences:
+    working_hours: HoursPref | None = None
+    time_zone: str | None = None
+    weekly_budget: int | None = None
+    delivery: str | None = None
+    """None: as the rules file says (its ``digest`` policy)."""
+
+
+@dataclass
+class Parsed:
+    """A form's outcome: the preferences, or the errors keyed by form field."""
+
+    preferences: AccountPreferences
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def load(stored: Mapping[str, Any] | None) -> AccountPreferences:
+    """Read what is stored; a damaged value falls back to the default, never raises."""
+    data = stored or {}
+    hours = data.get("working_hours")
+    return AccountPreferences(
+        working_hours=_stored_hours(hours) if isinstance(hours, dict) else None,
+        time_zone=data.get("time_zone") if _zone_ok(data.get("time_zone")) else None,
+        weekly_budget=data.get("weekly_budget")
+        if isinstance(data.get("weekly_budget"), int)
+        else None,
+        delivery=data.get("delivery") if data.get("delivery") in DELIVERY_MODES else None,
+    )
+
+
+def _stored_hours(data: dict[str, Any]) -> HoursPref | None:
+    try:
+        return HoursPref(
+            tuple(int(d) for d in data["days"]),
+            time.fromisoformat(data["start"]),
+            time.fromisoformat(data["end"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) -> dict[str, Any]:
+    """The new ``Account.settings``: these preferences over everything else kept as is."""
+    data = {k: v for k, v in (stored or {}).items() if k not in OWNED_KEYS}
+    hours = preferences.working_hours
+    if hours is not None:
+        data["working_hours"] = {
+            "days": list(hours.days),
+            "start": hours.start.isoformat(timespec="minutes"),
+            "end": hours.end.isoformat(timespec="minutes"),
+        }
+    if preferences.time_zone:
+        data["time_zone"] = preferences.time_zone
+    if preferences.weekly_budget is not None:
+        data["weekly_budget"] = preferences.weekly_budget
+    if preferences.delivery:
+        data["delivery"] = preferences.delivery
+    return data
+
+
+def parse_form(form: Mapping[str, Any], days: list[str]) -> Parsed:
+    """Validate the settings form; every error names its field."""
+    errors: dict[str, str] = {}
+    hours = _parse_hours(form, days, errors) if form.get("hours_source") == "custom" else None
+    zone = str(form.get("time_zone", "")).strip() or None
+    if zone and not _zone_ok(zone):
+        errors["time_zone"] = f"Time zone: {zone!r} is not a known IANA zone (e.g. Europe/Paris)."
+    budget = _parse_budget(str(form.get("weekly_budget", "")).strip(), errors)
+    delivery = str(form.get("delivery", "email"))
+    if delivery not in DELIVERY_MODES:
+        errors["delivery"] = f"Delivery: choose one of {', '.join(DELIVERY_MODES)}."
+    return Parsed(AccountPreferences(hours, zone, budget, delivery), errors)
+
+
+def _parse_hours(form: Mapping[str, Any], days: list[str], errors: dict[str, str]) -> HoursPref:
+    picked = sorted({int(d) for d in days if d.isdigit() and 1 <= int(d) <= 7})
+    if not picked or len(picked) != len(set(days)):
+        errors["days"] = "Working days: tick at least one day of the week."
+    start = _parse_time(form, "start", "Start of the working day", errors)
+    end = _parse_time(form, "end", "End of the working day", errors)
+    if start and end and start == end:
+        errors["end"] = "End of the working day: must differ from the start."
+    return HoursPref(tuple(picked), start or time(9), end or time(17))
+
+
+def _parse_time(
+    form: Mapping[str, Any], name: str, label: str, errors: dict[str, str]
+) -> time | None:
+    raw = str(form.get(name, "")).strip()
+    try:
+        if len(raw) != len("09:00"):
+            raise ValueError(raw)
+        return time.fromisoformat(raw)
+    except ValueError:
+        errors[name] = f"{label}: {raw or 'nothing'} is not a time like 09:00."
+        return None
+
+
+def _parse_budget(raw: str, errors: dict[str, str]) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > MAX_WEEKLY_BUDGET:
+        errors["weekly_budget"] = (
+            f"Weekly nudge budget: a whole number from 0 to {MAX_WEEKLY_BUDGET}, "
+            "or empty for the default."
+        )
+        return None
+    return int(raw)
+
+
+def _zone_ok(zone: object) -> bool:
+    if not isinstance(zone, str) or not zone or zone.startswith("/") or ".." in zone:
+        return False
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+# --- for the cycle: what the preferences change --------------------------------------
+
+
+def policies_for(preferences: AccountPreferences, policies: Policies) -> Policies:
+    """The rules' policies with this account's budget and delivery mode applied."""
+    budget = policies.weekly_budget
+    if preferences.weekly_budget is not None:
+        budget = preferences.weekly_budget
+    if preferences.delivery == "holds_only":
+        budget = 0
+    digest = policies.digest if preferences.delivery is None else preferences.delivery == "digest"
+    return policies.model_copy(update={"weekly_budget": budget, "digest": digest})
+
+
+def working_hours_for(preferences: AccountPreferences, zone: str) -> WorkingHours | None:
+    """The user's working hours in ``zone``, or None to keep the provider's."""
+    hours = preferences.working_hours
+    if hours is None:
+        return None
+    return WorkingHours(time_zone=zone, days=hours.days, start=hours.start, end=hours.end)
