@@ -18,11 +18,11 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy import select
 
-from nudger import accounts, contacts
+from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import ContactHealth, audit
-from nudger.analysis.model import ContactPrefs, Owner
+from nudger.analysis.model import ContactPrefs, Owner, Status
 from nudger.connectors.base import AccountProfile, Connector, WorkingHours
-from nudger.delivery import outbox, reconnect
+from nudger.delivery import hold_feedback, outbox, reconnect
 from nudger.delivery import service as delivery
 from nudger.errors import AuthRevoked, NudgerError
 from nudger.rules.engine import Decision, PastNudge, decide
@@ -99,10 +99,13 @@ def _run_account(
         connector = accounts.connector_for(runtime, ref.id)
         _refresh_profile(runtime, ref.id, connector)
         _import_directory(runtime, ref.id, connector)
+        ruleset = account_ruleset(runtime, ref.id, ruleset)
         window = sync_window(now, runtime.settings.lookback_days, runtime.settings.lookahead_days)
         wanted = _account_settings(runtime, ref.id).get("calendars")
         synced = sync_account(runtime.db, ref.id, connector.calendar, now, window, wanted)
         report.events_synced = sum(r.events for r in synced)
+        with session_scope(runtime.db) as session:
+            hold_feedback.record_deleted_holds(session, ref.id, now)
         healths = analyse(runtime, ref.id, ruleset, now)
         report.contacts = len(healths)
         report.statuses = Counter(str(h.status) for h in healths)
@@ -123,6 +126,12 @@ def _run_account(
         log.warning("cycle for account %s failed: %s", ref.id, exc)
         report.error = str(exc)
     return report
+
+
+def account_ruleset(runtime: Runtime, account_id: int, ruleset: RuleSet) -> RuleSet:
+    """The rules as they apply to one account: its own budget and delivery mode."""
+    with session_scope(runtime.db) as session:
+        return preferences.ruleset_for(session.get_one(Account, account_id), ruleset)
 
 
 def account_audit(
@@ -161,19 +170,28 @@ def _decide(
         account = session.get_one(Account, account_id)
         prefs = prefs_of(session, account_id)
         history = [
-            PastNudge(n.contact_email, n.rule, n.kind, n.status, n.created_at)
+            PastNudge(
+                n.contact_email,
+                n.rule,
+                n.kind,
+                n.status,
+                n.created_at,
+                declined_at=n.updated_at if n.status == "declined" else None,
+            )
             for n in session.scalars(select(Nudge).where(Nudge.account_id == account_id))
         ]
-        zone = account.time_zone or "UTC"
+        zone = preferences.time_zone_of(account)
     return decide(account_id, healths, prefs, history, ruleset, now, zone)
 
 
 def _to_outbox(decisions: list[Decision], healths: list[ContactHealth]) -> list[outbox.NewNudge]:
     by_email = {h.email: h for h in healths}
-    return [_new_nudge(d, by_email.get(d.contact_email)) for d in decisions]
+    return [_new_nudge(d, by_email.get(d.contact_email), healths) for d in decisions]
 
 
-def _new_nudge(decision: Decision, health: ContactHealth | None) -> outbox.NewNudge:
+def _new_nudge(
+    decision: Decision, health: ContactHealth | None, healths: list[ContactHealth]
+) -> outbox.NewNudge:
     payload: dict[str, Any] = {
         "template": decision.template,
         "contact_name": decision.contact_name,
@@ -188,7 +206,7 @@ def _new_nudge(decision: Decision, health: ContactHealth | None) -> outbox.NewNu
         )
         payload["cadence_days"] = health.cadence_days
     if decision.kind == "digest":
-        payload.update(digest_payload(decision))
+        payload.update(digest_payload(decision, healths))
     return outbox.NewNudge(
         key=decision.key,
         contact_email=decision.contact_email,
@@ -200,19 +218,40 @@ def _new_nudge(decision: Decision, health: ContactHealth | None) -> outbox.NewNu
     )
 
 
-def digest_payload(decision: Decision) -> dict[str, Any]:
-    items = getattr(decision, "items", ())
-    return {
-        "items": [dict(item) for item in items],
-        "counts_by_role": dict(getattr(decision, "counts_by_role", {})),
-    }
+def digest_payload(decision: Decision, healths: list[ContactHealth]) -> dict[str, Any]:
+    """The weekly digest as it stood when decided: suggestions and health by role.
+
+    Weak ties without a role are left out of the table: dozens of people met only in
+    all-hands meetings would drown the relationships the user actually has.
+    """
+    by_email = {h.email: h for h in healths}
+    items = [
+        {
+            "contact_email": d.contact_email,
+            "contact_name": d.contact_name,
+            "status": d.status,
+            "role": d.role,
+            "reasons": list(_reasons(by_email.get(d.contact_email), d)),
+        }
+        for d in decision.bundled
+    ]
+    counts: dict[str, Counter[str]] = {}
+    for h in healths:
+        if h.role is None and h.status == Status.WEAK_TIE:
+            continue
+        counts.setdefault(h.role or "other", Counter())[str(h.status)] += 1
+    return {"items": items, "counts_by_role": {r: dict(c) for r, c in counts.items()}}
+
+
+def _reasons(health: ContactHealth | None, decision: Decision) -> tuple[str, ...]:
+    return tuple(health.reasons) if health and health.reasons else decision.evidence
 
 
 def owner_of(account: Account) -> Owner:
     aliases = {a.lower() for a in account.aliases.split()}
     return Owner(
         emails=frozenset({account.email.lower(), *aliases}),
-        time_zone=account.time_zone or "UTC",
+        time_zone=preferences.time_zone_of(account),
     )
 
 
@@ -286,12 +325,14 @@ def _import_directory(runtime: Runtime, account_id: int, connector: Connector) -
 def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.Owner:
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
+        zone = preferences.time_zone_of(account)
+        chosen = preferences.working_hours_for(preferences.of_account(account), zone)
         return delivery.Owner(
             account_id=account.id,
             email=account.email,
             name=account.name,
-            time_zone=account.time_zone or "UTC",
-            working_hours=_working_hours(account.working_hours),
+            time_zone=zone,
+            working_hours=chosen or _working_hours(account.working_hours),
             active=account.status == "active",
         )
 

@@ -23,7 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudger.connectors.base import WorkingHours
-from nudger.rules.model import Policies
+from nudger.rules.model import Policies, RuleSet
+from nudger.store.models import Account
 
 DELIVERY_MODES = {
     "email": "An email for each nudge",
@@ -183,3 +184,18 @@ def working_hours_for(preferences: AccountPreferences, zone: str) -> WorkingHour
     if hours is None:
         return None
     return WorkingHours(time_zone=zone, days=hours.days, start=hours.start, end=hours.end)
+
+
+def of_account(account: Account) -> AccountPreferences:
+    return load(account.settings)
+
+
+def time_zone_of(account: Account) -> str:
+    """The zone the owner lives by: their own choice, else the calendar's, else UTC."""
+    return of_account(account).time_zone or account.time_zone or "UTC"
+
+
+def ruleset_for(account: Account, ruleset: RuleSet) -> RuleSet:
+    """The rules with this account's budget and delivery mode in its policies."""
+    policies = policies_for(of_account(account), ruleset.policies)
+    return ruleset.model_copy(update={"policies": policies})

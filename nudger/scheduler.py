@@ -27,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from nudger import accounts, lease
+from nudger import accounts, lease, preferences
 from nudger.cycle import CycleReport, run_cycle
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
@@ -168,8 +168,10 @@ class Scheduler:
 
 
 def account_time_zone(runtime: Runtime, email: str) -> str | None:
+    """The owner's zone (their own choice first); None when the account is gone."""
     with session_scope(runtime.db) as session:
-        return session.scalar(select(Account.time_zone).where(Account.email == email.lower()))
+        account = session.scalar(select(Account).where(Account.email == email.lower()))
+        return preferences.time_zone_of(account) if account else None
 
 
 def start_scheduler(runtime: Runtime) -> Scheduler:

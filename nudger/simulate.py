@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nudger import accounts
+from nudger import accounts, preferences
 from nudger.analysis.audit import audit
 from nudger.connectors.base import CalendarEvent
 from nudger.cycle import owner_of, prefs_of
@@ -73,6 +73,7 @@ def simulate(
     ruleset = load_rules(rule_paths(settings=runtime.settings))
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, ref.id)
+        ruleset = preferences.ruleset_for(account, ruleset)
         owner = owner_of(account)
         prefs = prefs_of(session, ref.id)
         events: list[CalendarEvent] = list(event_store.iter_events(session, ref.id))

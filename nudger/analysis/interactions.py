@@ -5,6 +5,9 @@ as an interaction with an attendee only if it was a real meeting (not cancelled,
 out-of-office/focus/working location, not one of nudger's own holds), it is over, the
 owner did not decline and that attendee did not decline. Rooms, resources and the
 owner's own addresses are never contacts.
+
+A hold stops being nudger's once somebody else has accepted it: the user invited the
+contact (or anyone) into the time nudger kept, so it is a meeting like any other.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import datetime, timedelta
 from nudger.analysis.model import Interaction, Occurrence, Owner
 from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
 from nudger.rules.model import Judgement, SizeWeights
+
+ACCEPTING = frozenset({Response.ACCEPTED, Response.TENTATIVE})
 
 
 def dedupe_key(event: CalendarEvent) -> Hashable:
@@ -60,11 +65,18 @@ def owner_declined(event: CalendarEvent, owner: Owner) -> bool:
     return any(is_owner(a, owner) and declined(a) for a in event.attendees)
 
 
-def is_meeting_kind(event: CalendarEvent) -> bool:
-    """Only real meetings can be interactions: never nudger's own holds, and never
-    all-day events, which mark days (offsites, holidays, birthdays), not time spent
-    together."""
-    return event.kind is EventKind.MEETING and not event.is_hold and not event.all_day
+def is_meeting_kind(event: CalendarEvent, owner: Owner) -> bool:
+    """Only real meetings can be interactions: never nudger's own untouched holds, and
+    never all-day events, which mark days (offsites, holidays, birthdays), not time
+    spent together."""
+    if event.kind is not EventKind.MEETING or event.all_day:
+        return False
+    return not event.is_hold or turned_into_meeting(event, owner)
+
+
+def turned_into_meeting(event: CalendarEvent, owner: Owner) -> bool:
+    """A hold someone besides the owner accepted: the user made it a real meeting."""
+    return any(a.response in ACCEPTING for a in other_people(event, owner))
 
 
 def size_weight(size: int, weights: SizeWeights) -> float:
@@ -98,7 +110,7 @@ def interactions_in(
 
 def _held_in_window(event: CalendarEvent, owner: Owner, now: datetime, lookback: int) -> bool:
     return (
-        is_meeting_kind(event)
+        is_meeting_kind(event, owner)
         and not event.cancelled
         and event.end <= now
         and event.start >= now - timedelta(days=lookback)
@@ -108,7 +120,7 @@ def _held_in_window(event: CalendarEvent, owner: Owner, now: datetime, lookback:
 
 def upcoming_contacts(event: CalendarEvent, owner: Owner, now: datetime) -> list[str]:
     """Contacts with whom this future meeting is planned (nobody concerned declined)."""
-    if not is_meeting_kind(event) or event.cancelled or event.start <= now:
+    if not is_meeting_kind(event, owner) or event.cancelled or event.start <= now:
         return []
     if owner_declined(event, owner):
         return []
@@ -117,7 +129,7 @@ def upcoming_contacts(event: CalendarEvent, owner: Owner, now: datetime) -> list
 
 def one_on_one_occurrence(event: CalendarEvent, owner: Owner) -> tuple[str, Occurrence] | None:
     """A scheduled two-person meeting (held, cancelled or declined), keyed by the contact."""
-    if not is_meeting_kind(event):
+    if not is_meeting_kind(event, owner):
         return None
     others = other_people(event, owner)
     if len(others) != 1:
@@ -138,7 +150,7 @@ def orphan_cancellation(event: CalendarEvent, owner: Owner) -> Occurrence | None
 
     The audit attaches it to the contact whose one-on-one series it belongs to.
     """
-    if not (event.cancelled and event.series_id and is_meeting_kind(event)):
+    if not (event.cancelled and event.series_id and is_meeting_kind(event, owner)):
         return None
     if other_people(event, owner):
         return None

@@ -33,6 +33,8 @@ class PastNudge:
     kind: str
     status: str
     created_at: datetime
+    declined_at: datetime | None = None
+    """When the user deleted the hold (status "declined")."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Decision:
     hold_horizon_days: int
     status: str
     role: str | None
+    bundled: tuple[Decision, ...] = ()
+    """For a digest: the decisions it lists, most important first."""
 
 
 def decide(
@@ -66,7 +70,7 @@ def decide(
     tz = ZoneInfo(time_zone)
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
-    cooling = contacts_in_cooldown(history, ruleset.policies.cooldown_days, now)
+    cooling = contacts_in_cooldown(history, ruleset.policies, now)
     chosen = [
         (health, rule)
         for health in healths
@@ -122,13 +126,16 @@ def may_nudge(
 
 
 def contacts_in_cooldown(
-    history: Sequence[PastNudge], cooldown_days: int, now: datetime
+    history: Sequence[PastNudge], policies: Policies, now: datetime
 ) -> frozenset[str]:
-    since = now - timedelta(days=cooldown_days)
+    """Contacts nudged lately, and those whose hold the user deleted ("no, thanks")."""
+    since = now - timedelta(days=policies.cooldown_days)
+    declined_since = now - timedelta(days=policies.declined_cooldown_days)
     return frozenset(
         nudge.contact_email.lower()
         for nudge in history
-        if nudge.status not in NOT_COUNTED and nudge.created_at > since
+        if (nudge.status not in NOT_COUNTED and nudge.created_at > since)
+        or (nudge.declined_at is not None and nudge.declined_at > declined_since)
     )
 
 
@@ -231,6 +238,7 @@ def bundle_digest(
         hold_horizon_days=emails[0].hold_horizon_days,
         status=DIGEST,
         role=None,
+        bundled=tuple(emails[: policies.digest_size]),
     )
     return sorted([*others, digest], key=lambda d: -d.priority)
 

@@ -129,6 +129,11 @@ class Policies(_Strict):
     cooldown_days: int = Field(
         default=14, ge=0, description="Days between two nudges about a contact."
     )
+    declined_cooldown_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days without nudges about a contact after the user deleted their hold.",
+    )
     quiet_hours: QuietHours = QuietHours()
     quiet_days: tuple[int, ...] = Field(default=(6, 7), description="ISO weekdays: Monday=1.")
     digest: bool = Field(default=False, description="Bundle email nudges into one weekly digest.")

@@ -1,7 +1,7 @@
 """/settings: account preferences, what the user knows about each contact, pause/resume.
 
 One page, three kinds of form, each POSTed with a ``section`` field: ``account``
-(preferences, see ``nudger.web.preferences``), ``contact`` (one contact's role,
+(preferences, see ``nudger.preferences``), ``contact`` (one contact's role,
 cadence, snooze and mute: one form per contact, so saving one never rewrites the
 others, nor a snooze clicked from an email meanwhile) and ``status`` (pause or
 resume). A bad submission is answered with the page, the errors by field and the
@@ -23,12 +23,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from nudger import contacts
+from nudger import contacts, preferences
 from nudger.contacts import ROLES, ContactSettings
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
-from nudger.web import preferences
 from nudger.web.dashboard import AccountView, audit_groups, load_account
 from nudger.web.pages import Web
 from nudger.web.security import checked_form, signed_in_account
@@ -67,9 +66,7 @@ class PageState:
 def owner_zone(runtime: Runtime, account: AccountView) -> ZoneInfo:
     """The zone the user thinks in: their override, the calendar's, or UTC."""
     with session_scope(runtime.db) as session:
-        stored = session.get_one(Account, account.id).settings
-    chosen = preferences.load(stored).time_zone or account.time_zone or "UTC"
-    return ZoneInfo(chosen)
+        return ZoneInfo(preferences.time_zone_of(session.get_one(Account, account.id)))
 
 
 def _stored_preferences(runtime: Runtime, account_id: int) -> dict[str, Any]:

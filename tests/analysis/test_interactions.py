@@ -78,9 +78,25 @@ def test_event_with_nobody_but_the_owner_is_not_a_meeting() -> None:
 
 
 def test_nudgers_own_holds_are_not_interactions() -> None:
-    hold = meeting(days_ago(3), "ann@corp.example", hold_contact="ann@corp.example")
-    assert contacts_of(hold) == []
-    assert one_on_one_occurrence(hold, OWNER) is None
+    bare = meeting(days_ago(3), hold_contact="ann@corp.example")
+    invited = meeting(
+        days_ago(3),
+        person("ann@corp.example", Response.NEEDS_ACTION),
+        hold_contact="ann@corp.example",
+    )
+    refused = meeting(
+        days_ago(3), person("ann@corp.example", Response.DECLINED), hold_contact="ann@corp.example"
+    )
+    for hold in (bare, invited, refused):
+        assert contacts_of(hold) == []
+        assert one_on_one_occurrence(hold, OWNER) is None
+
+
+@pytest.mark.parametrize("answer", [Response.ACCEPTED, Response.TENTATIVE])
+def test_a_hold_the_contact_accepted_is_a_real_meeting(answer: Response) -> None:
+    hold = meeting(days_ago(3), person("ann@corp.example", answer), hold_contact="ann@corp.example")
+    assert contacts_of(hold) == ["ann@corp.example"]
+    assert one_on_one_occurrence(hold, OWNER) is not None
 
 
 @pytest.mark.parametrize(

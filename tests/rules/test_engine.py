@@ -172,6 +172,23 @@ def test_cooldown_after_a_nudge_that_reached_the_user(
     assert (decisions == []) is skipped
 
 
+@pytest.mark.parametrize(("declined_days_ago", "skipped"), [(29, True), (31, False)])
+def test_a_deleted_hold_rests_the_contact_from_the_day_it_was_deleted(
+    declined_days_ago: int, skipped: bool
+) -> None:
+    booked = NOW - timedelta(days=40)  # long past the ordinary 14-day cooldown
+    declined = PastNudge(
+        "a@x.example",
+        "neglected",
+        "hold",
+        "declined",
+        booked,
+        declined_at=NOW - timedelta(days=declined_days_ago),
+    )
+    decisions = run([health("a@x.example", Status.NEGLECTED)], history=[declined])
+    assert (decisions == []) is skipped
+
+
 def test_weekly_budget_keeps_highest_priority_then_weakest_first() -> None:
     healths = [
         health("fading@x.example", Status.FADING),
