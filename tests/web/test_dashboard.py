@@ -1,0 +1,107 @@
+"""The dashboard after a real pass, and tenant isolation: each account sees only its own.
+
+Both accounts live in one database and one emulator; each has a contact the other
+must never see, on the dashboard, on the settings page or through a form.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from nudger import accounts, contacts
+from nudger.cycle import run_cycle
+from nudger.runtime import Runtime
+from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import SandboxAttendee, SandboxEvent
+from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, sign_up
+
+OWNERS_CONTACT = "sam.ortiz@partner.example"
+OTHERS_CONTACT = "riley.chen@vendor.example"
+
+
+def weekly_one_on_ones(sandbox: Sandbox, owner: str, contact: str, stopped_days_ago: int) -> None:
+    """A year of weekly one-on-ones that stopped ``stopped_days_ago``: a neglected contact."""
+    mailbox = sandbox.world.mailbox(owner)
+    last = NOW - timedelta(days=stopped_days_ago)
+    for week in range(40):
+        start = last - timedelta(weeks=week)
+        sandbox.world.put_event(
+            mailbox,
+            SandboxEvent(
+                id=f"{contact.split('@')[0].replace('.', '')}{week}",
+                start=start,
+                end=start + timedelta(minutes=30),
+                organizer=owner,
+                attendees=[
+                    SandboxAttendee(owner, "Owner"),
+                    SandboxAttendee(contact, contact.split("@")[0].title()),
+                ],
+                summary="Catch-up",
+            ),
+        )
+
+
+@pytest.fixture
+def two_accounts(
+    client: TestClient, other_client: TestClient, sandbox: Sandbox, runtime: Runtime
+) -> None:
+    weekly_one_on_ones(sandbox, OWNER, OWNERS_CONTACT, stopped_days_ago=45)
+    weekly_one_on_ones(sandbox, OTHER, OTHERS_CONTACT, stopped_days_ago=45)
+    sign_up(client, sandbox, OWNER)
+    sign_up(other_client, sandbox, OTHER)
+    reports = run_cycle(runtime, now=NOW)
+    assert [r.error for r in reports] == [None, None]
+
+
+@pytest.mark.usefixtures("two_accounts")
+def test_dashboard_shows_the_audit_and_what_was_sent(client: TestClient) -> None:
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    html = page.text
+    assert 'data-status="neglected"' in html
+    assert OWNERS_CONTACT in html
+    assert "usually every ~7 days; last met 45 days ago" in html
+    history = html[html.index('id="history"') :]
+    assert OWNERS_CONTACT in history
+    assert "<td>email</td>" in history
+    assert "Wed 04 Mar 2026 10:00" in history, "times are shown on the owner's clock"
+
+
+@pytest.mark.usefixtures("two_accounts")
+def test_each_account_sees_only_its_own_contacts(
+    client: TestClient, other_client: TestClient
+) -> None:
+    for page in ("/dashboard", "/settings"):
+        mine, theirs = client.get(page).text, other_client.get(page).text
+        assert OWNERS_CONTACT in mine
+        assert OTHERS_CONTACT not in mine
+        assert OTHERS_CONTACT in theirs
+        assert OWNERS_CONTACT not in theirs
+
+
+@pytest.mark.usefixtures("two_accounts")
+def test_a_contact_form_changes_only_the_senders_account(
+    other_client: TestClient, runtime: Runtime
+) -> None:
+    token = csrf_of(other_client)
+    form = {"csrf_token": token, "section": "contact", "email": OWNERS_CONTACT, "muted": "on"}
+    response = other_client.post("/settings", data=form)
+    assert response.status_code == 303
+    owner_id = accounts.find_account(runtime, OWNER).id
+    other_id = accounts.find_account(runtime, OTHER).id
+    mine = contacts.find_contact(runtime, owner_id, OWNERS_CONTACT)
+    theirs = contacts.find_contact(runtime, other_id, OWNERS_CONTACT)
+    assert mine is None or not mine.muted
+    assert theirs is not None
+    assert theirs.muted
+
+
+def test_a_new_account_sees_an_empty_dashboard(client: TestClient, sandbox: Sandbox) -> None:
+    sign_up(client, sandbox)
+    html = client.get("/dashboard").text
+    assert "has not synced your calendar" in html
+    assert "Nothing queued." in html
+    assert "Nothing sent yet." in html
