@@ -1,9 +1,10 @@
 """The web app: sign-up, dashboard, settings, one-click links, account deletion.
 
 Route modules: ``signup`` (/, /connect, OAuth callbacks, /logout, /healthz),
-``dashboard``, ``settings_page``, ``actions`` (/a/{action}/{token}) and ``account``
-(/account/delete). Sessions are signed cookies (``security``); every signed-in page
-reads and writes only the session's account. Nothing changes on GET.
+``dashboard``, ``settings_page``, ``actions`` (/a/{action}/{token}), ``account``
+(/account/delete) and, with ``nudger serve --sandbox`` only, ``sandbox_page``.
+Sessions are signed cookies (``security``); every signed-in page reads and writes only
+the session's account. Nothing changes on GET.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from nudger.runtime import Runtime
+from nudger.sandbox.world import World
 from nudger.web.account import AccountRoutes
 from nudger.web.actions import ActionRoutes
 from nudger.web.dashboard import DashboardRoutes
 from nudger.web.pages import Web, utcnow
+from nudger.web.sandbox_page import SandboxRoutes
 from nudger.web.security import SignInRequired, session_middleware, sign_out
 from nudger.web.settings_page import SettingsRoutes
 from nudger.web.signup import SignupRoutes
@@ -33,15 +36,20 @@ def create_app(
     *,
     login_hints: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    sandbox_world: World | None = None,
 ) -> Starlette:
-    """``login_hints``: provider → address to preselect (the sandbox user)."""
-    web = Web(runtime, clock=clock, login_hints=dict(login_hints or {}))
+    """``login_hints``: provider → address to preselect (the sandbox user);
+    ``sandbox_world``: the emulator's world, whose sent mail /sandbox shows."""
+    web = Web(
+        runtime, clock=clock, login_hints=dict(login_hints or {}), sandbox_world=sandbox_world
+    )
     routes = [
         *SignupRoutes(web).routes(),
         *DashboardRoutes(web).routes(),
         *SettingsRoutes(web).routes(),
         *ActionRoutes(web).routes(),
         *AccountRoutes(web).routes(),
+        *(SandboxRoutes(web, sandbox_world).routes() if sandbox_world else []),
     ]
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from nudger.resources import resource_dir
 from nudger.runtime import Runtime
+from nudger.sandbox.world import World
 from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
 
 DATETIME = "%a %d %b %Y %H:%M"
@@ -50,6 +51,8 @@ class Web:
     clock: Callable[[], datetime] = utcnow
     login_hints: Mapping[str, str] = field(default_factory=dict)
     """Provider name → address passed as ``login_hint`` (the sandbox user)."""
+    sandbox_world: World | None = None
+    """Set by ``nudger serve --sandbox``: the emulator's world, for the sandbox mail page."""
     templates: Jinja2Templates = field(default_factory=_templates)
 
     def page(
@@ -59,6 +62,7 @@ class Web:
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token(request) if ACCOUNT_KEY in request.session else "",
             "signed_in": ACCOUNT_KEY in request.session,
+            "sandbox_mode": self.sandbox_world is not None,
             **context,
         }
         return self.templates.TemplateResponse(request, name, full, status_code=status)

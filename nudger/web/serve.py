@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None:
     overrides: dict[str, str] = {}
     emulator = None
+    hints: dict[str, str] = {}
     if sandbox:
         from nudger.sandbox.run import start_sandbox
 
@@ -32,12 +33,15 @@ def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None
             "data_dir": str(sandbox_dir),
             "database_url": f"sqlite:///{sandbox_dir / 'nudger.db'}",
         }
+        hints = {org.owner.provider: org.owner.email}
         console.print(f"sandbox emulator on {emulator.base_url}; sign in as {org.owner.email}")
     runtime = open_runtime(load_settings(**overrides))
     scheduler = start_scheduler(runtime)
     console.print(f"nudger on http://{host}:{port}")
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+        world = emulator.world if emulator else None
+        app = create_app(runtime, login_hints=hints, sandbox_world=world)
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         scheduler.shutdown(wait=False)
         if emulator:

@@ -1,0 +1,136 @@
+"""``nudger serve --sandbox``: a person can click through the whole product locally."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from nudger import accounts
+from nudger.config import load_settings
+from nudger.runtime import Runtime, open_runtime
+from nudger.sandbox.orggen import GeneratedOrg
+from nudger.sandbox.run import start_sandbox
+from nudger.sandbox.server import Sandbox
+from nudger.web.app import create_app
+from nudger.web.sandbox_page import next_awake
+from tests.connectors.google_helpers import consent
+from tests.web.conftest import NOW, csrf_of, sign_up
+
+
+@pytest.fixture
+def team(
+    database_url: str, tmp_path: Path, encryption_key: str
+) -> Iterator[tuple[Sandbox, GeneratedOrg, Runtime]]:
+    sandbox, org = start_sandbox(seed=5, now=NOW)
+    try:
+        settings = load_settings(
+            **sandbox.settings(),
+            database_url=database_url,
+            data_dir=tmp_path / "data",
+            encryption_keys=encryption_key,
+            base_url="http://testserver",
+        )
+        runtime = open_runtime(settings)
+        yield sandbox, org, runtime
+        runtime.db.dispose()
+    finally:
+        sandbox.stop()
+
+
+def test_the_sandbox_page_runs_a_pass_and_shows_the_mail_it_sent(
+    team: tuple[Sandbox, GeneratedOrg, Runtime],
+) -> None:
+    sandbox, org, runtime = team
+    app = create_app(runtime, clock=lambda: NOW, sandbox_world=sandbox.world)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_up(client, sandbox, org.owner.email)
+        assert 'href="/sandbox"' in client.get("/dashboard").text
+        assert 'id="no-mail"' in client.get("/sandbox").text
+
+        ran = client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
+        assert ran.status_code == 303
+        page = client.get(ran.headers["location"]).text
+
+    assert 'id="ran"' in page
+    assert sandbox.world.sent, "the pass sent nudge emails from the owner's mailbox"
+    assert page.count('<section class="mail">') == len(sandbox.world.sent)
+    assert "/a/snooze/" in page, "the mail's one-click links are there to click"
+
+
+def test_the_pass_button_needs_the_csrf_token(
+    team: tuple[Sandbox, GeneratedOrg, Runtime],
+) -> None:
+    sandbox, org, runtime = team
+    app = create_app(runtime, clock=lambda: NOW, sandbox_world=sandbox.world)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_up(client, sandbox, org.owner.email)
+        assert client.post("/sandbox/run", data={}).status_code == 403
+    assert sandbox.world.sent == []
+
+
+def test_without_the_sandbox_there_is_no_sandbox_page(
+    team: tuple[Sandbox, GeneratedOrg, Runtime],
+) -> None:
+    sandbox, org, runtime = team
+    with TestClient(create_app(runtime, clock=lambda: NOW), follow_redirects=False) as client:
+        sign_up(client, sandbox, org.owner.email)
+        assert 'href="/sandbox"' not in client.get("/dashboard").text
+        assert client.get("/sandbox").status_code == 404
+
+
+def test_a_pass_asked_for_at_night_runs_as_of_the_next_waking_hour(
+    team: tuple[Sandbox, GeneratedOrg, Runtime],
+) -> None:
+    sandbox, org, runtime = team
+    start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
+    account_id = accounts.complete_connect(runtime, "google", consent(sandbox, start.url)).id
+    saturday_night = datetime(2026, 3, 7, 22, 15, tzinfo=UTC)  # London is on UTC in March
+    assert next_awake(runtime, account_id, saturday_night) == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    assert next_awake(runtime, account_id, NOW) == NOW
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_nudger_serve_sandbox_starts_with_the_sandbox_user_preselected(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "NUDGER_DATA_DIR": str(tmp_path)}
+    nudger = Path(sys.executable).with_name("nudger")
+    server = subprocess.Popen(
+        [str(nudger), "serve", "--sandbox", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        home = wait_for(f"http://127.0.0.1:{port}/")
+        assert "Sandbox: Google signs you in as" in home.text
+        assert "login_hint=" in home.text
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert b"sign in as" in output
+
+
+def wait_for(url: str) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
