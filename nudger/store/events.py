@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from nudger.connectors.base import (
@@ -25,6 +25,10 @@ from nudger.connectors.base import (
 from nudger.store.models import Calendar, Event, EventAttendee
 
 LOAD_BATCH = 2000
+EVENTS = cast(Table, Event.__table__)
+ATTENDEES = cast(Table, EventAttendee.__table__)
+CHUNK = 500
+"""Ids per IN (...) list, well under every backend's bound-parameter limit."""
 _RESPONSES = {r.value: r for r in Response}
 _KINDS = {k.value: k for k in EventKind}
 
@@ -79,9 +83,13 @@ def wipe_calendar(session: Session, calendar_id: int) -> None:
 
 
 def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPage) -> None:
-    """Upsert the page's events and drop its removed ones (replace = delete + insert)."""
+    """Upsert the page's events and drop its removed ones (replace = delete + insert).
+
+    Plain-row bulk INSERTs rather than ORM objects: a full sync writes every event and
+    attendee in the window, and the unit of work would insert them one row at a time.
+    """
     replaced = [e.event_id for e in page.events] + list(page.removed_ids)
-    for chunk in _chunks(replaced, 500):
+    for chunk in _chunks(replaced, CHUNK):
         stale = select(Event.id).where(
             Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
         )
@@ -91,8 +99,13 @@ def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPa
                 Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
             )
         )
-    session.add_all(_row(calendar_id, account_id, e) for e in page.events)
-    session.flush()
+    if not page.events:
+        return
+    session.execute(insert(EVENTS), [_event_row(calendar_id, account_id, e) for e in page.events])
+    ids = _row_ids(session, calendar_id, [e.event_id for e in page.events])
+    attendees = [_attendee_row(ids[e.event_id], a) for e in page.events for a in e.attendees]
+    if attendees:
+        session.execute(insert(ATTENDEES), attendees)
 
 
 def _delete_attendees(session: Session, event_ids: object) -> None:
@@ -100,35 +113,47 @@ def _delete_attendees(session: Session, event_ids: object) -> None:
     session.execute(delete(EventAttendee).where(EventAttendee.event_id.in_(event_ids)))  # type: ignore[arg-type]
 
 
-def _row(calendar_id: int, account_id: int, event: CalendarEvent) -> Event:
-    return Event(
-        calendar_id=calendar_id,
-        account_id=account_id,
-        provider_event_id=event.event_id,
-        start=event.start,
-        end=event.end,
-        all_day=event.all_day,
-        cancelled=event.cancelled,
-        kind=event.kind.value,
-        busy=event.busy,
-        organizer_email=event.organizer_email,
-        series_id=event.series_id,
-        original_start=event.original_start,
-        ical_uid=event.ical_uid,
-        hold_contact=event.hold_contact,
-        attendees=[
-            EventAttendee(
-                email=a.email.lower(),
-                name=a.name,
-                response=a.response.value,
-                is_resource=a.is_resource,
-                is_self=a.is_self,
-                is_organizer=a.is_organizer,
-                optional=a.optional,
-            )
-            for a in event.attendees
-        ],
-    )
+def _row_ids(session: Session, calendar_id: int, provider_ids: list[str]) -> dict[str, int]:
+    """Row ids of the calendar's events, by provider event id."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(provider_ids, CHUNK):
+        query = select(Event.provider_event_id, Event.id).where(
+            Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
+        )
+        found.update(session.execute(query).all())
+    return found
+
+
+def _event_row(calendar_id: int, account_id: int, event: CalendarEvent) -> dict[str, Any]:
+    return {
+        "calendar_id": calendar_id,
+        "account_id": account_id,
+        "provider_event_id": event.event_id,
+        "start": event.start,
+        "end": event.end,
+        "all_day": event.all_day,
+        "cancelled": event.cancelled,
+        "kind": event.kind.value,
+        "busy": event.busy,
+        "organizer_email": event.organizer_email,
+        "series_id": event.series_id,
+        "original_start": event.original_start,
+        "ical_uid": event.ical_uid,
+        "hold_contact": event.hold_contact,
+    }
+
+
+def _attendee_row(event_id: int, attendee: Attendee) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "email": attendee.email.lower(),
+        "name": attendee.name,
+        "response": attendee.response.value,
+        "is_resource": attendee.is_resource,
+        "is_self": attendee.is_self,
+        "is_organizer": attendee.is_organizer,
+        "optional": attendee.optional,
+    }
 
 
 def iter_events(session: Session, account_id: int) -> Iterator[CalendarEvent]:
