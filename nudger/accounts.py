@@ -13,7 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from nudger.connectors.base import AuthStart, Connector
 from nudger.connectors.registry import provider
@@ -21,11 +22,12 @@ from nudger.delivery.reconnect import cancel_reconnect_requests
 from nudger.errors import ConnectorError, OAuthStateError
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
-from nudger.store.models import Account, OAuthPending
+from nudger.store.models import Account, Meta, OAuthPending
 
 log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
+HIGHEST_ACCOUNT_ID = "highest_account_id"
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,12 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
             select(Account).where(Account.provider == provider_name, Account.email == grant.email)
         )
         if account is None:
-            account = Account(provider=provider_name, email=grant.email, settings={})
+            account = Account(
+                id=_unused_account_id(session),
+                provider=provider_name,
+                email=grant.email,
+                settings={},
+            )
             session.add(account)
         account.name = grant.name
         account.credentials = runtime.cipher.encrypt(grant.credentials)
@@ -102,6 +109,26 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
         cancel_reconnect_requests(session, account.id, datetime.now(UTC))
         log.info("connected %s account %s", provider_name, account.id)
         return _ref(account)
+
+
+def _unused_account_id(session: Session) -> int | None:
+    """An id no account ever had (SQLite), or None to let the database's sequence choose.
+
+    SQLite hands the highest rowid out again once its row is deleted, so a removed
+    account's session cookies and emailed links would reach the next account created.
+    PostgreSQL sequences never go back; on SQLite the highest id ever given is kept in
+    ``meta``.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    mark = session.get(Meta, HIGHEST_ACCOUNT_ID)
+    highest = session.scalar(select(func.max(Account.id))) or 0
+    fresh = max(highest, int(mark.value) if mark else 0) + 1
+    if mark is None:
+        session.add(Meta(key=HIGHEST_ACCOUNT_ID, value=str(fresh)))
+    else:
+        mark.value = str(fresh)
+    return fresh
 
 
 def list_accounts(runtime: Runtime) -> list[AccountRef]:
