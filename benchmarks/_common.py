@@ -49,12 +49,16 @@ from nudger.sync import CalendarSyncResult, sync_account, sync_window
 TARGET_RATIO = 2.0
 STORE_PROFILE = {
     "store: apply_page, all of it": ("store/events.py", "apply_page"),
-    "  rows as dicts (_event_row, _attendee_row)": ("store/events.py", "_row"),
+    "  rows as dicts (_event_row, _attendee_row)": (
+        "store/events.py",
+        "_event_row",
+        "_attendee_row",
+    ),
     "  SQL executemany (bulk INSERTs)": ("~", "<method 'executemany' of 'sqlite3.Cursor' objects>"),
     "  SQL execute (deletes, id lookups)": ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
     "store: wipe_calendar": ("store/events.py", "wipe_calendar"),
 }
-"""Profile rows: label -> (file suffix, function name; a name ending in ``_row`` sums all)."""
+"""Profile rows: label -> (file suffix, function names whose cumulative times add up)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Provider:
     floor_pages: Callable[[httpx.Client, Settings, str, SyncWindow], Iterator[dict[str, Any]]]
     """The parsed pages of a full round of one calendar, fetched bare."""
     items: Callable[[dict[str, Any]], int]
-    profile: dict[str, tuple[str, str]] = field(default_factory=dict)
+    profile: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

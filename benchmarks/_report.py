@@ -93,13 +93,13 @@ def print_floor(reports: list[SizeReport]) -> None:
         print(f"peak memory x{growth:.2f} for x{scale:.2f} events")
 
 
-def _cumulative(stats: pstats.Stats, suffix: str, name: str) -> float:
-    """Cumulative seconds of ``name`` (every ``*_row`` for ``_row``) in a file ending ``suffix``."""
+def _cumulative(stats: pstats.Stats, suffix: str, *names: str) -> float:
+    """Cumulative seconds of the functions ``names`` defined in a file ending with ``suffix``."""
     table: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     return sum(
         entry[3]
         for (path, _line, function), entry in table.items()
-        if path.endswith(suffix) and (function == name or (name == "_row" and "_row" in function))
+        if function in names and path.endswith(suffix)
     )
 
 
@@ -111,8 +111,8 @@ def print_profile(provider: Provider, stats: pstats.Stats) -> None:
         ["part", "cumulative s", "share"],
         [
             [label, f"{seconds:.2f}", f"{seconds / total:.0%}"]
-            for label, (suffix, name) in parts.items()
-            for seconds in [_cumulative(stats, suffix, name)]
+            for label, where in parts.items()
+            for seconds in [_cumulative(stats, *where)]
         ],
     )
     print("\nTop 15 by own time:")
