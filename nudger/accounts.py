@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -144,18 +146,55 @@ def find_account(runtime: Runtime, email: str) -> AccountRef:
         return _ref(account)
 
 
-def connector_for(runtime: Runtime, account_id: int) -> Connector:
-    """Build the account's connector; refreshed credentials are saved encrypted."""
+class CredentialSaver:
+    """Persists refreshed credentials encrypted, as the provider hands them over.
+
+    On SQLite a sync round holds the database's single write lock for the whole round
+    (its rows and cursor commit together), so a refresh in mid-round could not be saved
+    until the round ends: inside ``deferred()`` the newest credentials wait in memory
+    and are written when the block ends, whether it succeeded or not.
+    """
+
+    def __init__(self, runtime: Runtime, account_id: int) -> None:
+        self._runtime = runtime
+        self._account_id = account_id
+        self._deferring = False
+        self._pending: str | None = None
+
+    def save(self, blob: str) -> None:
+        if self._deferring:
+            self._pending = blob
+            return
+        with session_scope(self._runtime.db) as session:
+            account = session.get_one(Account, self._account_id)
+            account.credentials = self._runtime.cipher.encrypt(blob)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold saves until the block ends (only where the database needs it: SQLite)."""
+        if self._runtime.db.engine.dialect.name != "sqlite":
+            yield
+            return
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                self.save(pending)
+
+
+def connector_for(
+    runtime: Runtime, account_id: int, saver: CredentialSaver | None = None
+) -> Connector:
+    """Build the account's connector; refreshed credentials go to ``saver``."""
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
         blob = runtime.cipher.decrypt(account.credentials)
         provider_name, email = account.provider, account.email
-
-    def save(new_blob: str) -> None:
-        with session_scope(runtime.db) as s:
-            s.get_one(Account, account_id).credentials = runtime.cipher.encrypt(new_blob)
-
-    return provider(provider_name).connect(runtime.settings, blob, save, email)
+    saver = saver or CredentialSaver(runtime, account_id)
+    return provider(provider_name).connect(runtime.settings, blob, saver.save, email)
 
 
 def remove_account(runtime: Runtime, email: str) -> AccountRef:

@@ -96,13 +96,15 @@ def _run_account(
 ) -> CycleReport:
     report = CycleReport(ref.email)
     try:
-        connector = accounts.connector_for(runtime, ref.id)
+        saver = accounts.CredentialSaver(runtime, ref.id)
+        connector = accounts.connector_for(runtime, ref.id, saver)
         _refresh_profile(runtime, ref.id, connector)
         _import_directory(runtime, ref.id, connector)
         ruleset = account_ruleset(runtime, ref.id, ruleset)
         window = sync_window(now, runtime.settings.lookback_days, runtime.settings.lookahead_days)
         wanted = _account_settings(runtime, ref.id).get("calendars")
-        synced = sync_account(runtime.db, ref.id, connector.calendar, now, window, wanted)
+        with saver.deferred():  # a refresh in mid-round must not wait on the round's lock
+            synced = sync_account(runtime.db, ref.id, connector.calendar, now, window, wanted)
         report.events_synced = sum(r.events for r in synced)
         with session_scope(runtime.db) as session:
             hold_feedback.record_deleted_holds(session, ref.id, now)

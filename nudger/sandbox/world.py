@@ -101,7 +101,8 @@ class OAuthClient:
 
 @dataclass
 class Fault:
-    """An injected failure: the next ``count`` requests whose path contains ``path``."""
+    """An injected failure: the next ``count`` requests whose path contains ``path``,
+    after letting ``skip`` of them through (a failure on the third page, say)."""
 
     path: str
     status: int
@@ -109,6 +110,7 @@ class Fault:
     retry_after: int | None = None
     reason: str | None = None
     method: str | None = None
+    skip: int = 0
 
 
 @dataclass
@@ -203,6 +205,9 @@ class World:
         with self.lock:
             for fault in self.faults:
                 if fault.path in path and fault.method in (None, method):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)
