@@ -56,6 +56,8 @@ def begin_connect(
     start = flow.begin(redirect_uri(runtime, provider_name), login_hint=login_hint)
     now = datetime.now(UTC)
     with session_scope(runtime.db) as session:
+        # Sign-ins started and abandoned leave their rows; each new one sweeps the expired.
+        session.execute(delete(OAuthPending).where(OAuthPending.expires_at < now))
         session.add(
             OAuthPending(
                 state=start.state,

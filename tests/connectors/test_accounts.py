@@ -73,3 +73,17 @@ def test_remove_revokes_the_grant_then_deletes_the_rows(runtime: Runtime, sandbo
     accounts.remove_account(runtime, GOOGLE_OWNER)
     assert count(runtime, Account) == 0
     assert any(r.path == "/revoke" for r in sandbox.world.requests)
+
+
+def test_abandoned_sign_ins_are_swept_once_expired(runtime: Runtime) -> None:
+    abandoned = accounts.begin_connect(runtime, "google", login_hint=GOOGLE_OWNER)
+    fresh = accounts.begin_connect(runtime, "google", login_hint=GOOGLE_OWNER)
+    with session_scope(runtime.db) as session:
+        row = session.get_one(OAuthPending, abandoned.state)
+        row.expires_at = row.created_at - accounts.STATE_TTL  # long ago
+    accounts.begin_connect(runtime, "google", login_hint=GOOGLE_OWNER)
+    with session_scope(runtime.db) as session:
+        states = set(session.scalars(select(OAuthPending.state)))
+    assert abandoned.state not in states
+    assert fresh.state in states
+    assert len(states) == 2
