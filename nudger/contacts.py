@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
-from nudger.store.models import Contact
+from nudger.store.models import Contact, Event, EventAttendee
 
 ROLES = ("direct_report", "manager", "mentor", "peer", "external", "key")
 
@@ -105,6 +105,25 @@ def find_contact(runtime: Runtime, account_id: int, email: str) -> ContactSettin
             select(Contact).where(Contact.account_id == account_id, Contact.email == email.lower())
         )
         return _settings(contact) if contact else None
+
+
+def display_name(runtime: Runtime, account_id: int, email: str) -> str | None:
+    """The name the user gave the contact, else the latest the calendar shows for them."""
+    known = find_contact(runtime, account_id, email)
+    if known and known.name:
+        return known.name
+    with session_scope(runtime.db) as session:
+        return session.scalar(
+            select(EventAttendee.name)
+            .join(Event, Event.id == EventAttendee.event_id)
+            .where(
+                Event.account_id == account_id,
+                EventAttendee.email == email.lower(),
+                EventAttendee.name.is_not(None),
+            )
+            .order_by(Event.start.desc())
+            .limit(1)
+        )
 
 
 def update_contact(runtime: Runtime, account_id: int, change: ContactSettings) -> None:

@@ -85,8 +85,8 @@ def verify(runtime: Runtime, action: str, token: str) -> Target:
         if account is None:
             raise BadLink("this link belongs to an account that no longer exists")
         owner_email = account.email
-    known = contacts.find_contact(runtime, link.account_id, link.contact_email)
-    return Target(link, known.name if known else None, owner_email)
+    name = contacts.display_name(runtime, link.account_id, link.contact_email)
+    return Target(link, name, owner_email)
 
 
 def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:

@@ -417,7 +417,7 @@ def test_the_snooze_link_of_a_real_nudge_email_snoozes_the_contact(
     assert before is None or before.snoozed_until is None
     page = client.get(snooze)
     assert page.status_code == 200
-    assert CONTACT in page.text
+    assert f"{CONTACT_NAME} ({CONTACT})" in page.text, "the calendar's name for them"
     assert contacts.find_contact(runtime, owner, CONTACT) == before
     done = client.post(snooze, data={"confirm": proof_of(page.text)})
     assert done.status_code == 200
