@@ -21,17 +21,15 @@ import pytest
 from sqlalchemy import select
 
 from nudger import accounts, contacts, preferences
-from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
-from nudger.runtime import Runtime, open_runtime
+from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
-from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, SandboxAttendee
 from nudger.scheduler import account_time_zone
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
-from tests.connectors.google_helpers import consent
+from tests.team import generated_team
 
 MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London
 
@@ -70,21 +68,11 @@ class Connected:
 
 @pytest.fixture
 def connected(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Connected]:
-    sandbox, org = start_sandbox(seed=5, now=MONDAY)
-    try:
-        settings = load_settings(
-            **sandbox.settings(),
-            database_url=database_url,
-            data_dir=tmp_path / "data",
-            encryption_keys=encryption_key,
-        )
-        runtime = open_runtime(settings)
-        start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
-        accounts.complete_connect(runtime, "google", consent(sandbox, start.url))
-        yield Connected(sandbox, org, runtime)
-        runtime.db.dispose()
-    finally:
-        sandbox.stop()
+    with generated_team(
+        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
+    ) as team:
+        team.connect_owner()
+        yield Connected(team.sandbox, team.org, team.runtime)
 
 
 # --- what the user did with the holds -------------------------------------------------

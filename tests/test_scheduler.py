@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from nudger import accounts, lease
-from nudger.config import Settings, load_settings
+from nudger import lease
+from nudger.config import Settings
 from nudger.runtime import Runtime, open_runtime
-from nudger.sandbox.run import start_sandbox
 from nudger.scheduler import (
     LEASE_NAME,
     LEASE_TTL,
@@ -26,7 +25,7 @@ from nudger.scheduler import (
 )
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
-from tests.connectors.google_helpers import consent
+from tests.team import generated_team
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -245,17 +244,14 @@ def test_an_account_pass_syncs_at_night_and_nudges_in_the_morning(
 ) -> None:
     night = at("Europe/London", 2025, 3, 3, 21, 0)
     morning = at("Europe/London", 2025, 3, 4, 9, 30)
-    sandbox, org = start_sandbox(seed=5, now=night)
-    try:
-        settings = load_settings(
-            **sandbox.settings(),
-            database_url=database_url,
-            data_dir=tmp_path_factory.mktemp("data"),
-            encryption_keys=encryption_key,
-        )
-        runtime = open_runtime(settings)
-        start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
-        accounts.complete_connect(runtime, "google", consent(sandbox, start.url))
+    with generated_team(
+        night,
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        encryption_key=encryption_key,
+    ) as team:
+        team.connect_owner()
+        runtime, sandbox, org = team.runtime, team.sandbox, team.org
         scheduler = Scheduler(runtime, holder="one")
         assert scheduler.tick(night)
 
@@ -270,9 +266,6 @@ def test_an_account_pass_syncs_at_night_and_nudges_in_the_morning(
         assert second.error is None
         assert sandbox.world.sent
         assert statuses(runtime, "email") == {"sent"}
-        runtime.db.dispose()
-    finally:
-        sandbox.stop()
 
 
 def statuses(runtime: Runtime, kind: str) -> set[str]:

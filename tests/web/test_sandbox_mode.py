@@ -15,15 +15,12 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from nudger import accounts
-from nudger.config import load_settings
-from nudger.runtime import Runtime, open_runtime
+from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
-from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.web.app import create_app
 from nudger.web.sandbox_page import next_awake
-from tests.connectors.google_helpers import consent
+from tests.team import Team, generated_team
 from tests.web.conftest import NOW, csrf_of, sign_up
 
 
@@ -31,20 +28,14 @@ from tests.web.conftest import NOW, csrf_of, sign_up
 def team(
     database_url: str, tmp_path: Path, encryption_key: str
 ) -> Iterator[tuple[Sandbox, GeneratedOrg, Runtime]]:
-    sandbox, org = start_sandbox(seed=5, now=NOW)
-    try:
-        settings = load_settings(
-            **sandbox.settings(),
-            database_url=database_url,
-            data_dir=tmp_path / "data",
-            encryption_keys=encryption_key,
-            base_url="http://testserver",
-        )
-        runtime = open_runtime(settings)
-        yield sandbox, org, runtime
-        runtime.db.dispose()
-    finally:
-        sandbox.stop()
+    with generated_team(
+        NOW,
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        encryption_key=encryption_key,
+        base_url="http://testserver",
+    ) as team:
+        yield team.sandbox, team.org, team.runtime
 
 
 def test_the_sandbox_page_runs_a_pass_and_shows_the_mail_it_sent(
@@ -92,8 +83,7 @@ def test_a_pass_asked_for_at_night_runs_as_of_the_next_waking_hour(
     team: tuple[Sandbox, GeneratedOrg, Runtime],
 ) -> None:
     sandbox, org, runtime = team
-    start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
-    account_id = accounts.complete_connect(runtime, "google", consent(sandbox, start.url)).id
+    account_id = Team(sandbox, org, runtime).connect_owner().id
     saturday_night = datetime(2026, 3, 7, 22, 15, tzinfo=UTC)  # London is on UTC in March
     assert next_awake(runtime, account_id, saturday_night) == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
     assert next_awake(runtime, account_id, NOW) == NOW
