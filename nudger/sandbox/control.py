@@ -9,7 +9,7 @@ read or changed. These paths are neither recorded nor subject to injected faults
 - ``POST /_sandbox/mailboxes/{email}/expire-cursors``
 - ``GET /_sandbox/sent[?mailbox=...][&provider=...]``
 - ``GET|POST|DELETE /_sandbox/faults`` (POST body: path, status, count, retry_after,
-  reason, method)
+  reason, method, skip)
 - ``GET|DELETE /_sandbox/requests[?path_contains=...]``
 """
 
@@ -167,6 +167,7 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
         "retry_after": fault.retry_after,
         "reason": fault.reason,
         "method": fault.method,
+        "skip": fault.skip,
     }
 
 
@@ -184,9 +185,12 @@ def _parse_fault(body: Any) -> Fault:
         raise ValueError("count must be a positive integer")
     if retry_after is not None and not isinstance(retry_after, int):
         raise ValueError("retry_after must be an integer (seconds)")
+    skip = body.get("skip", 0)
+    if not isinstance(skip, int) or skip < 0:
+        raise ValueError("skip must be a whole number of matching requests to let through")
     method = body.get("method")
     reason = body.get("reason")
-    return Fault(path, status, count, retry_after, reason, method.upper() if method else None)
+    return Fault(path, status, count, retry_after, reason, method.upper() if method else None, skip)
 
 
 def routes(world: World) -> list[BaseRoute]:

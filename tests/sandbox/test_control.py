@@ -78,9 +78,22 @@ def test_adds_lists_and_clears_faults(control: httpx.Client, world: World) -> No
     assert world.faults == []
 
 
+def test_a_fault_can_let_the_first_requests_through(control: httpx.Client, world: World) -> None:
+    created = control.post("/faults", json={"path": "/calendar/v3", "status": 503, "skip": 2})
+    assert created.json()["skip"] == 2
+    taken = [world.take_fault("GET", "/calendar/v3/x") for _ in range(4)]
+    assert [f.status if f else None for f in taken] == [None, None, 503, None]
+
+
 @pytest.mark.parametrize(
     "fault",
-    [{}, {"path": "/x"}, {"path": "/x", "status": 42}, {"path": "/x", "status": 500, "count": 0}],
+    [
+        {},
+        {"path": "/x"},
+        {"path": "/x", "status": 42},
+        {"path": "/x", "status": 500, "count": 0},
+        {"path": "/x", "status": 500, "skip": -1},
+    ],
 )
 def test_refuses_malformed_faults(control: httpx.Client, fault: dict[str, object]) -> None:
     assert control.post("/faults", json=fault).status_code == 400
