@@ -14,15 +14,12 @@ State lives in ``world.auth["google"]`` (see ``google_tokens``).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import html
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -40,6 +37,7 @@ from nudger.sandbox.google_tokens import (
     revoke_token,
     tokens,
 )
+from nudger.sandbox.oauth_common import basic_auth, s256_challenge
 from nudger.sandbox.world import Mailbox, OAuthClient, World, new_token, utcnow
 
 AUTH_PATH = "/o/oauth2/v2/auth"
@@ -152,7 +150,7 @@ class GoogleOAuth:
         return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     def _authenticate_client(self, request: Request, form: dict[str, str]) -> OAuthClient:
-        client_id, secret = _basic_auth(request.headers.get("authorization", ""))
+        client_id, secret = basic_auth(request.headers.get("authorization", ""))
         client_id = client_id or form.get("client_id", "")
         secret = secret or form.get("client_secret", "")
         if not client_id:
@@ -310,11 +308,7 @@ def _check_verifier(code: AuthCode, verifier: str | None) -> None:
         return
     if not verifier:
         raise OAuthError("invalid_grant", "Missing code verifier.")
-    if code.method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    else:
-        expected = verifier
+    expected = s256_challenge(verifier) if code.method == "S256" else verifier
     if not _PKCE_VALUE.match(verifier) or expected != code.challenge:
         raise OAuthError("invalid_grant", "Invalid code verifier.")
 
@@ -332,18 +326,6 @@ def _known_scope(scope: str) -> bool:
     return scope == "openid" or scope.startswith(
         ("https://www.googleapis.com/auth/", "https://mail.google.com/")
     )
-
-
-def _basic_auth(header: str) -> tuple[str, str]:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return "", ""
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return "", ""
-    client_id, _, secret = decoded.partition(":")
-    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _error_page(error: OAuthError) -> Response:

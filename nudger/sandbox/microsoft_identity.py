@@ -38,7 +38,6 @@ from nudger.sandbox.microsoft_oauth_checks import (
     RESPONSE_MODES,
     IdentityError,
     asked_resources,
-    basic_auth,
     check_code,
     checked_redirect_uri,
     missing,
@@ -59,6 +58,7 @@ from nudger.sandbox.microsoft_tokens import (
     short_scope,
     tokens,
 )
+from nudger.sandbox.oauth_common import basic_auth
 from nudger.sandbox.world import Mailbox, OAuthClient, World, utcnow
 
 TENANTS = frozenset({TENANT_NAME, TENANT_ID, "common", "organizations"})

@@ -7,18 +7,15 @@ checks raise it with the AADSTS codes Entra uses for the same mistakes.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import re
 import uuid
 from typing import Any
-from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from nudger.sandbox.microsoft_tokens import OIDC_SCOPES, AuthCode, short_scope
+from nudger.sandbox.oauth_common import s256_challenge
 from nudger.sandbox.world import OAuthClient, utcnow
 
 RESPONSE_MODES = ("query", "form_post")
@@ -139,8 +136,7 @@ def check_verifier(challenge: str | None, verifier: str | None) -> None:
             "authorization request for PKCE."
         )
         raise IdentityError("invalid_grant", 50148, message)
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
+    if s256_challenge(verifier) != challenge:
         message = (
             "The Code_Verifier does not match the code_challenge supplied in the "
             "authorization request."
@@ -163,15 +159,3 @@ def asked_resources(scope: str, granted: tuple[str, ...]) -> tuple[str, ...]:
         )
         raise IdentityError("invalid_grant", 65001, message)
     return asked
-
-
-def basic_auth(header: str) -> tuple[str, str]:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return "", ""
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return "", ""
-    client_id, _, secret = decoded.partition(":")
-    return unquote_plus(client_id), unquote_plus(secret)
