@@ -122,27 +122,37 @@ def _outbox(runtime: Runtime, account_id: int) -> tuple[list[NudgeView], ...]:
     with session_scope(runtime.db) as session:
         mine = select(Nudge).where(Nudge.account_id == account_id)
         upcoming = session.scalars(mine.where(Nudge.status.in_(UPCOMING)).order_by(Nudge.id))
-        holds = session.scalars(
-            mine.where(Nudge.kind == "hold", Nudge.provider_ref.is_not(None)).order_by(Nudge.id)
+        holds = list(
+            session.scalars(
+                mine.where(Nudge.kind == "hold", Nudge.provider_ref.is_not(None)).order_by(Nudge.id)
+            )
         )
+        starts = _hold_starts(session, account_id, [n.provider_ref for n in holds])
         history = session.scalars(
             mine.where(Nudge.status.in_(DONE)).order_by(Nudge.updated_at.desc(), Nudge.id.desc())
         )
         return (
             [_view(n) for n in upcoming],
-            [_view(n, _hold_start(session, account_id, n.provider_ref)) for n in holds],
+            [_view(n, starts.get(n.provider_ref or "")) for n in holds],
             [_view(n) for n in list(history)[:HISTORY_LIMIT]],
         )
 
 
-def _hold_start(session: Session, account_id: int, provider_ref: str | None) -> datetime | None:
-    """When the booked hold sits in the calendar, once the sync has seen it."""
-    query = select(Event.start).where(
-        Event.account_id == account_id,
-        Event.provider_event_id == provider_ref,
-        Event.cancelled.is_(False),
+def _hold_starts(
+    session: Session, account_id: int, provider_refs: list[str | None]
+) -> dict[str, datetime]:
+    """When each booked hold sits in the calendar, once the sync has seen it (one query)."""
+    refs = [ref for ref in provider_refs if ref]
+    if not refs:
+        return {}
+    rows = session.execute(
+        select(Event.provider_event_id, Event.start).where(
+            Event.account_id == account_id,
+            Event.provider_event_id.in_(refs),
+            Event.cancelled.is_(False),
+        )
     )
-    return session.scalar(query.limit(1))
+    return {event_id: start for event_id, start in rows}
 
 
 def build_dashboard(runtime: Runtime, account_id: int, now: datetime) -> Dashboard:

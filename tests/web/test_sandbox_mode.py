@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
 from nudger.web.app import create_app
+from nudger.web.pages import DATETIME
 from nudger.web.sandbox_page import next_awake
 from tests.team import Team, generated_team
 from tests.web.conftest import NOW, csrf_of, sign_up
@@ -124,3 +126,25 @@ def wait_for(url: str) -> httpx.Response:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def test_the_dashboard_shows_when_each_booked_hold_sits_in_the_calendar(
+    team: tuple[Sandbox, GeneratedOrg, Runtime],
+) -> None:
+    sandbox, org, runtime = team
+    app = create_app(runtime, clock=lambda: NOW, sandbox_world=sandbox.world)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_up(client, sandbox, org.owner.email)
+        client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
+        booked = client.get("/dashboard").text
+        client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
+        synced = client.get("/dashboard").text
+
+    mailbox = sandbox.world.mailbox(org.owner.email)
+    holds = [e for e in mailbox.events.values() if e.private_props and not e.deleted]
+    assert holds
+    assert booked.count("after the next sync") == len(holds)
+    table = synced[synced.index('id="holds"') :]
+    assert "after the next sync" not in table
+    for hold in holds:
+        assert hold.start.astimezone(ZoneInfo("Europe/London")).strftime(DATETIME) in table
