@@ -188,12 +188,11 @@ def _decide(
 
 def _to_outbox(decisions: list[Decision], healths: list[ContactHealth]) -> list[outbox.NewNudge]:
     by_email = {h.email: h for h in healths}
-    return [_new_nudge(d, by_email.get(d.contact_email), healths) for d in decisions]
+    return [_new_nudge(d, by_email) for d in decisions]
 
 
-def _new_nudge(
-    decision: Decision, health: ContactHealth | None, healths: list[ContactHealth]
-) -> outbox.NewNudge:
+def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox.NewNudge:
+    health = by_email.get(decision.contact_email)
     payload: dict[str, Any] = {
         "template": decision.template,
         "contact_name": decision.contact_name,
@@ -208,7 +207,7 @@ def _new_nudge(
         )
         payload["cadence_days"] = health.cadence_days
     if decision.kind == "digest":
-        payload.update(digest_payload(decision, healths))
+        payload.update(digest_payload(decision, by_email))
     return outbox.NewNudge(
         key=decision.key,
         contact_email=decision.contact_email,
@@ -220,13 +219,12 @@ def _new_nudge(
     )
 
 
-def digest_payload(decision: Decision, healths: list[ContactHealth]) -> dict[str, Any]:
+def digest_payload(decision: Decision, by_email: dict[str, ContactHealth]) -> dict[str, Any]:
     """The weekly digest as it stood when decided: suggestions and health by role.
 
     Weak ties without a role are left out of the table: dozens of people met only in
     all-hands meetings would drown the relationships the user actually has.
     """
-    by_email = {h.email: h for h in healths}
     items = [
         {
             "contact_email": d.contact_email,
@@ -238,7 +236,7 @@ def digest_payload(decision: Decision, healths: list[ContactHealth]) -> dict[str
         for d in decision.bundled
     ]
     counts: dict[str, Counter[str]] = {}
-    for h in healths:
+    for h in by_email.values():
         if h.role is None and h.status == Status.WEAK_TIE:
             continue
         counts.setdefault(h.role or "other", Counter())[str(h.status)] += 1
