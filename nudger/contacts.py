@@ -6,12 +6,12 @@ one; a role the user set is never overwritten by the directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nudger.analysis.model import ContactPrefs
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Contact, Event, EventAttendee
@@ -19,27 +19,21 @@ from nudger.store.models import Contact, Event, EventAttendee
 ROLES = ("direct_report", "manager", "mentor", "peer", "external", "key")
 
 
-@dataclass(frozen=True)
-class ContactSettings:
-    """What the user has told nudger about one contact (the settings page's row)."""
-
-    email: str
-    name: str | None = None
-    role: str | None = None
-    cadence_override_days: int | None = None
-    snoozed_until: datetime | None = None
-    muted: bool = False
-
-
-def _settings(contact: Contact) -> ContactSettings:
-    return ContactSettings(
-        contact.email,
-        contact.name,
-        contact.role,
-        contact.cadence_override_days,
-        contact.snoozed_until,
-        contact.muted,
+def _prefs(contact: Contact) -> ContactPrefs:
+    return ContactPrefs(
+        email=contact.email,
+        name=contact.name,
+        role=contact.role,
+        cadence_override_days=contact.cadence_override_days,
+        muted=contact.muted,
+        snoozed_until=contact.snoozed_until,
     )
+
+
+def prefs_of(session: Session, account_id: int) -> dict[str, ContactPrefs]:
+    """Everything the user has told nudger about the account's contacts, by address."""
+    rows = session.scalars(select(Contact).where(Contact.account_id == account_id))
+    return {c.email: _prefs(c) for c in rows}
 
 
 def _contact(session: Session, account_id: int, email: str) -> Contact:
@@ -91,20 +85,20 @@ def snooze_at_least(runtime: Runtime, account_id: int, email: str, until: dateti
         return contact.snoozed_until
 
 
-def list_contacts(runtime: Runtime, account_id: int) -> list[ContactSettings]:
+def list_contacts(runtime: Runtime, account_id: int) -> list[ContactPrefs]:
     with session_scope(runtime.db) as session:
         rows = session.scalars(
             select(Contact).where(Contact.account_id == account_id).order_by(Contact.email)
         )
-        return [_settings(c) for c in rows]
+        return [_prefs(c) for c in rows]
 
 
-def find_contact(runtime: Runtime, account_id: int, email: str) -> ContactSettings | None:
+def find_contact(runtime: Runtime, account_id: int, email: str) -> ContactPrefs | None:
     with session_scope(runtime.db) as session:
         contact = session.scalar(
             select(Contact).where(Contact.account_id == account_id, Contact.email == email.lower())
         )
-        return _settings(contact) if contact else None
+        return _prefs(contact) if contact else None
 
 
 def display_name(runtime: Runtime, account_id: int, email: str) -> str | None:
@@ -126,7 +120,7 @@ def display_name(runtime: Runtime, account_id: int, email: str) -> str | None:
         )
 
 
-def update_contact(runtime: Runtime, account_id: int, change: ContactSettings) -> None:
+def update_contact(runtime: Runtime, account_id: int, change: ContactPrefs) -> None:
     """Save every user-set field of one contact at once; the role becomes the user's."""
     if change.role is not None and change.role not in ROLES:
         raise ValueError(f"unknown role {change.role!r}; one of {', '.join(ROLES)}")

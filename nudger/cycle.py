@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import ContactHealth, audit
-from nudger.analysis.model import ContactPrefs, Owner, Status
+from nudger.analysis.model import Owner, Status
 from nudger.connectors.base import AccountProfile, Connector, WorkingHours
 from nudger.delivery import hold_feedback, outbox, reconnect
 from nudger.delivery import service as delivery
@@ -32,7 +32,7 @@ from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
 from nudger.store import events as event_store
 from nudger.store.db import session_scope
-from nudger.store.models import Account, Contact, Nudge
+from nudger.store.models import Account, Nudge
 from nudger.sync import sync_account, sync_window
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def analyse(
 ) -> list[ContactHealth]:
     with session_scope(runtime.db) as session:
         owner = owner_of(session.get_one(Account, account_id))
-        prefs = prefs_of(session, account_id)
+        prefs = contacts.prefs_of(session, account_id)
         return audit(
             owner,
             event_store.iter_events(session, account_id),
@@ -170,7 +170,7 @@ def _decide(
 ) -> list[Decision]:
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
-        prefs = prefs_of(session, account_id)
+        prefs = contacts.prefs_of(session, account_id)
         history = [
             PastNudge(
                 n.contact_email,
@@ -253,21 +253,6 @@ def owner_of(account: Account) -> Owner:
         emails=frozenset({account.email.lower(), *aliases}),
         time_zone=preferences.time_zone_of(account),
     )
-
-
-def prefs_of(session: Any, account_id: int) -> dict[str, ContactPrefs]:
-    rows = session.scalars(select(Contact).where(Contact.account_id == account_id))
-    return {
-        c.email: ContactPrefs(
-            email=c.email,
-            name=c.name,
-            role=c.role,
-            cadence_override_days=c.cadence_override_days,
-            muted=c.muted,
-            snoozed_until=c.snoozed_until,
-        )
-        for c in rows
-    }
 
 
 def _account_settings(runtime: Runtime, account_id: int) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nudger import accounts, preferences
+from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import audit
 from nudger.connectors.base import CalendarEvent
-from nudger.cycle import owner_of, prefs_of
+from nudger.cycle import owner_of
 from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
 from nudger.rules.loader import load_rules
 from nudger.rules.paths import rule_paths
@@ -75,7 +75,7 @@ def simulate(
         account = session.get_one(Account, ref.id)
         ruleset = preferences.ruleset_for(account, ruleset)
         owner = owner_of(account)
-        prefs = prefs_of(session, ref.id)
+        prefs = contacts.prefs_of(session, ref.id)
         events: list[CalendarEvent] = list(event_store.iter_events(session, ref.id))
     history: list[PastNudge] = []
     fired: list[SimulatedNudge] = []

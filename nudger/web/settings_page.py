@@ -24,7 +24,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from nudger import contacts, preferences
-from nudger.contacts import ROLES, ContactSettings
+from nudger.analysis.model import ContactPrefs
+from nudger.contacts import ROLES
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
@@ -119,14 +120,14 @@ def contact_rows(
 
 def _row(
     email: str,
-    known: ContactSettings | None,
+    known: ContactPrefs | None,
     name: str | None,
     status: str | None,
     *,
     zone: ZoneInfo,
     now: datetime,
 ) -> ContactRow:
-    known = known or ContactSettings(email)
+    known = known or ContactPrefs(email)
     snooze = known.snoozed_until
     return ContactRow(
         email=email,
@@ -140,8 +141,8 @@ def _row(
 
 
 def parse_contact(
-    form: FormData, zone: ZoneInfo, today: date, current: ContactSettings | None
-) -> tuple[ContactSettings, ContactRow, dict[str, str]]:
+    form: FormData, zone: ZoneInfo, today: date, current: ContactPrefs | None
+) -> tuple[ContactPrefs, ContactRow, dict[str, str]]:
     """Validate one contact's form; errors name the field."""
     errors: dict[str, str] = {}
     email = str(form.get("email", "")).strip().lower()
@@ -156,7 +157,14 @@ def parse_contact(
     muted = form.get("muted") == "on"
     name = current.name if current else None
     row = ContactRow(email, name, None, role, cadence_raw, snooze_raw, muted)
-    change = ContactSettings(email, name, None if role == NO_ROLE else role, cadence, snooze, muted)
+    change = ContactPrefs(
+        email=email,
+        name=name,
+        role=None if role == NO_ROLE else role,
+        cadence_override_days=cadence,
+        muted=muted,
+        snoozed_until=snooze,
+    )
     return change, row, errors
 
 
@@ -182,7 +190,7 @@ def _parse_snooze(
     raw: str,
     zone: ZoneInfo,
     today: date,
-    current: ContactSettings | None,
+    current: ContactPrefs | None,
     errors: dict[str, str],
 ) -> datetime | None:
     """A date in the owner's zone: nudges resume that morning. Unchanged keeps the stored time."""

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from nudger import accounts, contacts
+from nudger.analysis.model import ContactPrefs
 from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
@@ -107,7 +108,7 @@ def holds(runtime: Runtime, account_id: int) -> list[Nudge]:
         return list(session.scalars(query))
 
 
-def contact(runtime: Runtime, account_id: int) -> contacts.ContactSettings:
+def contact(runtime: Runtime, account_id: int) -> ContactPrefs:
     found = contacts.find_contact(runtime, account_id, CONTACT)
     assert found is not None
     return found
@@ -173,7 +174,7 @@ def test_talked_snoozes_for_the_cadence_the_user_set(
     contacts.update_contact(
         runtime,
         account_id,
-        contacts.ContactSettings(CONTACT, CONTACT_NAME, "peer", cadence_override_days=10),
+        ContactPrefs(CONTACT, CONTACT_NAME, "peer", cadence_override_days=10),
     )
     act(client, link_url(runtime, account_id, "talked"))
     assert contact(runtime, account_id).snoozed_until == NOW + timedelta(days=10)
