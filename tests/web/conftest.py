@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from nudger.config import load_settings
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import Mailbox, World
+from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
 from nudger.web.app import create_app
 from tests.connectors.google_helpers import consent
 
@@ -91,6 +91,36 @@ def csrf_of(client: TestClient, page: str = "/settings") -> str:
     found = _CSRF.search(response.text)
     assert found, "no CSRF field on the page"
     return found.group(1)
+
+
+def weekly_one_on_ones(
+    sandbox: Sandbox,
+    owner: str,
+    contact: str,
+    *,
+    stopped: timedelta,
+    weeks: int = 30,
+    contact_name: str | None = None,
+) -> None:
+    """Weekly one-on-ones of ``owner`` with ``contact``, the last ``stopped`` before NOW
+    (long enough ago, it makes a neglected contact)."""
+    mailbox = sandbox.world.mailbox(owner)
+    prefix = re.sub(r"[^a-z0-9]", "", contact.split("@")[0].lower())
+    last = NOW - stopped
+    for week in range(weeks):
+        start = last - timedelta(weeks=week)
+        event = SandboxEvent(
+            id=f"{prefix}{week}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            organizer=owner,
+            attendees=[
+                SandboxAttendee(owner, "Owner"),
+                SandboxAttendee(contact, contact_name or contact.split("@")[0].title()),
+            ],
+            summary="Catch-up",
+        )
+        sandbox.world.put_event(mailbox, event)
 
 
 def proof_of(html: str) -> str:

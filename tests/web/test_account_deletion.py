@@ -19,10 +19,10 @@ from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox import google_tokens
 from nudger.sandbox.server import GOOGLE_CLIENT, Sandbox
-from nudger.sandbox.world import Fault, Mailbox, SandboxAttendee, SandboxEvent
+from nudger.sandbox.world import Fault, Mailbox
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Base, EventAttendee, OAuthPending
-from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, new_client, sign_up
+from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, new_client, sign_up, weekly_one_on_ones
 
 NEWCOMER = "casey@sandbox.example"
 CONTACTS = {OWNER: "sam.ortiz@partner.example", OTHER: "riley.chen@vendor.example"}
@@ -31,23 +31,6 @@ ACCOUNT_TABLES = {"calendars", "events", "contacts", "nudges"}
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def weekly_meetings(sandbox: Sandbox, owner: str, contact: str) -> None:
-    """Thirty weekly one-on-ones that stopped 60 days ago: a neglected contact."""
-    mailbox = sandbox.world.mailbox(owner)
-    last = NOW - timedelta(days=60)
-    for week in range(30):
-        start = last - timedelta(weeks=week)
-        event = SandboxEvent(
-            id=f"{owner.split('@')[0]}{week}",
-            start=start,
-            end=start + timedelta(minutes=30),
-            organizer=owner,
-            attendees=[SandboxAttendee(owner, "Owner"), SandboxAttendee(contact, "Contact")],
-            summary="Catch-up",
-        )
-        sandbox.world.put_event(mailbox, event)
 
 
 def rows_of(runtime: Runtime, account_id: int) -> dict[str, int]:
@@ -113,7 +96,7 @@ def ids(
 ) -> dict[str, int]:
     """OTHER, then OWNER (so OWNER has the highest id), both synced with an outbox."""
     for email, browser in ((OTHER, other_client), (OWNER, client)):
-        weekly_meetings(sandbox, email, CONTACTS[email])
+        weekly_one_on_ones(sandbox, email, CONTACTS[email], stopped=timedelta(days=60))
         sign_up(browser, sandbox, email)
         set_a_role(browser, CONTACTS[email])
     assert [r.error for r in run_cycle(runtime, now=NOW)] == [None, None]

@@ -15,41 +15,18 @@ from nudger import accounts, contacts
 from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import SandboxAttendee, SandboxEvent
-from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, sign_up
+from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, sign_up, weekly_one_on_ones
 
 OWNERS_CONTACT = "sam.ortiz@partner.example"
 OTHERS_CONTACT = "riley.chen@vendor.example"
-
-
-def weekly_one_on_ones(sandbox: Sandbox, owner: str, contact: str, stopped_days_ago: int) -> None:
-    """A year of weekly one-on-ones that stopped ``stopped_days_ago``: a neglected contact."""
-    mailbox = sandbox.world.mailbox(owner)
-    last = NOW - timedelta(days=stopped_days_ago)
-    for week in range(40):
-        start = last - timedelta(weeks=week)
-        sandbox.world.put_event(
-            mailbox,
-            SandboxEvent(
-                id=f"{contact.split('@')[0].replace('.', '')}{week}",
-                start=start,
-                end=start + timedelta(minutes=30),
-                organizer=owner,
-                attendees=[
-                    SandboxAttendee(owner, "Owner"),
-                    SandboxAttendee(contact, contact.split("@")[0].title()),
-                ],
-                summary="Catch-up",
-            ),
-        )
 
 
 @pytest.fixture
 def two_accounts(
     client: TestClient, other_client: TestClient, sandbox: Sandbox, runtime: Runtime
 ) -> None:
-    weekly_one_on_ones(sandbox, OWNER, OWNERS_CONTACT, stopped_days_ago=45)
-    weekly_one_on_ones(sandbox, OTHER, OTHERS_CONTACT, stopped_days_ago=45)
+    weekly_one_on_ones(sandbox, OWNER, OWNERS_CONTACT, stopped=timedelta(days=45), weeks=40)
+    weekly_one_on_ones(sandbox, OTHER, OTHERS_CONTACT, stopped=timedelta(days=45), weeks=40)
     sign_up(client, sandbox, OWNER)
     sign_up(other_client, sandbox, OTHER)
     reports = run_cycle(runtime, now=NOW)

@@ -26,11 +26,10 @@ from nudger.analysis.model import ContactPrefs
 from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import SandboxAttendee, SandboxEvent
 from nudger.store.db import session_scope
 from nudger.store.models import Contact, Nudge
 from nudger.web.links import ACTIONS, LINK_TTL, ActionLink, action_url, make_token, signing_key
-from tests.web.conftest import NOW, OTHER, OWNER, new_client, proof_of, sign_up
+from tests.web.conftest import NOW, OTHER, OWNER, new_client, proof_of, sign_up, weekly_one_on_ones
 
 CONTACT = "sam.ortiz@partner.example"
 CONTACT_NAME = "Sam Ortiz"
@@ -371,26 +370,6 @@ def test_a_link_acts_on_its_own_account_only(
 # --- end to end: a real nudge email ---------------------------------------------------------
 
 
-def weekly_meetings_until(sandbox: Sandbox, stopped: timedelta, weeks: int = 30) -> None:
-    """One-on-ones with CONTACT every week, the last one ``stopped`` before NOW."""
-    mailbox = sandbox.world.mailbox(OWNER)
-    last = NOW - stopped
-    for week in range(weeks):
-        start = last - timedelta(weeks=week)
-        event = SandboxEvent(
-            id=f"catchup{week}",
-            start=start,
-            end=start + timedelta(minutes=30),
-            organizer=OWNER,
-            attendees=[
-                SandboxAttendee(OWNER, "Alex Morgan"),
-                SandboxAttendee(CONTACT, CONTACT_NAME),
-            ],
-            summary="Catch-up",
-        )
-        sandbox.world.put_event(mailbox, event)
-
-
 def received(sandbox: Sandbox) -> list[EmailMessage]:
     return [email.message_from_bytes(sent.raw, policy=default) for sent in sandbox.world.sent]
 
@@ -398,7 +377,9 @@ def received(sandbox: Sandbox) -> list[EmailMessage]:
 def test_the_snooze_link_of_a_real_nudge_email_snoozes_the_contact(
     client: TestClient, sandbox: Sandbox, runtime: Runtime
 ) -> None:
-    weekly_meetings_until(sandbox, stopped=timedelta(days=60))
+    weekly_one_on_ones(
+        sandbox, OWNER, CONTACT, stopped=timedelta(days=60), contact_name=CONTACT_NAME
+    )
     sign_up(client, sandbox)
     [report] = run_cycle(runtime, now=NOW)
     assert report.error is None
@@ -429,7 +410,9 @@ def test_talked_after_a_real_sync_snoozes_for_the_calendars_rhythm(
     client: TestClient, sandbox: Sandbox, runtime: Runtime
 ) -> None:
     """No override, a weekly history in the calendar: one week, not the role's month."""
-    weekly_meetings_until(sandbox, stopped=timedelta(days=60))
+    weekly_one_on_ones(
+        sandbox, OWNER, CONTACT, stopped=timedelta(days=60), contact_name=CONTACT_NAME
+    )
     sign_up(client, sandbox)
     [report] = run_cycle(runtime, now=NOW)
     assert report.error is None
