@@ -27,6 +27,7 @@ def _prefs(contact: Contact) -> ContactPrefs:
         cadence_override_days=contact.cadence_override_days,
         muted=contact.muted,
         snoozed_until=contact.snoozed_until,
+        talked_at=contact.talked_at,
     )
 
 
@@ -69,6 +70,14 @@ def set_role(
 def snooze(runtime: Runtime, account_id: int, email: str, until: datetime) -> None:
     with session_scope(runtime.db) as session:
         _contact(session, account_id, email).snoozed_until = until
+
+
+def note_talked(runtime: Runtime, account_id: int, email: str, when: datetime) -> None:
+    """The user says they talked with the contact: their nudge ladder starts afresh."""
+    with session_scope(runtime.db) as session:
+        contact = _contact(session, account_id, email)
+        if contact.talked_at is None or contact.talked_at < when:
+            contact.talked_at = when
 
 
 def mute(runtime: Runtime, account_id: int, email: str, muted: bool = True) -> None:

@@ -12,7 +12,7 @@ import os
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import ContactHealth, audit
 from nudger.analysis.model import Owner, Status
+from nudger.analysis.workdays import WEEK
 from nudger.connectors.base import AccountProfile, Connector, WorkingHours
 from nudger.delivery import hold_feedback, outbox, reconnect
 from nudger.delivery import service as delivery
@@ -172,18 +173,33 @@ def _decide(
         account = session.get_one(Account, account_id)
         prefs = contacts.prefs_of(session, account_id)
         history = [
-            PastNudge(
-                n.contact_email,
-                n.rule,
-                n.kind,
-                n.status,
-                n.created_at,
-                declined_at=n.updated_at if n.status == "declined" else None,
-            )
+            past_nudge(n)
             for n in session.scalars(select(Nudge).where(Nudge.account_id == account_id))
         ]
         zone = preferences.time_zone_of(account)
     return decide(account_id, healths, prefs, history, ruleset, now, zone)
+
+
+def past_nudge(nudge: Nudge) -> PastNudge:
+    """An outbox row as the engine weighs it: who it was about, and a hold's horizon."""
+    payload = nudge.payload or {}
+    group = [str(e) for e in payload.get("group") or ()]
+    if nudge.kind == "digest":
+        group = [str(item.get("contact_email", "")) for item in payload.get("items") or ()]
+    horizon = payload.get("hold_horizon_days")
+    hold_until = None
+    if nudge.kind == "hold" and isinstance(horizon, int):
+        hold_until = nudge.created_at + timedelta(days=horizon)
+    return PastNudge(
+        nudge.contact_email,
+        nudge.rule,
+        nudge.kind,
+        nudge.status,
+        nudge.created_at,
+        declined_at=nudge.updated_at if nudge.status == "declined" else None,
+        group=tuple(group),
+        hold_until=hold_until,
+    )
 
 
 def _to_outbox(decisions: list[Decision], healths: list[ContactHealth]) -> list[outbox.NewNudge]:
@@ -201,6 +217,8 @@ def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox
         "hold_minutes": decision.hold_minutes,
         "hold_horizon_days": decision.hold_horizon_days,
     }
+    if decision.group:
+        payload["group"] = list(decision.group)
     if health is not None:
         payload["last_interaction"] = (
             health.last_interaction.isoformat() if health.last_interaction else None
@@ -248,10 +266,17 @@ def _reasons(health: ContactHealth | None, decision: Decision) -> tuple[str, ...
 
 
 def owner_of(account: Account) -> Owner:
+    """The owner as analysis sees them; their working week is their own choice, else the
+    provider's, else Monday to Friday."""
     aliases = {a.lower() for a in account.aliases.split()}
+    zone = preferences.time_zone_of(account)
+    hours = preferences.working_hours_for(preferences.of_account(account), zone) or _working_hours(
+        account.working_hours
+    )
     return Owner(
         emails=frozenset({account.email.lower(), *aliases}),
-        time_zone=preferences.time_zone_of(account),
+        time_zone=zone,
+        working_days=frozenset(hours.days) if hours and hours.days else WEEK,
     )
 
 

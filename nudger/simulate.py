@@ -50,6 +50,7 @@ class SimulatedNudge:
             "status": d.status,
             "role": d.role,
             "evidence": list(d.evidence),
+            **({"group": list(d.group)} if d.group else {}),
         }
 
 
@@ -84,13 +85,28 @@ def simulate(
             continue  # nothing is delivered then; the next working morning decides
         healths = audit(owner, events, prefs, moment, ruleset.judgement, ruleset.roles)
         for decision in decide(ref.id, healths, prefs, history, ruleset, moment, owner.time_zone):
-            history.append(
-                PastNudge(decision.contact_email, decision.rule, decision.kind, "sent", moment)
-            )
+            history.append(as_sent(decision, moment))
             fired.append(
                 SimulatedNudge(moment.astimezone(ZoneInfo(owner.time_zone)).date(), decision)
             )
     return fired
+
+
+def as_sent(decision: Decision, moment: datetime) -> PastNudge:
+    """A simulated decision as it would stand in the outbox: sent, never reacted to."""
+    group = decision.group or tuple(d.contact_email for d in decision.bundled)
+    hold_until = None
+    if decision.kind == "hold":
+        hold_until = moment + timedelta(days=decision.hold_horizon_days)
+    return PastNudge(
+        decision.contact_email,
+        decision.rule,
+        decision.kind,
+        "sent",
+        moment,
+        group=group,
+        hold_until=hold_until,
+    )
 
 
 def mornings(start: datetime, end: datetime, time_zone: str) -> Iterator[datetime]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nudger.analysis.features import build_features
+from nudger.analysis.groups import find_groups
 from nudger.analysis.interactions import (
     interactions_in,
     one_on_one_occurrence,
@@ -27,10 +28,12 @@ from nudger.analysis.model import (
     Interaction,
     Occurrence,
     Owner,
+    Rupture,
     Status,
 )
 from nudger.analysis.status import classify
-from nudger.connectors.base import CalendarEvent
+from nudger.analysis.workdays import WorkCalendar, days_away, work_calendar
+from nudger.connectors.base import CalendarEvent, EventKind
 from nudger.rules.model import Judgement, RoleCadence
 
 
@@ -48,6 +51,13 @@ class ContactHealth:
     strength: float
     reasons: tuple[str, ...]
     features: ContactFeatures
+    cadence_working_days: float | None = None
+    group: tuple[str, ...] = ()
+    """Everyone (this contact included) met only in the same meetings lately."""
+
+    @property
+    def repair(self) -> Rupture | None:
+        return self.features.rupture
 
     def to_json(self) -> dict[str, object]:
         """The ``nudger audit --json`` contract (DESIGN.md), plus ``role`` and ``one_on_one``."""
@@ -58,11 +68,14 @@ class ContactHealth:
             "status": self.status.value,
             "last_interaction": _iso(self.last_interaction),
             "next_meeting": _iso(self.next_meeting),
-            "cadence_days": None if self.cadence_days is None else round(self.cadence_days, 1),
+            "cadence_days": _rounded(self.cadence_days),
             "strength": self.strength,
             "reasons": list(self.reasons),
             "role": self.role,
             "one_on_one": one_on_one.to_json() if one_on_one else None,
+            "cadence_working_days": _rounded(self.cadence_working_days),
+            "repair": self.repair.to_json() if self.repair else None,
+            **({"group": list(self.group)} if self.group else {}),
         }
 
 
@@ -73,6 +86,8 @@ class _Ledger:
     interactions: list[Interaction] = field(default_factory=list)
     occurrences: list[Occurrence] = field(default_factory=list)
     next_meeting: datetime | None = None
+    upcoming_small: list[str | None] = field(default_factory=list)
+    """The series (or None) of each small meeting planned with the contact."""
     name: str | None = None
     name_seen: datetime | None = None
 
@@ -87,33 +102,47 @@ def audit(
 ) -> list[ContactHealth]:
     """Every contact's health, most urgent first (then strongest first)."""
     by_email = {email.lower(): pref for email, pref in prefs.items()}
-    ledgers = collect_ledgers(owner, events, now, judgement)
     tz = ZoneInfo(owner.time_zone)
+    gathered = collect_ledgers(owner, events, now, judgement)
+    cal = work_calendar(tz, owner.working_days, gathered.away)
+    ledgers = gathered.ledgers
     healths = [
-        assess(email, ledger, by_email.get(email), now, tz, judgement, roles)
+        assess(email, ledger, by_email.get(email), now, cal, judgement, roles)
         for email, ledger in ledgers.items()
     ]
     healths += [
-        assess(email, _Ledger(), pref, now, tz, judgement, roles)
+        assess(email, _Ledger(), pref, now, cal, judgement, roles)
         for email, pref in by_email.items()
         if pref.role and email not in ledgers and email not in owner.emails
     ]
-    return sorted((h for h in healths if _worth_listing(h)), key=_severity_then_strength)
+    listed = [h for h in healths if _worth_listing(h)]
+    return sorted(with_groups(listed, judgement), key=_severity_then_strength)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What one pass over the events yields: each contact's ledger, the owner's days away."""
+
+    ledgers: dict[str, _Ledger]
+    away: set[date]
 
 
 def collect_ledgers(
     owner: Owner, events: Iterable[CalendarEvent], now: datetime, judgement: Judgement
-) -> dict[str, _Ledger]:
+) -> Gathered:
     """One pass: each contact's interactions, one-on-one occurrences, next meeting, name."""
     ledgers: defaultdict[str, _Ledger] = defaultdict(_Ledger)
     orphans: list[Occurrence] = []
+    away_events: list[CalendarEvent] = []
     for event in unique_events(events):
         _record(event, owner, now, judgement, ledgers)
         orphan = orphan_cancellation(event, owner)
         if orphan is not None:
             orphans.append(orphan)
+        if event.kind is EventKind.OUT_OF_OFFICE:
+            away_events.append(event)
     _attach_orphans(orphans, ledgers)
-    return dict(ledgers)
+    return Gathered(dict(ledgers), days_away(away_events, ZoneInfo(owner.time_zone)))
 
 
 def _record(
@@ -125,10 +154,14 @@ def _record(
 ) -> None:
     for interaction in interactions_in(event, owner, now, judgement):
         ledgers[interaction.contact].interactions.append(interaction)
-    for contact in upcoming_contacts(event, owner, now):
+    planned = upcoming_contacts(event, owner, now)
+    small = len(planned) + 1 <= judgement.weights.small_max_size
+    for contact in planned:
         ledger = ledgers[contact]
         if ledger.next_meeting is None or event.start < ledger.next_meeting:
             ledger.next_meeting = event.start
+        if small:
+            ledger.upcoming_small.append(event.series_id)
     found = one_on_one_occurrence(event, owner)
     if found is not None:
         ledgers[found[0]].occurrences.append(found[1])
@@ -162,29 +195,45 @@ def assess(
     ledger: _Ledger,
     pref: ContactPrefs | None,
     now: datetime,
-    tz: tzinfo,
+    cal: WorkCalendar,
     judgement: Judgement,
     roles: Mapping[str, RoleCadence],
 ) -> ContactHealth:
     """Features, then status, for one contact."""
     features = build_features(
-        email, ledger.interactions, ledger.occurrences, ledger.next_meeting, now, tz, judgement
+        email,
+        ledger.interactions,
+        ledger.occurrences,
+        ledger.next_meeting,
+        ledger.upcoming_small,
+        now,
+        cal,
+        judgement,
     )
     role = pref.role if pref else None
     override = pref.cadence_override_days if pref else None
-    verdict = classify(features, role, override, now, judgement, roles)
+    name = (pref.name if pref and pref.name else None) or ledger.name
+    verdict = classify(features, role, override, now, cal, judgement, roles, name or email)
     return ContactHealth(
         email=email,
-        name=(pref.name if pref and pref.name else None) or ledger.name,
+        name=name,
         status=verdict.status,
         role=role,
         last_interaction=features.last_interaction,
         next_meeting=features.next_meeting,
-        cadence_days=verdict.cadence_days,
+        cadence_days=None if verdict.cadence is None else cal.to_calendar_days(verdict.cadence),
         strength=round(features.strength, 3),
         reasons=verdict.reasons,
         features=features,
+        cadence_working_days=verdict.cadence,
     )
+
+
+def with_groups(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
+    recent = {h.email: h.features.recent_meetings for h in healths}
+    members = judgement.weights.medium_max_size - 1
+    groups = find_groups(recent, judgement.group_meetings, members)
+    return [replace(h, group=groups[h.email]) if h.email in groups else h for h in healths]
 
 
 def _worth_listing(health: ContactHealth) -> bool:
@@ -204,3 +253,7 @@ def _severity_then_strength(health: ContactHealth) -> tuple[int, float, str]:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -10,7 +10,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
-from nudger.analysis.model import ContactFeatures, Interaction, Occurrence, OneOnOne
+from nudger.analysis.model import (
+    ContactFeatures,
+    Interaction,
+    Occurrence,
+    OneOnOne,
+    Rupture,
+)
+from nudger.analysis.repair import find_rupture
+from nudger.analysis.workdays import WorkCalendar
 from nudger.rules.model import Judgement
 
 DAY_SECONDS = 86400.0
@@ -34,9 +42,14 @@ def distinct_days(moments: Iterable[datetime], tz: tzinfo) -> list[date]:
     return sorted({moment.astimezone(tz).date() for moment in moments})
 
 
-def typical_gap_days(days: Sequence[date], max_gaps: int, min_gaps: int) -> float | None:
-    """Median gap between the last ``max_gaps`` pairs of distinct days; None if too few."""
-    gaps = [(later - earlier).days for earlier, later in pairwise(days)]
+def typical_gap_days(
+    days: Sequence[date], max_gaps: int, min_gaps: int, cal: WorkCalendar
+) -> float | None:
+    """Median working-day gap between the last ``max_gaps`` pairs of distinct meeting days.
+
+    A weekend meeting is a day like any other, so a gap is at least one day.
+    """
+    gaps = [max(cal.days_between(earlier, later), 1) for earlier, later in pairwise(days)]
     recent = gaps[-max_gaps:]
     return median(recent) if len(recent) >= min_gaps else None
 
@@ -61,6 +74,9 @@ def count_since(interactions: Iterable[Interaction], now: datetime, days: int) -
 # --- one-on-one hygiene --------------------------------------------------------
 
 
+_Habit = tuple[str | None, list[Occurrence], float]
+
+
 def detect_one_on_one(
     occurrences: Sequence[Occurrence], now: datetime, judgement: Judgement
 ) -> OneOnOne | None:
@@ -69,14 +85,15 @@ def detect_one_on_one(
     Regular means a recurring series of two-person meetings with enough occurrences, or
     else enough ad-hoc one-on-ones at a steady gap.
     """
-    found = _recurring_series(occurrences, judgement) or _adhoc_habit(occurrences, judgement)
+    found = find_habit(occurrences, judgement)
     if found is None:
         return None
     series_id, habit, interval = found
     return _hygiene(habit, series_id, interval, now, judgement)
 
 
-_Habit = tuple[str | None, list[Occurrence], float]
+def find_habit(occurrences: Sequence[Occurrence], judgement: Judgement) -> _Habit | None:
+    return _recurring_series(occurrences, judgement) or _adhoc_habit(occurrences, judgement)
 
 
 def _recurring_series(occurrences: Sequence[Occurrence], judgement: Judgement) -> _Habit | None:
@@ -195,18 +212,22 @@ def build_features(
     interactions: Sequence[Interaction],
     occurrences: Sequence[Occurrence],
     next_meeting: datetime | None,
+    upcoming_small: Sequence[str | None],
     now: datetime,
-    tz: tzinfo,
+    cal: WorkCalendar,
     judgement: Judgement,
 ) -> ContactFeatures:
-    """All features of one contact (``interactions`` in any order)."""
+    """All features of one contact (``interactions`` in any order; ``upcoming_small``: the
+    series id, or None, of each small meeting planned with them)."""
     large = judgement.weights.medium_max_size
     sized = [i for i in interactions if i.size <= large]
-    days = distinct_days((i.start for i in sized), tz)
+    days = distinct_days((i.start for i in sized), cal.tz)
+    last = max((i.start for i in interactions), default=None)
+    habit = find_habit(occurrences, judgement)
     return ContactFeatures(
         email=email,
         first_interaction=min((i.start for i in interactions), default=None),
-        last_interaction=max((i.start for i in interactions), default=None),
+        last_interaction=last,
         last_one_on_one=max((i.start for i in interactions if i.one_on_one), default=None),
         next_meeting=next_meeting,
         interactions=len(interactions),
@@ -214,7 +235,45 @@ def build_features(
         interactions_90d=count_since(interactions, now, 90),
         interactions_365d=count_since(interactions, now, 365),
         large_only=bool(interactions) and not sized,
-        typical_gap_days=typical_gap_days(days, judgement.typical_gap_count, judgement.min_gaps),
+        typical_gap_days=typical_gap_days(
+            days, judgement.typical_gap_count, judgement.min_gaps, cal
+        ),
+        working_days_since_last=None if last is None else cal.between(last, now),
         strength=strength(interactions, now, judgement.half_life_days),
-        one_on_one=detect_one_on_one(occurrences, now, judgement),
+        one_on_one=None if habit is None else _hygiene(*_ordered(habit), now, judgement),
+        rupture=_rupture(habit, interactions, upcoming_small, cal, now, judgement),
+        last_small_meeting=_last_small(interactions, judgement),
+        recent_meetings=_recent_meetings(interactions, judgement.group_meetings),
     )
+
+
+def _ordered(habit: _Habit) -> tuple[list[Occurrence], str | None, float]:
+    series_id, occurrences, interval = habit
+    return occurrences, series_id, interval
+
+
+def _rupture(
+    habit: _Habit | None,
+    interactions: Sequence[Interaction],
+    upcoming_small: Sequence[str | None],
+    cal: WorkCalendar,
+    now: datetime,
+    judgement: Judgement,
+) -> Rupture | None:
+    """Any small meeting makes a missed one-on-one up; so does one rebooked outside it."""
+    if habit is None:
+        return None
+    series_id, occurrences, interval = habit
+    last_met = _last_small(interactions, judgement)
+    rebooked = any(series is None or series != series_id for series in upcoming_small)
+    return find_rupture(occurrences, series_id, interval, last_met, rebooked, cal, now, judgement)
+
+
+def _last_small(interactions: Sequence[Interaction], judgement: Judgement) -> datetime | None:
+    small = judgement.weights.small_max_size
+    return max((i.start for i in interactions if i.size <= small), default=None)
+
+
+def _recent_meetings(interactions: Sequence[Interaction], count: int) -> tuple[str, ...]:
+    latest = sorted(interactions, key=lambda i: (i.start, i.meeting))[-count:]
+    return tuple(i.meeting for i in latest)

@@ -103,7 +103,9 @@ def interactions_in(
     size = len(attending) + 1
     weight = size_weight(size, judgement.weights)
     return [
-        Interaction(a.email.lower(), event.start, event.end, size, weight, size == 2)
+        Interaction(
+            a.email.lower(), event.start, event.end, size, weight, size == 2, event.event_id
+        )
         for a in attending
     ]
 
@@ -141,6 +143,7 @@ def one_on_one_occurrence(event: CalendarEvent, owner: Owner) -> tuple[str, Occu
         series_id=event.series_id,
         cancelled=event.cancelled,
         declined=declined(contact) or owner_declined(event, owner),
+        owner_declined=owner_declined(event, owner),
     )
     return contact.email.lower(), occurrence
 

@@ -41,6 +41,8 @@ class Owner:
 
     emails: frozenset[str]
     time_zone: str
+    working_days: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+    """ISO weekdays (Monday=1) the owner works: rhythms are counted in these days."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class ContactPrefs:
     cadence_override_days: int | None = None
     muted: bool = False
     snoozed_until: datetime | None = None
+    talked_at: datetime | None = None
+    """When the user last said "we already talked" (resets the nudge ladder)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Interaction:
     """People present, the owner included, resources excluded."""
     weight: float
     one_on_one: bool
+    meeting: str = ""
+    """The event's id: contacts met only in the same meetings form a group."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class Occurrence:
     cancelled: bool = False
     declined: bool = False
     """The owner or the contact declined."""
+    owner_declined: bool = False
 
     @property
     def held(self) -> bool:
@@ -113,6 +120,26 @@ class OneOnOne:
 
 
 @dataclass(frozen=True)
+class Rupture:
+    """A one-on-one that did not take place and was not made up since."""
+
+    missed: datetime
+    """The start of the first occurrence that did not happen (or was due and is gone)."""
+    what: str
+    """"cancelled", "declined" (by the contact), "you declined" or "stopped"."""
+    interval_days: float
+    working_days_open: int
+    """Working days from the miss to now."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "missed": self.missed.isoformat(),
+            "what": self.what,
+            "working_days_open": self.working_days_open,
+        }
+
+
+@dataclass(frozen=True)
 class ContactFeatures:
     """What the history says about one contact; the input of status classification."""
 
@@ -128,8 +155,15 @@ class ContactFeatures:
     large_only: bool
     """Every interaction was a large meeting (more than the medium size)."""
     typical_gap_days: float | None
+    """The typical gap between meeting days, in the owner's working days."""
+    working_days_since_last: int | None
     strength: float
     one_on_one: OneOnOne | None
+    rupture: Rupture | None = None
+    last_small_meeting: datetime | None = None
+    """The latest meeting with them of at most ``small_max_size`` people."""
+    recent_meetings: tuple[str, ...] = ()
+    """Ids of the latest few meetings (see ``Judgement.group_meetings``), oldest first."""
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from nudger.analysis.features import days_between
-from nudger.analysis.model import ContactFeatures, OneOnOne, Status
+from nudger.analysis.model import ContactFeatures, OneOnOne, Rupture, Status
+from nudger.analysis.workdays import WorkCalendar
 from nudger.rules.model import Judgement, RoleCadence
 
 DIRECT_REPORT = "direct_report"
@@ -21,13 +22,14 @@ DIRECT_REPORT = "direct_report"
 @dataclass(frozen=True)
 class Verdict:
     status: Status
-    cadence_days: float | None
+    cadence: float | None
+    """The expected rhythm in the owner's working days."""
     reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Cadence:
-    """How often the contact should be seen, and where that number comes from."""
+    """How often the contact should be seen (working days), and where that comes from."""
 
     days: float
     explanation: str
@@ -38,11 +40,32 @@ def classify(
     role: str | None,
     cadence_override_days: int | None,
     now: datetime,
+    cal: WorkCalendar,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+    who: str = "them",
+) -> Verdict:
+    """The contact's status, in the precedence of DESIGN.md's default judgement.
+
+    A missed one-on-one that was not made up leads the reasons whatever the status.
+    """
+    verdict = _status(features, role, cadence_override_days, now, cal, judgement, roles)
+    if features.rupture is None:
+        return verdict
+    first = repair_reason(features.rupture, who, cal)
+    return Verdict(verdict.status, verdict.cadence, (first, *verdict.reasons))
+
+
+def _status(
+    features: ContactFeatures,
+    role: str | None,
+    cadence_override_days: int | None,
+    now: datetime,
+    cal: WorkCalendar,
     judgement: Judgement,
     roles: Mapping[str, RoleCadence],
 ) -> Verdict:
-    """The contact's status, in the precedence of DESIGN.md's default judgement."""
-    cadence = expected_cadence(features, role, cadence_override_days, roles)
+    cadence = expected_cadence(features, role, cadence_override_days, roles, cal)
     days = cadence.days if cadence else None
     lapsed = lapsed_reasons(features.one_on_one, now, judgement)
     if lapsed:
@@ -56,7 +79,7 @@ def classify(
             return Verdict(early[0], days, early[1])
     if cadence is None:
         return Verdict(Status.NEW, None, ("too little history yet to judge a rhythm",))
-    return _by_cadence(features, cadence, now, judgement)
+    return _by_cadence(features, cadence, now, cal, judgement)
 
 
 def expected_cadence(
@@ -64,26 +87,48 @@ def expected_cadence(
     role: str | None,
     override_days: int | None,
     roles: Mapping[str, RoleCadence],
+    cal: WorkCalendar,
 ) -> Cadence | None:
-    """The user's override, else the typical gap, clamped to the role's maximum."""
+    """The user's override, else the typical gap, clamped to the role's maximum.
+
+    Overrides and role cadences are written in calendar days; they are compared and
+    counted in working days (7 days = a working week).
+    """
     if override_days is not None:
-        return Cadence(float(override_days), f"you asked for {every_days(override_days)}")
+        return Cadence(
+            cal.to_working_days(override_days), f"you asked for {every_days(override_days)}"
+        )
     typical = features.typical_gap_days
     role_cadence = roles.get(role) if role else None
     if role_cadence is None:
-        return None if typical is None else Cadence(typical, f"usually {every_days(typical)}")
+        return None if typical is None else Cadence(typical, f"usually {every_workday(typical)}")
     label = role_label(role or "")
     if typical is None:
         return Cadence(
-            float(role_cadence.ideal_days),
+            cal.to_working_days(role_cadence.ideal_days),
             f"{label}: ideally {every_days(role_cadence.ideal_days, approx=False)}",
         )
-    if typical > role_cadence.max_days:
+    longest = cal.to_working_days(role_cadence.max_days)
+    if typical > longest:
         return Cadence(
-            float(role_cadence.max_days),
-            f"{label}: at least {every_days(role_cadence.max_days, approx=False)}",
+            longest, f"{label}: at least {every_days(role_cadence.max_days, approx=False)}"
         )
-    return Cadence(typical, f"usually {every_days(typical)}")
+    return Cadence(typical, f"usually {every_workday(typical)}")
+
+
+def repair_reason(rupture: Rupture, who: str, cal: WorkCalendar) -> str:
+    """``your weekly one-on-one with Priya was cancelled on 2 Nov and not rebooked``."""
+    meeting = f"your {describe_interval(rupture.interval_days)} one-on-one with {who}"
+    on = short_date(cal.local_day(rupture.missed))
+    if rupture.what == "declined":
+        return f"{who} declined {meeting.replace(f' with {who}', '')} on {on}; not rebooked since"
+    if rupture.what == "you declined":
+        return f"you declined {meeting.removeprefix('your ')} on {on}; not rebooked since"
+    if rupture.what == "stopped":
+        return f"{meeting} was due on {on} and is no longer on the calendar"
+    if rupture.what == "missing":
+        return f"{meeting} did not take place on {on} and was not rebooked"
+    return f"{meeting} was cancelled on {on} and not rebooked"
 
 
 def lapsed_reasons(
@@ -156,14 +201,17 @@ def new_reasons(
 
 
 def _by_cadence(
-    features: ContactFeatures, cadence: Cadence, now: datetime, judgement: Judgement
+    features: ContactFeatures,
+    cadence: Cadence,
+    now: datetime,
+    cal: WorkCalendar,
+    judgement: Judgement,
 ) -> Verdict:
-    last = features.last_interaction
-    since = days_between(last, now) if last else None
-    recency = f"last met {ago(since)}" if since is not None else "no meeting on record"
+    since = features.working_days_since_last
+    recency = f"last met {workdays_ago(since)}" if since is not None else "no meeting on record"
     reasons = [f"{cadence.explanation}; {recency}"]
     status = _recency_status(since, cadence.days, judgement)
-    booked = _booked_within(features.next_meeting, cadence.days, now, judgement)
+    booked = _booked_within(features.next_meeting, cadence.days, now, cal, judgement)
     if booked is not None:
         reasons.append(f"next meeting booked {in_days(booked)}")
         status = Status.HEALTHY
@@ -171,21 +219,29 @@ def _by_cadence(
 
 
 def _recency_status(since: float | None, cadence: float, judgement: Judgement) -> Status:
-    if since is None or since > judgement.neglected_factor * cadence:
+    """Against the cadence, floored so no gap under ``min_gap_working_days`` is a worry
+    (someone met every day is not fading after a weekend, or a two-day gap)."""
+    floor = judgement.min_gap_working_days / judgement.fading_factor
+    rhythm = max(cadence, floor)
+    if since is None or since > judgement.neglected_factor * rhythm:
         return Status.NEGLECTED
-    if since > judgement.fading_factor * cadence:
+    if since > judgement.fading_factor * rhythm:
         return Status.FADING
     return Status.HEALTHY
 
 
 def _booked_within(
-    next_meeting: datetime | None, cadence: float, now: datetime, judgement: Judgement
+    next_meeting: datetime | None,
+    cadence: float,
+    now: datetime,
+    cal: WorkCalendar,
+    judgement: Judgement,
 ) -> float | None:
     """Days until the next meeting when it falls within the cadence window, else None."""
     if next_meeting is None:
         return None
-    until = days_between(now, next_meeting)
-    return until if until <= judgement.booked_within_cadences * cadence else None
+    within = cal.between(now, next_meeting) <= judgement.booked_within_cadences * cadence
+    return days_between(now, next_meeting) if within else None
 
 
 # --- wording -------------------------------------------------------------------------
@@ -203,6 +259,24 @@ def describe_interval(days: float) -> str:
     if 27 <= days <= 32:
         return "monthly"
     return f"{days:.0f}-day"
+
+
+def every_workday(days: float) -> str:
+    """``every working day``, ``every ~4 working days``: a measured rhythm."""
+    if round(days) <= 1:
+        return "every working day"
+    return f"every ~{days:.0f} working days"
+
+
+def workdays_ago(days: int) -> str:
+    if days <= 0:
+        return "today"
+    return "1 working day ago" if days == 1 else f"{days} working days ago"
+
+
+def short_date(day: date) -> str:
+    """``2 Nov``."""
+    return f"{day.day} {day:%b}"
 
 
 def every_days(days: float, *, approx: bool = True) -> str:

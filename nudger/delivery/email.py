@@ -41,6 +41,7 @@ KINDS = (
     "fading",
     "lapsed_one_on_one",
     "missing_one_on_one",
+    "repair",
     "digest",
     "reconnect",
 )

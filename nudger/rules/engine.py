@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
+from nudger.analysis.status import every_days, weeks_ago
+from nudger.rules.ladder import NOT_COUNTED, Attempt, next_kind
 from nudger.rules.model import OUTER_TIER, Condition, Policies, Rule, RuleSet
 
-NOT_COUNTED = frozenset({"suppressed", "failed"})
-"""Outbox states of nudges that never reached the user: no cooldown from them."""
 DIGEST = "digest"
 
 
@@ -35,6 +35,14 @@ class PastNudge:
     created_at: datetime
     declined_at: datetime | None = None
     """When the user deleted the hold (status "declined")."""
+    group: tuple[str, ...] = ()
+    """Everyone it was about when more than one: a group nudge, or a digest's people."""
+    hold_until: datetime | None = None
+    """For a hold: when its time will have passed."""
+
+    @property
+    def about(self) -> frozenset[str]:
+        return frozenset(e.lower() for e in (self.group or (self.contact_email,)) if e)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class Decision:
     role: str | None
     bundled: tuple[Decision, ...] = ()
     """For a digest: the decisions it lists, most important first."""
+    group: tuple[str, ...] = ()
+    """For a group nudge: every member (``contact_email`` is one of them)."""
 
 
 def decide(
@@ -66,7 +76,11 @@ def decide(
     now: datetime,
     time_zone: str,
 ) -> list[Decision]:
-    """This week's decisions for one account, most important first, within the budget."""
+    """This week's decisions for one account, most important first, within the budget.
+
+    One decision per person, or per group of people met only together; what kind of
+    nudge it is follows the escalation ladder (``ladder.py``).
+    """
     tz = ZoneInfo(time_zone)
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
@@ -79,9 +93,42 @@ def decide(
         is not None
     ]
     chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
-    decisions = [make_decision(account_id, health, rule, week) for health, rule in chosen]
+    attempts = [attempt_of(n) for n in history if n.status not in NOT_COUNTED]
+    names = {h.email: h.name or h.email for h in healths}
+    decisions = []
+    for health, rule in one_per_group(chosen):
+        pref = by_email.get(health.email.lower())
+        about = frozenset(health.group or (health.email,))
+        reset = _reset_at(health, pref)
+        tier = tier_of(health, ruleset)
+        kind = next_kind(rule.action.kind, tier, about, attempts, reset, ruleset.policies, now)
+        if kind is not None:
+            evidence = evidence_of(health, names, now)
+            decisions.append(make_decision(account_id, health, rule, week, kind, evidence))
     decisions = bundle_digest(decisions, account_id, week, history, tz, ruleset.policies)
     return within_budgets(decisions, history, ruleset.policies, now, tz)
+
+
+def attempt_of(nudge: PastNudge) -> Attempt:
+    return Attempt(nudge.about, nudge.kind, nudge.created_at, nudge.hold_until)
+
+
+def _reset_at(health: ContactHealth, pref: ContactPrefs | None) -> datetime | None:
+    """A small meeting with the person, or "we already talked", restarts their ladder."""
+    moments = [health.features.last_small_meeting, pref.talked_at if pref else None]
+    return max((m for m in moments if m is not None), default=None)
+
+
+def one_per_group(pairs: Sequence[tuple[ContactHealth, Rule]]) -> list[tuple[ContactHealth, Rule]]:
+    """Keep the first (most important) member of each group; others ride along."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for health, rule in pairs:
+        if health.group and health.group in seen:
+            continue
+        seen.add(health.group)
+        kept.append((health, rule))
+    return kept
 
 
 def within_budgets(
@@ -132,10 +179,11 @@ def contacts_in_cooldown(
     since = now - timedelta(days=policies.cooldown_days)
     declined_since = now - timedelta(days=policies.declined_cooldown_days)
     return frozenset(
-        nudge.contact_email.lower()
+        email
         for nudge in history
         if (nudge.status not in NOT_COUNTED and nudge.created_at > since)
         or (nudge.declined_at is not None and nudge.declined_at > declined_since)
+        for email in nudge.about
     )
 
 
@@ -164,25 +212,46 @@ def matches(
         condition.min_days_since_last is None or since >= condition.min_days_since_last,
         condition.min_strength is None or health.strength >= condition.min_strength,
         condition.max_strength is None or health.strength <= condition.max_strength,
+        condition.repair is None or (health.repair is not None) == condition.repair,
     )
     return all(tests)
 
 
-def make_decision(account_id: int, health: ContactHealth, rule: Rule, week: str) -> Decision:
+def make_decision(
+    account_id: int,
+    health: ContactHealth,
+    rule: Rule,
+    week: str,
+    kind: str | None = None,
+    evidence: tuple[str, ...] | None = None,
+) -> Decision:
     return Decision(
         key=decision_key(account_id, rule.name, health.email, week),
         contact_email=health.email,
         contact_name=health.name,
-        kind=rule.action.kind,
+        kind=kind or rule.action.kind,
         rule=rule.name,
         template=rule.action.template,
         priority=rule.priority,
-        evidence=health.reasons,
+        evidence=health.reasons if evidence is None else evidence,
         hold_minutes=rule.action.hold_minutes,
         hold_horizon_days=rule.action.hold_horizon_days,
         status=health.status.value,
         role=health.role,
+        group=health.group,
     )
+
+
+def evidence_of(health: ContactHealth, names: Mapping[str, str], now: datetime) -> tuple[str, ...]:
+    """The health's reasons; a group's first names the group and its rhythm."""
+    if not health.group:
+        return health.reasons
+    people = [names.get(email, email).split(" ")[0] for email in health.group]
+    who = ", ".join(["you", *people[:-1]]) + f" and {people[-1]}"
+    rhythm = f" met {every_days(health.cadence_days)}" if health.cadence_days else " met"
+    last = health.last_interaction
+    when = f"; the last time was {weeks_ago(days_between(last, now))}" if last else ""
+    return (f"{who}{rhythm}{when}", *health.reasons)
 
 
 def decision_key(account_id: int, rule: str, contact: str, week: str) -> str:

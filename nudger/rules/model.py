@@ -64,6 +64,21 @@ class Judgement(_Strict):
     fading_factor: float = Field(default=1.5, gt=0)
     neglected_factor: float = Field(default=2.5, gt=0)
     booked_within_cadences: float = Field(default=1.0, ge=0)
+    min_gap_working_days: int = Field(
+        default=5,
+        ge=0,
+        description="Nobody is fading or neglected before this many working days apart.",
+    )
+    repair_after_working_days: int = Field(
+        default=3,
+        ge=0,
+        description="A missed one-on-one not made up within this many working days needs repair.",
+    )
+    group_meetings: int = Field(
+        default=3,
+        ge=2,
+        description="People whose last this-many meetings with you were the same ones are a group.",
+    )
 
     @model_validator(mode="after")
     def _factors_ascend(self) -> Judgement:
@@ -134,6 +149,14 @@ class Policies(_Strict):
         ge=0,
         description="Days without nudges about a contact after the user deleted their hold.",
     )
+    max_emails_per_person: int = Field(
+        default=2, ge=0, description="Emails about one person in any 30 days, at most."
+    )
+    ladder_backoff_days: int = Field(
+        default=30,
+        ge=1,
+        description="After an email and a hold went unanswered: quiet this long, doubling after.",
+    )
     quiet_hours: QuietHours = QuietHours()
     quiet_days: tuple[int, ...] = Field(default=(6, 7), description="ISO weekdays: Monday=1.")
     digest: bool = Field(default=False, description="Bundle email nudges into one weekly digest.")
@@ -160,6 +183,10 @@ class Condition(_Strict):
     min_days_since_last: float | None = Field(default=None, ge=0)
     min_strength: float | None = Field(default=None, ge=0)
     max_strength: float | None = Field(default=None, ge=0)
+    repair: bool | None = Field(
+        default=None,
+        description="A one-on-one was missed (cancelled, declined, stopped) and not made up.",
+    )
 
 
 class Action(_Strict):

@@ -177,6 +177,8 @@ class Contact(Base):
     cadence_override_days: Mapped[int | None] = mapped_column(Integer)
     snoozed_until: Mapped[datetime | None]
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    talked_at: Mapped[datetime | None]
+    """When the user last said "we already talked": restarts the nudge ladder."""
 
 
 class Nudge(Base):

@@ -99,6 +99,7 @@ def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:
         contacts.mute(runtime, link.account_id, link.contact_email)
         return f"{target.who} is muted. You can unmute them in settings."
     if link.action == "talked":
+        contacts.note_talked(runtime, link.account_id, link.contact_email, now)
         until = now + cadence_of(runtime, link, now)
         until = contacts.snooze_at_least(runtime, link.account_id, link.contact_email, until)
         return f"Noted. nudger will leave {target.who} alone until {until:%d %B %Y}."

@@ -36,6 +36,7 @@ BLANK = ContactFeatures(
     interactions_365d=0,
     large_only=False,
     typical_gap_days=None,
+    working_days_since_last=None,
     strength=0.0,
     one_on_one=None,
 )
@@ -50,6 +51,7 @@ def with_history(
         last_interaction=days_ago(last_days_ago),
         interactions=count,
         typical_gap_days=typical_gap,
+        working_days_since_last=None,
         strength=1.0,
     )
 

@@ -37,6 +37,7 @@ def health(
         interactions_365d=5,
         large_only=False,
         typical_gap_days=7,
+        working_days_since_last=None,
         strength=strength,
         one_on_one=None,
     )
