@@ -101,7 +101,9 @@ def expected_cadence(
     typical = features.typical_gap_days
     role_cadence = roles.get(role) if role else None
     if role_cadence is None:
-        return None if typical is None else Cadence(typical, f"usually {every_workday(typical)}")
+        return (
+            None if typical is None else Cadence(typical, f"usually {every_workday(typical, cal)}")
+        )
     label = role_label(role or "")
     if typical is None:
         return Cadence(
@@ -113,7 +115,7 @@ def expected_cadence(
         return Cadence(
             longest, f"{label}: at least {every_days(role_cadence.max_days, approx=False)}"
         )
-    return Cadence(typical, f"usually {every_workday(typical)}")
+    return Cadence(typical, f"usually {every_workday(typical, cal)}")
 
 
 def repair_reason(rupture: Rupture, who: str, cal: WorkCalendar) -> str:
@@ -261,11 +263,18 @@ def describe_interval(days: float) -> str:
     return f"{days:.0f}-day"
 
 
-def every_workday(days: float) -> str:
-    """``every working day``, ``every ~4 working days``: a measured rhythm."""
+def every_workday(days: float, cal: WorkCalendar) -> str:
+    """A measured rhythm in working days, in words: ``every working day``, ``weekly``."""
     if round(days) <= 1:
         return "every working day"
-    return f"every ~{days:.0f} working days"
+    if days < 4.5:
+        return f"every ~{days:.0f} working days"
+    weeks = cal.to_calendar_days(days) / 7
+    if weeks < 1.25:
+        return "weekly"
+    if 1.75 <= weeks < 2.25:
+        return "every two weeks"
+    return f"every ~{weeks:.0f} weeks"
 
 
 def workdays_ago(days: int) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth, audit
 from nudger.analysis.model import ContactPrefs, Owner
+from nudger.analysis.workdays import WEEK, work_calendar
 from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
 from nudger.rules.model import DEFAULT_ROLES, Judgement
 
@@ -113,3 +115,7 @@ def run_audit(
 ) -> dict[str, ContactHealth]:
     rows = audit(OWNER, events, {p.email: p for p in prefs}, NOW, judgement, DEFAULT_ROLES)
     return {row.email: row for row in rows}
+
+
+CAL = work_calendar(ZoneInfo(OWNER.time_zone), WEEK, ())
+"""The owner's working days in the hand-built calendars: Monday to Friday, never away."""

@@ -40,7 +40,7 @@ CONTRACT_KEYS = {
 def test_json_has_the_contract_keys_and_plain_values() -> None:
     events = [*series(ANN, days_ago(7 * 9 + 1), 7, 12), meeting(days_ahead(2), ANN, TEAM)]
     row = run_audit(events)[ANN].to_json()
-    assert set(row) == CONTRACT_KEYS | {"role", "one_on_one"}
+    assert set(row) == CONTRACT_KEYS | {"role", "one_on_one", "cadence_working_days", "repair"}
     assert row["status"] == "healthy"
     assert row["last_interaction"] == days_ago(1).isoformat()
     assert row["next_meeting"] == days_ahead(2).isoformat()

@@ -17,6 +17,7 @@ from nudger.analysis.model import ContactFeatures, Interaction, Occurrence
 from nudger.connectors.base import CalendarEvent
 from nudger.rules.model import Judgement
 from tests.analysis.builders import (
+    CAL,
     JUDGEMENT,
     NOW,
     OWNER,
@@ -38,9 +39,8 @@ def features_for(events: list[CalendarEvent], contact: str = ANN) -> ContactFeat
     ]
     occurrences = [found[1] for e in events if (found := one_on_one_occurrence(e, OWNER))]
     upcoming = [e.start for e in events if e.start > NOW and not e.cancelled]
-    return build_features(
-        contact, interactions, occurrences, min(upcoming, default=None), NOW, PARIS, JUDGEMENT
-    )
+    next_meeting = min(upcoming, default=None)
+    return build_features(contact, interactions, occurrences, next_meeting, [], NOW, CAL, JUDGEMENT)
 
 
 def occurrences_of(events: list[CalendarEvent]) -> list[Occurrence]:
@@ -56,29 +56,30 @@ def test_median(values: list[float], expected: float) -> None:
 
 def test_typical_gap_is_the_median_of_the_last_n_gaps() -> None:
     start = date(2024, 1, 1)
-    offsets = [0, 100, 107, 114, 121, 150]  # gaps 100, 7, 7, 7, 29
+    offsets = [0, 100, 107, 114, 121, 150]  # gaps 100, 7, 7, 7, 29 calendar days
     days = [start + timedelta(days=o) for o in offsets]
-    assert typical_gap_days(days, max_gaps=8, min_gaps=2) == 7
-    assert typical_gap_days(days, max_gaps=2, min_gaps=2) == 18  # only 7 and 29
+    # in working days: 72, 5, 5, 5, 21
+    assert typical_gap_days(days, max_gaps=8, min_gaps=2, cal=CAL) == 5
+    assert typical_gap_days(days, max_gaps=2, min_gaps=2, cal=CAL) == 13  # only 5 and 21
 
 
 def test_typical_gap_needs_two_gaps() -> None:
     days = [date(2024, 1, 1), date(2024, 1, 8)]
-    assert typical_gap_days(days, max_gaps=8, min_gaps=2) is None
+    assert typical_gap_days(days, max_gaps=8, min_gaps=2, cal=CAL) is None
 
 
 def test_several_meetings_on_one_day_make_one_interaction_day() -> None:
     events = [meeting(days_ago(d), ANN, "x@corp.example") for d in (1, 1.1, 8, 15)]
     features = features_for(events)
     assert features.interactions == 4
-    assert features.typical_gap_days == 7
+    assert features.typical_gap_days == 5  # a week is five working days
 
 
 def test_typical_gap_ignores_meetings_of_more_than_eight_people() -> None:
     small = every(14, 2, 4, ANN, "x@corp.example")
     large = [meeting(days_ago(d), ANN, *crowd(9)) for d in (5, 9, 12)]
     features = features_for(small + large)
-    assert features.typical_gap_days == 14
+    assert features.typical_gap_days == 10  # two working weeks
     assert features.interactions == 7
     assert not features.large_only
 

@@ -10,6 +10,7 @@ from nudger.analysis.model import ContactFeatures, ContactPrefs, Status
 from nudger.analysis.status import classify, describe_interval, expected_cadence
 from nudger.rules.model import DEFAULT_ROLES, Judgement
 from tests.analysis.builders import (
+    CAL,
     JUDGEMENT,
     NOW,
     crowd,
@@ -42,16 +43,15 @@ BLANK = ContactFeatures(
 )
 
 
-def with_history(
-    typical_gap: float | None, last_days_ago: float, count: int = 6
-) -> ContactFeatures:
+def with_history(typical_gap: float | None, last_days_ago: int, count: int = 6) -> ContactFeatures:
+    """A rhythm and a gap in working days."""
     return replace(
         BLANK,
         first_interaction=days_ago(300),
         last_interaction=days_ago(last_days_ago),
         interactions=count,
         typical_gap_days=typical_gap,
-        working_days_since_last=None,
+        working_days_since_last=last_days_ago,
         strength=1.0,
     )
 
@@ -62,14 +62,14 @@ def with_history(
 def test_quarterly_relationship_last_met_60_days_ago_is_healthy() -> None:
     ann = run_audit(every(90, 60, 4, ANN, TEAM))[ANN]
     assert ann.status is Status.HEALTHY
-    assert ann.cadence_days == 90
-    assert ann.reasons == ("usually every ~90 days; last met 60 days ago",)
+    assert ann.cadence_working_days == 64  # 90 calendar days, Monday to Friday
+    assert ann.reasons == ("usually every ~13 weeks; last met 43 working days ago",)
 
 
 def test_weekly_relationship_last_met_42_days_ago_is_neglected() -> None:
     ann = run_audit(every(7, 42, 8, ANN, TEAM))[ANN]
     assert ann.status is Status.NEGLECTED
-    assert ann.reasons == ("usually every ~7 days; last met 42 days ago",)
+    assert ann.reasons == ("usually weekly; last met 30 working days ago",)
 
 
 def test_fortnightly_relationship_at_24_days_is_fading() -> None:
@@ -100,6 +100,7 @@ def test_three_missed_occurrences_lapse_a_one_on_one_even_with_future_ones_booke
     assert ann.features.one_on_one.has_future
     assert ann.status is Status.LAPSED_ONE_ON_ONE
     assert ann.reasons == (
+        f"your weekly one-on-one with {ANN} was cancelled on 28 May and not rebooked",
         "weekly one-on-one: last 3 occurrences cancelled",
         "last held 22 days ago",
     )
@@ -114,7 +115,7 @@ def test_ended_series_is_a_lapsed_one_on_one() -> None:
     events = series(ANN, days_ago(42 + 7 * 7), 7, 8)
     ann = run_audit(events)[ANN]
     assert ann.status is Status.LAPSED_ONE_ON_ONE
-    assert ann.reasons[0] == "weekly one-on-one ended 6 weeks ago"
+    assert ann.reasons[1] == "weekly one-on-one ended 6 weeks ago"
 
 
 def test_cancelled_occurrence_without_attendees_still_counts_for_its_series() -> None:
@@ -215,18 +216,18 @@ def test_role_clamps_a_long_typical_gap_to_its_maximum() -> None:
     ann = run_audit(every(90, 100, 4, ANN, TEAM), prefs)[ANN]
     assert ann.cadence_days == 60
     assert ann.status is Status.FADING
-    assert ann.reasons[0] == "peer: at least every 60 days; last met 100 days ago"
+    assert ann.reasons[0] == "peer: at least every 60 days; last met 72 working days ago"
 
 
 def test_role_ideal_applies_without_typical_gap() -> None:
     features = with_history(None, 20)
-    cadence = expected_cadence(features, "mentor", None, DEFAULT_ROLES)
+    cadence = expected_cadence(features, "mentor", None, DEFAULT_ROLES, CAL)
     assert cadence is not None
-    assert cadence.days == 30
+    assert cadence.days == pytest.approx(30 * 5 / 7)  # in working days
 
 
 def test_role_does_not_stretch_a_shorter_typical_gap() -> None:
-    cadence = expected_cadence(with_history(5, 1), "peer", None, DEFAULT_ROLES)
+    cadence = expected_cadence(with_history(5, 1), "peer", None, DEFAULT_ROLES, CAL)
     assert cadence is not None
     assert cadence.days == 5
 
@@ -241,14 +242,14 @@ def test_manager_never_met_is_neglected() -> None:
     ("last", "status"),
     [(15, Status.HEALTHY), (16, Status.FADING), (25, Status.FADING), (26, Status.NEGLECTED)],
 )
-def test_fading_and_neglected_thresholds_scale_with_cadence(last: float, status: Status) -> None:
-    verdict = classify(with_history(10, last), None, None, NOW, JUDGEMENT, DEFAULT_ROLES)
+def test_fading_and_neglected_thresholds_scale_with_cadence(last: int, status: Status) -> None:
+    verdict = classify(with_history(10, last), None, None, NOW, CAL, JUDGEMENT, DEFAULT_ROLES)
     assert verdict.status is status
 
 
 def test_thresholds_are_settings() -> None:
     strict = Judgement(fading_factor=1.1, neglected_factor=1.2)
-    verdict = classify(with_history(10, 13), None, None, NOW, strict, DEFAULT_ROLES)
+    verdict = classify(with_history(10, 13), None, None, NOW, CAL, strict, DEFAULT_ROLES)
     assert verdict.status is Status.NEGLECTED
 
 
@@ -262,7 +263,7 @@ def test_interval_wording(days: float, words: str) -> None:
 
 def test_daily_rhythm_reads_naturally() -> None:
     ann = run_audit([meeting(days_ago(d), ANN, TEAM) for d in range(1, 9)])[ANN]
-    assert ann.reasons == ("usually every day; last met 1 day ago",)
+    assert ann.reasons == ("usually every working day; last met 1 working day ago",)
 
 
 def test_stopped_ad_hoc_one_on_ones_are_neglect_not_a_lapsed_series() -> None:
