@@ -125,7 +125,7 @@ def repair_reason(rupture: Rupture, who: str, cal: WorkCalendar) -> str:
     if rupture.what == "declined":
         return f"{who} declined {meeting.replace(f' with {who}', '')} on {on}; not rebooked since"
     if rupture.what == "you declined":
-        return f"you declined {meeting.removeprefix('your ')} on {on}; not rebooked since"
+        return f"you declined {meeting} on {on}; not rebooked since"
     if rupture.what == "stopped":
         return f"{meeting} was due on {on} and is no longer on the calendar"
     if rupture.what == "missing":

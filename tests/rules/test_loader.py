@@ -39,7 +39,7 @@ def test_shipped_rules_load_and_match_the_code_defaults() -> None:
     assert ruleset.policies.quiet_hours.start == time(20, 0)
     priorities = {rule.name: (rule.action.kind, rule.priority) for rule in ruleset.rules}
     assert priorities == {
-        "repair_one_on_one": ("email", 95),
+        "repair_one_on_one": ("email", 85),
         "lapsed_one_on_one": ("hold", 90),
         "missing_one_on_one": ("hold", 80),
         "neglected_close": ("email", 70),
