@@ -5,8 +5,9 @@ Everything is read for the session's account only: each query filters by its id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nudger import contacts
 from nudger.analysis.audit import ContactHealth
-from nudger.analysis.model import Status
+from nudger.analysis.model import ContactPrefs, Status
 from nudger.cycle import analyse
 from nudger.rules.loader import load_rules
 from nudger.rules.paths import rule_paths
@@ -28,6 +30,8 @@ from nudger.web.security import SignInRequired, signed_in_account
 UPCOMING = ("pending", "claimed")
 DONE = ("sent", "in_doubt", "failed", "suppressed", "declined")
 HISTORY_LIMIT = 50
+NO_REACTION_AFTER = timedelta(days=7)
+"""A nudge nothing came of for this long got no reaction (before: "no reaction yet")."""
 STATUS_LABELS = {
     Status.LAPSED_ONE_ON_ONE: "One-on-ones that have lapsed",
     Status.MISSING_ONE_ON_ONE: "Direct reports without a one-on-one",
@@ -60,6 +64,9 @@ class NudgeView:
     done_at: datetime | None
     note: str | None
     hold_start: datetime | None = None
+    group: tuple[str, ...] = ()
+    reaction: str | None = None
+    """What came of a nudge that reached the user (see ``reaction``)."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,12 @@ def load_account(runtime: Runtime, account_id: int) -> AccountView:
         )
 
 
-def audit_groups(runtime: Runtime, account_id: int, now: datetime) -> tuple[AuditGroup, ...]:
+def account_healths(runtime: Runtime, account_id: int, now: datetime) -> list[ContactHealth]:
     ruleset = load_rules(rule_paths(settings=runtime.settings))
-    healths = analyse(runtime, account_id, ruleset, now)
+    return analyse(runtime, account_id, ruleset, now)
+
+
+def audit_groups(healths: list[ContactHealth]) -> tuple[AuditGroup, ...]:
     return tuple(
         AuditGroup(status, STATUS_LABELS[status], tuple(h for h in healths if h.status == status))
         for status in Status
@@ -115,6 +125,7 @@ def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
         row.sent_at or (row.updated_at if row.status in DONE else None),
         row.last_error,
         hold_start,
+        tuple(str(e) for e in (row.payload or {}).get("group") or ()),
     )
 
 
@@ -158,8 +169,36 @@ def _hold_starts(
 def build_dashboard(runtime: Runtime, account_id: int, now: datetime) -> Dashboard:
     account = load_account(runtime, account_id)
     upcoming, holds, history = _outbox(runtime, account_id)
-    groups = audit_groups(runtime, account_id, now)
-    return Dashboard(account, groups, tuple(upcoming), tuple(holds), tuple(history))
+    healths = account_healths(runtime, account_id, now)
+    with session_scope(runtime.db) as session:
+        prefs = contacts.prefs_of(session, account_id)
+    by_email = {h.email: h for h in healths}
+    reacted = tuple(replace(n, reaction=reaction(n, by_email, prefs, now)) for n in history)
+    return Dashboard(account, audit_groups(healths), tuple(upcoming), tuple(holds), reacted)
+
+
+def reaction(
+    nudge: NudgeView,
+    healths: Mapping[str, ContactHealth],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+) -> str | None:
+    """What came of a nudge: the user met the person, said so, deleted the hold, or
+    nothing yet. Only nudges that reached the user have one."""
+    if nudge.status == "declined":
+        return "you deleted the hold"
+    if nudge.status != "sent" or nudge.done_at is None:
+        return None
+    about = nudge.group or (nudge.contact_email,)
+    met = [healths[e].features.last_small_meeting for e in about if e in healths]
+    if any(m is not None and m > nudge.done_at for m in met):
+        return "you met since"
+    talked = [prefs[e].talked_at for e in about if e in prefs]
+    if any(t is not None and t > nudge.done_at for t in talked):
+        return "you said you talked"
+    if any(prefs[e].muted for e in about if e in prefs):
+        return "muted"
+    return "no reaction yet" if now - nudge.done_at < NO_REACTION_AFTER else "no reaction"
 
 
 class DashboardRoutes:

@@ -29,7 +29,7 @@ from nudger.contacts import ROLES
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
-from nudger.web.dashboard import AccountView, audit_groups, load_account
+from nudger.web.dashboard import AccountView, account_healths, load_account
 from nudger.web.pages import Web
 from nudger.web.security import checked_form, signed_in_account
 
@@ -106,11 +106,7 @@ def contact_rows(
 ) -> list[ContactRow]:
     """Everyone the audit knows plus everyone the user has told nudger about."""
     stored = {c.email: c for c in contacts.list_contacts(runtime, account_id)}
-    seen = {
-        h.email: (h.name, str(h.status))
-        for group in audit_groups(runtime, account_id, now)
-        for h in group.contacts
-    }
+    seen = {h.email: (h.name, str(h.status)) for h in account_healths(runtime, account_id, now)}
     rows = [
         _row(email, stored.get(email), *seen.get(email, (None, None)), zone=zone, now=now)
         for email in sorted({*stored, *seen})

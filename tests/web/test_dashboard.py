@@ -15,6 +15,8 @@ from nudger import accounts, contacts
 from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import SandboxAttendee, SandboxEvent
+from nudger.web.app import create_app
 from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, sign_up, weekly_one_on_ones
 
 OWNERS_CONTACT = "sam.ortiz@partner.example"
@@ -40,7 +42,7 @@ def test_dashboard_shows_the_audit_and_what_was_sent(client: TestClient) -> None
     html = page.text
     assert 'data-status="neglected"' in html
     assert OWNERS_CONTACT in html
-    assert "usually every ~7 days; last met 45 days ago" in html
+    assert "usually weekly; last met 33 working days ago" in html
     history = html[html.index('id="history"') :]
     assert OWNERS_CONTACT in history
     assert "<td>email</td>" in history
@@ -82,3 +84,27 @@ def test_a_new_account_sees_an_empty_dashboard(client: TestClient, sandbox: Sand
     assert "has not synced your calendar" in html
     assert "Nothing queued." in html
     assert "Nothing sent yet." in html
+
+
+def test_history_shows_which_nudges_got_no_reaction(sandbox: Sandbox, runtime: Runtime) -> None:
+    weekly_one_on_ones(sandbox, OWNER, OWNERS_CONTACT, stopped=timedelta(days=45), weeks=40)
+    a_week_on = NOW + timedelta(days=8)
+    with TestClient(create_app(runtime, clock=lambda: a_week_on), follow_redirects=False) as web:
+        sign_up(web, sandbox, OWNER)
+        run_cycle(runtime, now=NOW)
+        history = web.get("/dashboard").text.split('id="history"')[1]
+        assert '<td class="reaction ignored">no reaction</td>' in history
+        met = NOW + timedelta(days=2)
+        sandbox.world.put_event(
+            sandbox.world.mailbox(OWNER),
+            SandboxEvent(
+                id="metsince1",
+                start=met,
+                end=met + timedelta(minutes=30),
+                organizer=OWNER,
+                attendees=[SandboxAttendee(OWNER, "Owner"), SandboxAttendee(OWNERS_CONTACT, "Sam")],
+            ),
+        )
+        run_cycle(runtime, now=a_week_on, dry_run=True)
+        history = web.get("/dashboard").text.split('id="history"')[1]
+        assert '<td class="reaction">you met since</td>' in history
