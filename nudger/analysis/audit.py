@@ -229,8 +229,18 @@ def assess(
     )
 
 
+INDIVIDUAL = frozenset({Status.LAPSED_ONE_ON_ONE, Status.MISSING_ONE_ON_ONE})
+"""Statuses about a one-on-one: always one person's, never a group's."""
+
+
 def with_groups(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
-    recent = {h.email: h.features.recent_meetings for h in healths}
+    """Mark people met lately only together; someone with a one-on-one of their own (kept,
+    lapsed or missing) is a relationship of their own, never part of a group."""
+    recent = {
+        h.email: h.features.recent_meetings
+        for h in healths
+        if h.features.one_on_one is None and h.status not in INDIVIDUAL
+    }
     members = judgement.weights.medium_max_size - 1
     groups = find_groups(recent, judgement.group_meetings, members)
     return [replace(h, group=groups[h.email]) if h.email in groups else h for h in healths]
