@@ -66,10 +66,25 @@ class CalendarEvent:
     ical_uid: str | None = None
     hold_contact: str | None = None
     """Set on nudger's own holds: the contact the hold is for."""
+    follows_series: bool = False
+    """An occurrence whose details are its series' (not an exception): when the series
+    changes (``SyncPage.series``), the change applies to it."""
 
     @property
     def is_hold(self) -> bool:
         return self.hold_contact is not None
+
+
+@dataclass(frozen=True)
+class SeriesMaster:
+    """What the plain occurrences of a recurring series share, from its series master.
+
+    ``template`` carries the shared details (attendees, organizer, kind, busy, cancelled);
+    its times are the series' first occurrence's and its id is the series id.
+    """
+
+    series_id: str
+    template: CalendarEvent
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,9 @@ class SyncPage:
     cursor: str | None = None
     full: bool = False
     """True when this round started without a cursor (the calendar is being rebuilt)."""
+    series: tuple[SeriesMaster, ...] = ()
+    """Series masters seen in this round: stored occurrences that follow them take their
+    details (a master can change without its occurrences being sent again)."""
 
 
 @dataclass(frozen=True)

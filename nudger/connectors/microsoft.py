@@ -8,7 +8,10 @@ Sync uses ``calendarView/delta`` on the window of the round's first request (Gra
 bakes it into the links, so the engine's periodic full resync is what moves it
 forward). Delta cannot ``$expand`` extended properties, so the few events that may
 be nudger's holds (organized by the owner, made with a transactionId) are read
-once more to find the hold tag.
+once more to find the hold tag. Delta sends the plain occurrences of a series bare:
+``microsoft_series`` completes them from their master (from the round, or read once per
+series at its end) and each page passes the masters on, so stored occurrences follow a
+master that changes later.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +39,7 @@ from nudger.connectors.base import (
     OutgoingEmail,
     Person,
     SentEmail,
+    SeriesMaster,
     SyncPage,
     SyncWindow,
 )
@@ -55,6 +60,7 @@ from nudger.connectors.microsoft_payloads import (
     utc_query_time,
     working_hours,
 )
+from nudger.connectors.microsoft_series import SeriesRound, is_bare, is_master
 from nudger.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, TransientError
 
 log = logging.getLogger(__name__)
@@ -110,19 +116,49 @@ class MicrosoftCalendar:
                 "startDateTime": utc_query_time(window.start),
                 "endDateTime": utc_query_time(window.end),
             }
+        series = SeriesRound(self._owner)
         for body in self._graph.pages(first, params=params, headers=headers):
-            yield self._page(body, full=cursor is None)
+            page = self._page(body, series, full=cursor is None)
+            yield self._with_missing_masters(page, series) if page.cursor else page
 
-    def _page(self, body: dict[str, Any], *, full: bool) -> SyncPage:
+    def _page(self, body: dict[str, Any], series: SeriesRound, *, full: bool) -> SyncPage:
         events: list[CalendarEvent] = []
         removed: list[str] = []
+        masters: list[SeriesMaster] = []
         for item in body.get("value", []):
             gone = removed_id(item)
             if gone is not None:
                 removed.append(gone)
+            elif is_master(item):
+                master, ready = series.master(item)
+                masters.append(master)
+                events.extend(ready)
+            elif is_bare(item):
+                events.extend(e for e in [series.occurrence(item)] if e is not None)
             else:
-                events.append(to_event(item, self._owner, self._hold_contact(item)))
-        return SyncPage(tuple(events), tuple(removed), body.get("@odata.deltaLink"), full)
+                events.append(self._whole(item))
+        cursor = body.get("@odata.deltaLink")
+        return SyncPage(tuple(events), tuple(removed), cursor, full, tuple(masters))
+
+    def _whole(self, item: dict[str, Any]) -> CalendarEvent:
+        event = to_event(item, self._owner, self._hold_contact(item))
+        return replace(event, follows_series=True) if item.get("type") == "occurrence" else event
+
+    def _with_missing_masters(self, page: SyncPage, series: SeriesRound) -> SyncPage:
+        """The round's last page, plus the occurrences whose master was not in the round:
+        each such master is read once."""
+        events, masters = list(page.events), list(page.series)
+        for master_id in series.missing():
+            try:
+                item = self._graph.get(f"/me/events/{master_id}", headers={"Prefer": UTC_VIEW})
+            except NotFound:
+                dropped = series.forget(master_id)
+                log.info("series master gone; %d occurrences left for the next round", dropped)
+                continue
+            master, ready = series.master(item)
+            masters.append(master)
+            events.extend(ready)
+        return replace(page, events=tuple(events), series=tuple(masters))
 
     def _hold_contact(self, item: dict[str, Any]) -> str | None:
         if not may_be_hold(item):

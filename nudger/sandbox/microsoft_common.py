@@ -125,6 +125,13 @@ def event_world_id(graph_id: str) -> str | None:
     return _unb64(graph_id.removeprefix(_EVENT_ID_PREFIX))
 
 
+def series_world_id(graph_id: str) -> str | None:
+    """The world's series id behind a series master's Graph id (None: not a master's)."""
+    if not graph_id.startswith(_SERIES_ID_PREFIX):
+        return None
+    return _unb64(graph_id.removeprefix(_SERIES_ID_PREFIX))
+
+
 def directory_id(kind: str, value: str) -> str:
     """A stable GUID for a user, calendar or tenant (Entra object ids are GUIDs)."""
     return str(uuid.uuid5(_NAMESPACE, f"{kind}:{value.lower()}"))

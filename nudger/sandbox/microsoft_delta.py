@@ -9,8 +9,13 @@
   ``@odata.deltaLink``. Paging is keyed on event ids, so changes during a round never
   make a page skip an event (a changed one may come again in the next round).
 - A round started from a ``$deltatoken`` returns what changed since that round:
-  changed events in full, deleted ones (and ones moved out of the window) as
+  changed events, deleted ones (and ones moved out of the window) as
   ``{"@removed": {"reason": "deleted"}, "id"}``.
+- Recurring series (``microsoft_series``): plain occurrences come bare, exceptions whole,
+  and the series master whole, once per round, when its own times are in the window; an
+  edit of the whole series (or of one of its occurrences) brings the master back in the
+  next incremental round. Masters' ids sort after events', so a master comes on a later
+  page than its occurrences.
 - Tokens issued before ``world.expire_cursors(mailbox)`` answer 410
   ``syncStateNotFound``.
 - ``Prefer: outlook.timezone`` (Windows or IANA name; default UTC) sets the zone of
@@ -23,6 +28,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -33,11 +39,19 @@ from starlette.requests import Request
 from nudger.sandbox.microsoft_common import (
     GraphError,
     as_utc,
+    event_graph_id,
     invalid_request,
     parse_iso,
     zone_named,
 )
 from nudger.sandbox.microsoft_events import View, event_resource, removed_resource
+from nudger.sandbox.microsoft_series import (
+    Series,
+    master_resource,
+    occurrence_resource,
+    removed_master,
+    series_index,
+)
 from nudger.sandbox.world import Mailbox, SandboxEvent, World
 
 DEFAULT_PAGE = 10
@@ -62,7 +76,7 @@ class DeltaState:
     round_start: int
     """The world version when this round began: the next round's ``since``."""
     after: str | None
-    """The last event id served in this round (paging)."""
+    """The last Graph id served in this round (paging)."""
     issued: int
 
 
@@ -128,7 +142,7 @@ def round_state(world: World, mailbox: Mailbox, params: QueryParams) -> DeltaSta
         if delta:
             state = replace(state, round_start=world.version, after=None)
         return state
-    start, end = _window(params)
+    start, end = window_of(params)
     return DeltaState(
         mailbox=mailbox.email.lower(),
         start=start.isoformat(),
@@ -141,7 +155,7 @@ def round_state(world: World, mailbox: Mailbox, params: QueryParams) -> DeltaSta
     )
 
 
-def _window(params: QueryParams) -> tuple[datetime, datetime]:
+def window_of(params: QueryParams) -> tuple[datetime, datetime]:
     start_text = query_param(params, "startDateTime")
     end_text = query_param(params, "endDateTime")
     if not start_text or not end_text:
@@ -158,7 +172,7 @@ def _window(params: QueryParams) -> tuple[datetime, datetime]:
 def _check_same_window(params: QueryParams, state: DeltaState) -> None:
     if query_param(params, "startDateTime") is None and query_param(params, "endDateTime") is None:
         return
-    start, end = _window(params)
+    start, end = window_of(params)
     if (start.isoformat(), end.isoformat()) != (state.start, state.end):
         message = (
             "The time window of a delta round is fixed by its first request; "
@@ -191,16 +205,18 @@ def _decode(token: str, mailbox: Mailbox) -> DeltaState:
 
 # --- pages ------------------------------------------------------------------------------------
 
+Render = Callable[[], dict[str, Any]]
+
 
 def next_page(world: World, mailbox: Mailbox, state: DeltaState, size: int, view: View) -> Page:
     """The next page of the round described by ``state``."""
     with world.lock:
-        candidates = sorted(_candidates(world, mailbox, state), key=lambda e: e.id)
-        remaining = [e for e in candidates if state.after is None or e.id > state.after]
+        entries = sorted(_entries(world, mailbox, state, view), key=lambda entry: entry[0])
+        remaining = [e for e in entries if state.after is None or e[0] > state.after]
         served = remaining[:size]
-        items = [_item(e, mailbox, world, state, view) for e in served]
+        items = [render() for _, render in served]
         last = len(remaining) <= size
-        after = served[-1].id if served else state.after
+        after = served[-1][0] if served else state.after
         issued = world.version
     if last:
         following = replace(state, since=state.round_start, after=None, issued=issued)
@@ -209,20 +225,60 @@ def next_page(world: World, mailbox: Mailbox, state: DeltaState, size: int, view
     return Page(items, following, last)
 
 
-def _candidates(world: World, mailbox: Mailbox, state: DeltaState) -> list[SandboxEvent]:
-    if state.since == 0:
-        return [e for e in world.live_events(mailbox) if _in_window(e, state)]
-    return world.changed_since(mailbox, state.since)
+def _entries(
+    world: World, mailbox: Mailbox, state: DeltaState, view: View
+) -> list[tuple[str, Render]]:
+    """This round's items as (Graph id, how to render it): pages are cut on the Graph id."""
+    index = series_index(mailbox)
+    events = (
+        [e for e in world.live_events(mailbox) if _in_window(e, state)]
+        if state.since == 0
+        else world.changed_since(mailbox, state.since)
+    )
+    found = [
+        (event_graph_id(e.id), _event_item(e, index, mailbox, world, state, view)) for e in events
+    ]
+    masters = [s for s in index.values() if s.version > state.since]
+    found += [
+        (s.graph_id, _master_item(s, mailbox, world, view)) for s in masters if _listed(s, state)
+    ]
+    return found
 
 
-def _item(
-    event: SandboxEvent, mailbox: Mailbox, world: World, state: DeltaState, view: View
-) -> dict[str, Any]:
+def _event_item(
+    event: SandboxEvent,
+    index: dict[str, Series],
+    mailbox: Mailbox,
+    world: World,
+    state: DeltaState,
+    view: View,
+) -> Render:
     if event.deleted or not _in_window(event, state):
-        return removed_resource(event)
-    return event_resource(event, mailbox, world, view)
+        return lambda: removed_resource(event)
+    series = index.get(event.series_id or "")
+    if series is None:
+        return lambda: event_resource(event, mailbox, world, view)
+    return lambda: occurrence_resource(event, series, mailbox, world, view, bare=True)
+
+
+def _master_item(series: Series, mailbox: Mailbox, world: World, view: View) -> Render:
+    if not series.live:
+        return lambda: removed_master(series)
+    return lambda: master_resource(series, mailbox, world, view)
+
+
+def _listed(series: Series, state: DeltaState) -> bool:
+    """A master is in the view when its own times (the first occurrence's) are; a series
+    whose every occurrence is gone is listed (as removed) in incremental rounds only."""
+    if not series.live:
+        return state.since > 0
+    return _overlaps(series.start, series.end, state)
 
 
 def _in_window(event: SandboxEvent, state: DeltaState) -> bool:
-    start, end = datetime.fromisoformat(state.start), datetime.fromisoformat(state.end)
-    return as_utc(event.start) < end and as_utc(event.end) > start
+    return _overlaps(event.start, event.end, state)
+
+
+def _overlaps(start: datetime, end: datetime, state: DeltaState) -> bool:
+    first, last = datetime.fromisoformat(state.start), datetime.fromisoformat(state.end)
+    return as_utc(start) < last and as_utc(end) > first

@@ -2,8 +2,9 @@
 
 The world speaks Google's vocabulary (``event_type``, ``transparent``, attendee
 ``needsAction``); this module maps it to Graph's ``showAs``, ``responseStatus`` and
-attendee ``status``. The world stores occurrences, so only ``singleInstance`` and
-``occurrence`` (with ``seriesMasterId``) are emitted, never ``seriesMaster``.
+attendee ``status``. The world stores occurrences; this module renders each one as
+``singleInstance`` or ``occurrence`` (with ``seriesMasterId``). Series masters, exceptions
+and the bare occurrences of delta are built on top of it in ``microsoft_series``.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ class View:
 
 def event_resource(event: SandboxEvent, owner: Mailbox, world: World, view: View) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "@odata.etag": f'W/"{_change_key(event)}"',
+        "@odata.etag": f'W/"{change_key(event.id, event.version)}"',
         "id": event_graph_id(event.id),
         "createdDateTime": stamp(event.created),
         "lastModifiedDateTime": stamp(event.updated),
-        "changeKey": _change_key(event),
+        "changeKey": change_key(event.id, event.version),
         "categories": [],
         "transactionId": event.transaction_id,
         "originalStartTimeZone": view.zone_name,
@@ -161,8 +162,9 @@ def _properties(event: SandboxEvent, wanted: frozenset[str]) -> list[dict[str, s
     ]
 
 
-def _change_key(event: SandboxEvent) -> str:
-    digest = hashlib.sha256(f"{event.id}:{event.version}".encode()).hexdigest()
+def change_key(key: str, version: int) -> str:
+    """Graph's ``changeKey`` (and weak etag) of an item at one version."""
+    digest = hashlib.sha256(f"{key}:{version}".encode()).hexdigest()
     return digest[:28]
 
 

@@ -4,7 +4,9 @@ Every call needs a bearer token from ``microsoft_identity`` holding one of the
 permissions the real method accepts (401 ``InvalidAuthenticationToken`` / 403
 ``ErrorAccessDenied`` or, for the directory, ``Authorization_RequestDenied``).
 Only ``/me/...`` is served, with one calendar (the default). Delta rounds are in
-``microsoft_delta``, event resources in ``microsoft_events``.
+``microsoft_delta``, event resources in ``microsoft_events``, series masters and
+exceptions in ``microsoft_series``, whole-event reads (by id, calendarView, instances) in
+``microsoft_views``.
 
 ``POST /me/events`` with a ``transactionId`` already used in the mailbox answers the
 existing event instead of making a duplicate. ``POST /me/sendMail`` takes the JSON
@@ -27,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from nudger.sandbox import microsoft_delta as delta
+from nudger.sandbox import microsoft_views as views
 from nudger.sandbox.microsoft_common import (
     GRAPH_PREFIX,
     GraphError,
@@ -36,6 +39,7 @@ from nudger.sandbox.microsoft_common import (
     invalid_request,
     json_object,
     not_found,
+    series_world_id,
 )
 from nudger.sandbox.microsoft_events import View, apply_changes, event_resource, new_event
 from nudger.sandbox.microsoft_schedule import schedule_response, working_hours
@@ -185,8 +189,28 @@ class Graph:
 
     @graph_endpoint
     async def get_event(self, request: Request) -> Response:
+        """Any event whole: a single one, an occurrence, an exception or a series master."""
         mailbox = self._me(request, CALENDAR_READ)
-        return self._event_response(request, mailbox, self._event(request, mailbox), 200)
+        view = delta.view_for(request, delta.query_param(request.query_params, "$expand"))
+        found = views.event_by_id(self.world, mailbox, request.path_params["event_id"], view)
+        body = {"@odata.context": _context(request, "users('me')/events/$entity")}
+        body.update(found)
+        return JSONResponse(body)
+
+    @graph_endpoint
+    async def calendar_view(self, request: Request) -> Response:
+        mailbox = self._me(request, CALENDAR_READ)
+        self._check_calendar(request, mailbox)
+        listing = views.listing_of(request, mailbox, None)
+        return views.listing_response(request, self.world, mailbox, listing)
+
+    @graph_endpoint
+    async def instances(self, request: Request) -> Response:
+        """A series master's occurrences and exceptions; any other id answers 404."""
+        mailbox = self._me(request, CALENDAR_READ)
+        series = series_world_id(request.path_params["event_id"]) or ""
+        listing = views.listing_of(request, mailbox, series)
+        return views.listing_response(request, self.world, mailbox, listing)
 
     @graph_endpoint
     async def update_event(self, request: Request) -> Response:
@@ -341,6 +365,8 @@ def routes(world: World) -> list[BaseRoute]:
         Route(me + "/manager", graph.manager, methods=["GET"]),
         Route(me + "/directReports", graph.direct_reports, methods=["GET"]),
         Route(me + "/calendars", graph.calendars, methods=["GET"]),
+        Route(me + "/calendarView", graph.calendar_view, methods=["GET"]),
+        Route(calendar + "/calendarView", graph.calendar_view, methods=["GET"]),
         Route(me + "/calendarView/delta", graph.calendar_view_delta, methods=["GET"]),
         Route(calendar + "/calendarView/delta", graph.calendar_view_delta, methods=["GET"]),
         Route(me + "/calendar/getSchedule", graph.get_schedule, methods=["POST"]),
@@ -348,6 +374,7 @@ def routes(world: World) -> list[BaseRoute]:
         Route(me + "/calendar/events", graph.create_event, methods=["POST"]),
         Route(calendar + "/events", graph.create_event, methods=["POST"]),
         Route(event, graph.get_event, methods=["GET"]),
+        Route(event + "/instances", graph.instances, methods=["GET"]),
         Route(event, graph.update_event, methods=["PATCH"]),
         Route(event, graph.delete_event, methods=["DELETE"]),
         Route(me + "/sendMail", graph.send_mail, methods=["POST"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
@@ -74,6 +75,8 @@ class Mailbox:
     manager: str | None = None
     direct_reports: list[str] = field(default_factory=list)
     events: dict[str, SandboxEvent] = field(default_factory=dict)
+    series_versions: dict[str, int] = field(default_factory=dict)
+    """Series edited as a whole (``World.change_series``): the version of that edit."""
     sync_epoch: int = 0
     """Cursors issued before this sequence number answer 410 (see ``expire_cursors``)."""
     directory_forbidden: bool = False
@@ -183,6 +186,19 @@ class World:
             event.version = self.next_version()
             event.updated = utcnow()
             return True
+
+    def change_series(
+        self, mailbox: Mailbox, series_id: str, change: Callable[[SandboxEvent], None]
+    ) -> None:
+        """Edit a whole series, as an edit of its master: ``change`` is applied to every live
+        occurrence, whose own versions stay put (Exchange keeps plain occurrences virtual:
+        only the master item changes); the series' version moves instead."""
+        with self.lock:
+            for event in mailbox.events.values():
+                if event.series_id == series_id and not event.deleted:
+                    change(event)
+                    event.updated = utcnow()
+            mailbox.series_versions[series_id] = self.next_version()
 
     def changed_since(self, mailbox: Mailbox, version: int) -> list[SandboxEvent]:
         with self.lock:

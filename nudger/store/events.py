@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from nudger.connectors.base import (
@@ -19,6 +19,7 @@ from nudger.connectors.base import (
     CalendarInfo,
     EventKind,
     Response,
+    SeriesMaster,
     SyncPage,
     SyncWindow,
 )
@@ -99,13 +100,52 @@ def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPa
                 Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
             )
         )
-    if not page.events:
-        return
-    session.execute(insert(EVENTS), [_event_row(calendar_id, account_id, e) for e in page.events])
-    ids = _row_ids(session, calendar_id, [e.event_id for e in page.events])
-    attendees = [_attendee_row(ids[e.event_id], a) for e in page.events for a in e.attendees]
+    if page.events:
+        session.execute(
+            insert(EVENTS), [_event_row(calendar_id, account_id, e) for e in page.events]
+        )
+        ids = _row_ids(session, calendar_id, [e.event_id for e in page.events])
+        _insert_attendees(session, [(ids[e.event_id], e.attendees) for e in page.events])
+    if not page.full:
+        in_page = {e.event_id for e in page.events}
+        for master in page.series:
+            _follow_series(session, calendar_id, master, in_page)
+
+
+def _insert_attendees(session: Session, rows: list[tuple[int, tuple[Attendee, ...]]]) -> None:
+    attendees = [_attendee_row(row_id, a) for row_id, people in rows for a in people]
     if attendees:
         session.execute(insert(ATTENDEES), attendees)
+
+
+def _follow_series(
+    session: Session, calendar_id: int, master: SeriesMaster, skip: set[str]
+) -> None:
+    """Give the stored plain occurrences of a series its master's (new) details.
+
+    A full round needs none of this: every occurrence in it was completed from the
+    master it came with."""
+    query = select(Event.id, Event.provider_event_id).where(
+        Event.calendar_id == calendar_id,
+        Event.series_id == master.series_id,
+        Event.follows_series.is_(True),
+    )
+    row_ids = [row_id for row_id, provider_id in session.execute(query) if provider_id not in skip]
+    template = master.template
+    for chunk in _chunks(row_ids, CHUNK):
+        session.execute(
+            update(Event)
+            .where(Event.id.in_(chunk))
+            .values(
+                cancelled=template.cancelled,
+                kind=template.kind.value,
+                busy=template.busy,
+                organizer_email=template.organizer_email,
+                ical_uid=template.ical_uid,
+            )
+        )
+        session.execute(delete(EventAttendee).where(EventAttendee.event_id.in_(chunk)))
+        _insert_attendees(session, [(row_id, template.attendees) for row_id in chunk])
 
 
 def _delete_attendees(session: Session, event_ids: object) -> None:
@@ -140,6 +180,7 @@ def _event_row(calendar_id: int, account_id: int, event: CalendarEvent) -> dict[
         "original_start": event.original_start,
         "ical_uid": event.ical_uid,
         "hold_contact": event.hold_contact,
+        "follows_series": event.follows_series,
     }
 
 
@@ -214,9 +255,10 @@ def _event(row: Any, attendees: tuple[Attendee, ...]) -> CalendarEvent:
         original_start=row.original_start,
         ical_uid=row.ical_uid,
         hold_contact=row.hold_contact,
+        follows_series=row.follows_series,
     )
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -140,6 +141,8 @@ class Event(Base):
     ical_uid: Mapped[str | None] = mapped_column(String(1024))
     hold_contact: Mapped[str | None] = mapped_column(String(320))
     """Set on nudger's own holds: whom the hold is for."""
+    follows_series: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A plain occurrence of a series (not an exception): it takes its series' changes."""
 
     attendees: Mapped[list[EventAttendee]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="EventAttendee.id"

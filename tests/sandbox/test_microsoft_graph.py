@@ -146,9 +146,8 @@ def test_delta_honours_maxpagesize(client: httpx.Client, world: World) -> None:
 def test_delta_event_shape_in_utc(client: httpx.Client, world: World) -> None:
     add_event(
         world,
-        "weekly-1",
+        "single-1",
         MONDAY,
-        series_id="weekly",
         organizer="boss@sandbox-microsoft.test",
         attendees=[
             SandboxAttendee(MICROSOFT_USER, "Grace Hopper", "tentative"),
@@ -159,8 +158,8 @@ def test_delta_event_shape_in_utc(client: httpx.Client, world: World) -> None:
     expand = f"&$expand=singleValueExtendedProperties($filter=id eq '{PROPERTY}')"
     [event], _ = delta_round(client, DELTA + expand)
 
-    assert event["type"] == "occurrence"
-    assert event["seriesMasterId"]
+    assert event["type"] == "singleInstance"
+    assert event["seriesMasterId"] is None
     assert event["start"] == {"dateTime": "2025-03-03T09:00:00.0000000", "timeZone": "UTC"}
     assert event["showAs"] == "tentative"
     assert event["responseStatus"]["response"] == "tentativelyAccepted"
