@@ -17,8 +17,14 @@ def faults_of(calls: list[RequestRecord]) -> list[int | None]:
 
 
 def rounds_started(calls: list[RequestRecord], window_param: str) -> int:
-    """Full rounds begun and served: first pages (they carry the window) not faulted."""
-    return sum(1 for c in calls if window_param in c.query and c.fault is None)
+    """Full rounds begun and served: first pages (the window, no page token) not faulted.
+
+    Google repeats the window on every page of a round; Graph bakes it into its links."""
+    return sum(
+        1
+        for c in calls
+        if window_param in c.query and "pageToken" not in c.query and c.fault is None
+    )
 
 
 def asked_once_each(calls: list[RequestRecord]) -> bool:
