@@ -3,7 +3,11 @@
 A round without a cursor is a full sync: the calendar's rows are wiped and rebuilt
 inside the same transaction, so a crash half-way leaves the old rows and the old
 cursor in place. The cursor is saved only after the last page, with the rows.
-A stale cursor (HTTP 410) wipes the calendar and resyncs in full, once.
+A stale cursor (HTTP 410) wipes the calendar and resyncs in full: one full round
+per calendar per pass, wherever the 410 comes (first page or a later one). A 410
+inside a full round (its page links expired) is not answered by another full round:
+the pass ends for that account and the next pass starts one. Throttled pages are
+retried inside the connector (``connectors/retry.py``), never by restarting a round.
 Because neither provider lets a cursor's window slide, a cursor older than
 ``FULL_RESYNC_AFTER`` is dropped so the window moves forward.
 """
@@ -80,6 +84,8 @@ def sync_calendar(
             db, account_id, calendar_id, provider_calendar_id, reader, cursor, window, now
         )
     except SyncCursorExpired:
+        if cursor is None:
+            raise  # this was the pass's full round already
         log.warning("sync cursor of calendar %s expired; resyncing in full", calendar_id)
         return _round(db, account_id, calendar_id, provider_calendar_id, reader, None, window, now)
 

@@ -49,7 +49,7 @@ from nudger.connectors.base import (
     WorkingHours,
 )
 from nudger.connectors.google_auth import GoogleTokens, map_refresh_error
-from nudger.connectors.retry import call_with_retries
+from nudger.connectors.retry import call_with_retries, parse_retry_after
 from nudger.connectors.tls import ca_bundle_path
 from nudger.errors import (
     AuthRevoked,
@@ -122,11 +122,8 @@ def _error_reason(exc: HttpError) -> str | None:
 
 
 def _retry_after(exc: HttpError) -> float | None:
-    value = exc.resp.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    """Seconds or an HTTP-date (RFC 9110); httplib2 lower-cases header names."""
+    return parse_retry_after(exc.resp.get("retry-after"))
 
 
 def _calendar_list_page(service: Resource, token: str | None) -> Any:

@@ -19,7 +19,12 @@ from typing import Any, Protocol
 import httpx
 
 from nudger.config import Settings
-from nudger.connectors.retry import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from nudger.connectors.retry import (
+    DEFAULT_POLICY,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+)
 from nudger.connectors.tls import ca_bundle_path
 from nudger.errors import (
     AuthRevoked,
@@ -87,12 +92,8 @@ def _error_code(response: httpx.Response) -> str | None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """Graph sends Retry-After in seconds."""
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    """Graph sends Retry-After in seconds; an HTTP-date (RFC 9110) is read too."""
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 # --- the client ------------------------------------------------------------------------

@@ -9,8 +9,9 @@ read or changed. These paths are neither recorded nor subject to injected faults
 - ``POST /_sandbox/mailboxes/{email}/expire-cursors``
 - ``GET /_sandbox/sent[?mailbox=...][&provider=...]``
 - ``GET|POST|DELETE /_sandbox/faults`` (POST body: path, status, count, retry_after,
-  reason, method, skip)
-- ``GET|DELETE /_sandbox/requests[?path_contains=...]``
+  retry_after_date, reason, method, skip)
+- ``GET|DELETE /_sandbox/requests[?path_contains=...]`` (each with ``at``, monotonic
+  seconds, and ``fault``, the injected status it got, if any)
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class Control:
             if request.method == "DELETE":
                 self.world.requests.clear()
             listed = [
-                {"method": r.method, "path": r.path, "query": r.query}
+                {"method": r.method, "path": r.path, "query": r.query, "at": r.at, "fault": r.fault}
                 for r in self.world.requests
                 if contains in r.path
             ]
@@ -168,6 +169,7 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
         "reason": fault.reason,
         "method": fault.method,
         "skip": fault.skip,
+        "retry_after_date": fault.retry_after_date,
     }
 
 
@@ -188,9 +190,14 @@ def _parse_fault(body: Any) -> Fault:
     skip = body.get("skip", 0)
     if not isinstance(skip, int) or skip < 0:
         raise ValueError("skip must be a whole number of matching requests to let through")
+    as_date = body.get("retry_after_date", False)
+    if not isinstance(as_date, bool):
+        raise ValueError("retry_after_date must be true or false")
     method = body.get("method")
     reason = body.get("reason")
-    return Fault(path, status, count, retry_after, reason, method.upper() if method else None, skip)
+    return Fault(
+        path, status, count, retry_after, reason, method.upper() if method else None, skip, as_date
+    )
 
 
 def routes(world: World) -> list[BaseRoute]:

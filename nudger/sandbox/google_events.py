@@ -1,6 +1,7 @@
 """Calendar v3 ``Event`` resources: world events to Google's JSON and request bodies back.
 
-Output follows Google's habits: boolean flags (``self``, ``organizer``, ``resource``,
+Output follows Google's habits: cancelled instances of a recurring series come bare
+(``cancelled_instance_json``), boolean flags (``self``, ``organizer``, ``resource``,
 ``optional``) only when true, ``transparency`` only when transparent, all-day events
 as ``date`` with an exclusive end, times in the calendar's zone. Input is validated
 the way Google does for the fields the world stores; other fields are ignored.
@@ -47,6 +48,20 @@ def etag(event: SandboxEvent) -> str:
 def deleted_json(event: SandboxEvent) -> dict[str, Any]:
     """What incremental syncs return for an event that no longer exists."""
     return {"kind": "calendar#event", "etag": etag(event), "id": event.id, "status": "cancelled"}
+
+
+def cancelled_instance_json(event: SandboxEvent, zone: ZoneInfo) -> dict[str, Any]:
+    """A cancelled (or deleted) instance of a recurring event: a cancelled exception.
+
+    The Calendar v3 reference (``Event.status``) guarantees only ``id``,
+    ``recurringEventId`` and ``originalStartTime`` on these; the emulator sends no more,
+    so clients cannot come to rely on attendees, times or a summary being there.
+    """
+    return {
+        **deleted_json(event),
+        "recurringEventId": event.series_id,
+        "originalStartTime": _when(event.original_start or event.start, event.all_day, zone),
+    }
 
 
 def event_json(event: SandboxEvent, owner: Mailbox, zone: ZoneInfo) -> dict[str, Any]:

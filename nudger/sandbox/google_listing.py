@@ -9,6 +9,11 @@
 - Page tokens are bound to the query that produced them (400 otherwise).
 - A sync token issued before ``mailbox.sync_epoch`` (or not one of ours) is 410
   ``fullSyncRequired``.
+- Cancelled instances of a recurring series (cancelled or deleted occurrences) are
+  listed bare, as cancelled exceptions: in incremental rounds always, in full lists
+  only with ``showDeleted=true`` (the default is false). Other deleted events are
+  bare too; a cancelled one-off keeps its details only where ``showDeleted`` is set
+  (Calendar v3 reference: ``Event.status``, ``events.list`` ``showDeleted``).
 - Only ``singleEvents=true`` is served: the world stores occurrences expanded, so the
   emulator cannot produce recurring masters (400 with an explanation otherwise).
 """
@@ -34,7 +39,7 @@ from nudger.sandbox.google_common import (
     parse_rfc3339,
     parse_zone,
 )
-from nudger.sandbox.google_events import deleted_json, event_json
+from nudger.sandbox.google_events import cancelled_instance_json, deleted_json, event_json
 from nudger.sandbox.world import Mailbox, SandboxEvent, World
 
 DEFAULT_PAGE = 250
@@ -294,7 +299,16 @@ def _version_key(event: SandboxEvent) -> tuple[str, str]:
 
 
 def _item(event: SandboxEvent, mailbox: Mailbox, query: EventQuery) -> dict[str, Any]:
-    return deleted_json(event) if event.deleted else event_json(event, mailbox, query.zone)
+    if event.series_id and (event.cancelled or event.deleted):
+        return cancelled_instance_json(event, query.zone)
+    if event.deleted or (event.cancelled and not _shows_deleted(query)):
+        return deleted_json(event)
+    return event_json(event, mailbox, query.zone)
+
+
+def _shows_deleted(query: EventQuery) -> bool:
+    """``showDeleted`` of this request, or of the round that issued its sync token."""
+    return query.show_deleted or (query.sync is not None and query.sync.show_deleted)
 
 
 def _candidates(world: World, mailbox: Mailbox, query: EventQuery) -> list[SandboxEvent]:
@@ -312,7 +326,8 @@ def _in_sync_scope(event: SandboxEvent, sync: SyncState) -> bool:
 
 def _matches_full(event: SandboxEvent, query: EventQuery) -> bool:
     recently_updated = query.updated_min is not None and event.updated >= query.updated_min
-    if event.deleted and not recently_updated:
+    cancelled_instance = event.deleted and event.series_id is not None and query.show_deleted
+    if event.deleted and not (recently_updated or cancelled_instance):
         return False
     if event.cancelled and not (query.show_deleted or recently_updated):
         return False

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import socket
 import tempfile
 import threading
+import time
+from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs
@@ -24,7 +27,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nudger.sandbox import certs, control, google_api, microsoft_api
-from nudger.sandbox.world import World
+from nudger.sandbox.world import Fault, World
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +48,36 @@ class _RecordAndFault:
             await self.app(scope, receive, send)
             return
         query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
-        self.world.record(scope["method"], scope["path"], query)
+        record = self.world.record(scope["method"], scope["path"], query)
         fault = self.world.take_fault(scope["method"], scope["path"])
         if fault is None:
             await self.app(scope, receive, send)
             return
-        response = _fault_response(scope["path"], fault.status, fault.retry_after, fault.reason)
+        record.fault = fault.status
+        response = _fault_response(scope["path"], fault)
         await response(scope, receive, send)
 
 
-def _fault_response(
-    path: str, status: int, retry_after: int | None, reason: str | None
-) -> Response:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+def _fault_response(path: str, fault: Fault) -> Response:
+    headers = _retry_after_header(fault)
     if path.startswith(microsoft_api.GRAPH_PREFIX):
         return microsoft_api.graph_error(
-            status, reason or "TooManyRequests", "Injected fault", headers
+            fault.status, fault.reason or "TooManyRequests", "Injected fault", headers
         )
-    return google_api.google_error(status, reason or "backendError", "Injected fault", headers)
+    return google_api.google_error(
+        fault.status, fault.reason or "backendError", "Injected fault", headers
+    )
+
+
+def _retry_after_header(fault: Fault) -> dict[str, str]:
+    """Seconds, or an HTTP-date at least ``retry_after`` seconds ahead (whole seconds,
+    rounded up, so the date never asks for less than the fault says)."""
+    if fault.retry_after is None:
+        return {}
+    if not fault.retry_after_date:
+        return {"Retry-After": str(fault.retry_after)}
+    when = math.ceil(time.time()) + fault.retry_after
+    return {"Retry-After": formatdate(when, usegmt=True)}
 
 
 def build_app(world: World) -> ASGIApp:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from time import monotonic
 
 
 def utcnow() -> datetime:
@@ -114,6 +115,9 @@ class Fault:
     reason: str | None = None
     method: str | None = None
     skip: int = 0
+    retry_after_date: bool = False
+    """Send ``Retry-After`` as an HTTP-date ``retry_after`` seconds ahead (RFC 9110
+    allows either form) instead of a number of seconds."""
 
 
 @dataclass
@@ -121,6 +125,10 @@ class RequestRecord:
     method: str
     path: str
     query: dict[str, list[str]]
+    at: float = field(default_factory=monotonic)
+    """When the request arrived (``time.monotonic``), to measure waits between calls."""
+    fault: int | None = None
+    """The status of the injected fault it was answered with, if any."""
 
 
 class World:
@@ -230,9 +238,11 @@ class World:
                     return fault
             return None
 
-    def record(self, method: str, path: str, query: dict[str, list[str]]) -> None:
+    def record(self, method: str, path: str, query: dict[str, list[str]]) -> RequestRecord:
         with self.lock:
-            self.requests.append(RequestRecord(method, path, query))
+            record = RequestRecord(method, path, query)
+            self.requests.append(record)
+            return record
 
 
 def new_token(prefix: str) -> str:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from nudger.analysis.interactions import orphan_cancellation
+from nudger.analysis.model import Owner
 from nudger.config import Settings
 from nudger.connectors.base import (
     CalendarEvent,
@@ -162,8 +164,9 @@ def test_recurring_occurrences_keep_local_time_across_dst(
     assert [e.start.hour for e in events] == [10, 10, 10, 9, 9, 9]  # BST from 29 March
     assert all(e.original_start == e.start for e in events)
     assert [e.cancelled for e in events] == [False, True, False, False, False, False]
-    bo = [next(a for a in e.attendees if a.email == "bo@x.io") for e in events]
-    assert bo[2].response is Response.DECLINED
+    assert events[1].attendees == (), "a cancelled instance comes bare, as Google sends it"
+    bo = [next(a for a in e.attendees if a.email == "bo@x.io") for e in events if not e.cancelled]
+    assert bo[1].response is Response.DECLINED
 
 
 def test_primary_calendar_by_default_others_by_setting() -> None:
@@ -175,3 +178,29 @@ def test_primary_calendar_by_default_others_by_setting() -> None:
     assert [c.calendar_id for c in choose_calendars(calendars, None)] == ["alex@x.io"]
     chosen = choose_calendars(calendars, ["primary", "team@group.x.io"])
     assert [c.calendar_id for c in chosen] == ["alex@x.io", "team@group.x.io"]
+
+
+def test_a_bare_cancelled_instance_becomes_a_cancelled_occurrence_of_its_series(
+    connector: Connector, world: World
+) -> None:
+    """Google guarantees only id, recurringEventId and originalStartTime on a cancelled
+    instance (Calendar v3 reference, ``Event.status``): the connector places it at its
+    original start, and the analysis attaches it to the series' contact."""
+    first = datetime(2026, 3, 12, 10, 0, tzinfo=LONDON)
+    weekly_series(world, first, 3)
+    events = {
+        e.event_id: e
+        for page in connector.calendar.sync(
+            GOOGLE_OWNER, None, SyncWindow(datetime(2026, 3, 1, tzinfo=UTC), NOW)
+        )
+        for e in page.events
+        if e.series_id == "series1"
+    }
+    [cancelled] = [e for e in events.values() if e.cancelled]
+    assert cancelled.attendees == ()
+    assert cancelled.start == (first + timedelta(weeks=1)).astimezone(UTC)
+    assert cancelled.original_start == cancelled.start
+    owner = Owner(frozenset({GOOGLE_OWNER}), "Europe/London")
+    orphan = orphan_cancellation(cancelled, owner)
+    assert orphan is not None
+    assert (orphan.series_id, orphan.cancelled) == ("series1", True)

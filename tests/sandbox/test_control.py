@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -93,6 +94,7 @@ def test_a_fault_can_let_the_first_requests_through(control: httpx.Client, world
         {"path": "/x", "status": 42},
         {"path": "/x", "status": 500, "count": 0},
         {"path": "/x", "status": 500, "skip": -1},
+        {"path": "/x", "status": 429, "retry_after": 1, "retry_after_date": "yes"},
     ],
 )
 def test_refuses_malformed_faults(control: httpx.Client, fault: dict[str, object]) -> None:
@@ -114,13 +116,31 @@ def test_lists_and_clears_recorded_requests(
     httpx.get(sandbox.base_url + "/calendar/v3/users/me/calendarList?maxResults=5", verify=tls)
 
     recorded = control.get("/requests", params={"path_contains": "calendarList"}).json()
-    assert recorded == [
+    assert [{k: r[k] for k in ("method", "path", "query", "fault")} for r in recorded] == [
         {
             "method": "GET",
             "path": "/calendar/v3/users/me/calendarList",
             "query": {"maxResults": ["5"]},
+            "fault": None,
         }
     ]
+    assert isinstance(recorded[0]["at"], float)
     assert all(not r["path"].startswith("/_sandbox") for r in control.get("/requests").json())
     control.delete("/requests")
     assert world.requests == []
+
+
+def test_retry_after_can_be_sent_as_an_http_date_never_earlier_than_asked(
+    control: httpx.Client, sandbox: Sandbox, world: World
+) -> None:
+    fault = {"path": "/calendarList", "status": 429, "retry_after": 5, "retry_after_date": True}
+    assert control.post("/faults", json=fault).status_code == 201
+    tls = ssl.create_default_context(cafile=str(sandbox.certs.ca_cert))
+    asked = datetime.now(UTC)
+    answer = httpx.get(sandbox.base_url + "/calendar/v3/users/me/calendarList", verify=tls)
+
+    assert answer.status_code == 429
+    when = email.utils.parsedate_to_datetime(answer.headers["retry-after"])
+    assert when >= asked + timedelta(seconds=5)
+    assert when <= asked + timedelta(seconds=7)
+    assert world.requests[-1].fault == 429
