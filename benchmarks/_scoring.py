@@ -93,6 +93,8 @@ class Score:
     weeks: float
     most_emails_one_person_30d: int
     offenders: list[Offender] = field(default_factory=list)
+    missed: list[tuple[TroubleCase, float | None]] = field(default_factory=list)
+    """Troubles due but not caught in time, with the days to their first nudge (None: never)."""
 
     @property
     def precision(self) -> float | None:
@@ -160,6 +162,7 @@ def score(
     legitimate = [n for n in nudges if labels.legitimate(n)]
     due = [c for c in labels.cases(start, now) if c.since + DEADLINES[c.kind] <= now]
     caught = [c for c in due if _caught(c, nudges)]
+    missed = [(c, _latency(c, nudges)) for c in due if c not in caught]
     latencies, never = _repair_latencies(labels.cases(start, now), nudges, now)
     emails = [n for n in nudges if n.kind in EMAIL_KINDS]
     offenders = [Offender(n, labels.kind_of(n.contact)) for n in nudges if n not in legitimate]
@@ -175,7 +178,13 @@ def score(
         weeks=(now - start) / timedelta(weeks=1),
         most_emails_one_person_30d=most_in_window(emails),
         offenders=offenders,
+        missed=missed,
     )
+
+
+def _latency(case: TroubleCase, nudges: Sequence[Nudge]) -> float | None:
+    first = first_nudge(case, nudges)
+    return None if first is None else (first.moment - case.since) / timedelta(days=1)
 
 
 def _caught(case: TroubleCase, nudges: Sequence[Nudge]) -> bool:

@@ -204,8 +204,17 @@ def table(title: str, columns: list[tuple[str, Score]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def offenders_text(run: Run, org_note: str = "") -> str:
-    lines = [f"#### Nudges while within rhythm: {run.name}{org_note}"]
+def missed_text(run: Run) -> str:
+    lines = [f"#### Troubles not caught in time: {run.name}"]
+    for case, latency in run.score.missed:
+        first = "never nudged" if latency is None else f"first nudge after {latency:.1f} days"
+        who = ", ".join(case.who)
+        lines.append(f"- {case.kind} {who} since {case.since:%Y-%m-%d}: {case.what}; {first}")
+    return "\n".join(lines) + "\n"
+
+
+def offenders_text(run: Run) -> str:
+    lines = [f"#### Nudges while within rhythm: {run.name}"]
     for o in sorted(run.score.offenders, key=lambda o: (o.relationship_kind, o.nudge.moment)):
         n = o.nudge
         lines.append(
@@ -242,7 +251,7 @@ def report(runs: list[Run], verbose: bool) -> str:
             wrong = ", ".join(f"{p} (expected {e}, got {a})" for p, e, a in r.wrong_at_now)
             parts.append(f"Status at now, {provider} seed {r.seed}: {wrong or 'all as planted'}\n")
     if verbose:
-        parts += [offenders_text(r) for r in runs]
+        parts += [missed_text(r) + "\n" + offenders_text(r) for r in runs]
     return "\n".join(parts)
 
 
