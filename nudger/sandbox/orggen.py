@@ -350,7 +350,7 @@ def _expectations(cast: _Cast) -> list[Expectation]:
 
 
 def _relationships(cal: _Calendar, cast: _Cast) -> list[Relationship]:
-    timeline = Timeline(list(cal.owner.events.values()), cal.owner.email, cal.now, cal.zone)
+    timeline = Timeline.of(cal.owner.events.values(), cal.owner.email, cal.now, cal.zone)
     group = tuple(sorted(cast.roles[pattern].email for pattern in GROUP_PATTERNS))
     labels = [_relationship(cal, timeline, s.id, cast.roles[s.id].email, group) for s in SCENARIOS]
     labels += [Relationship(p.email, "weak_tie", None) for p in cast.weak_ties]

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,16 +66,25 @@ class Relationship:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The owner's calendar as the labeller reads it."""
+    """The owner's calendar as the labeller reads it: each attendee's events, in order."""
 
-    events: Sequence[SandboxEvent]
+    by_person: Mapping[str, Sequence[SandboxEvent]]
     owner: str
     now: datetime
     zone: ZoneInfo
 
-    def with_person(self, email: str) -> list[SandboxEvent]:
-        found = [e for e in self.events if any(a.email == email for a in e.attendees)]
-        return sorted(found, key=lambda e: e.start)
+    @classmethod
+    def of(
+        cls, events: Iterable[SandboxEvent], owner: str, now: datetime, zone: ZoneInfo
+    ) -> Timeline:
+        by_person: dict[str, list[SandboxEvent]] = defaultdict(list)
+        for event in sorted(events, key=lambda e: e.start):
+            for attendee in event.attendees:
+                by_person[attendee.email].append(event)
+        return cls(dict(by_person), owner, now, zone)
+
+    def with_person(self, email: str) -> Sequence[SandboxEvent]:
+        return self.by_person.get(email, ())
 
 
 def people(event: SandboxEvent) -> set[str]:
