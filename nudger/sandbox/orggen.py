@@ -19,6 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from nudger.sandbox.orglabels import (
+    Relationship,
+    Timeline,
+    Trouble,
+    add_working_days,
+    drift_troubles,
+    filler_relationship,
+    missing_trouble,
+    repair_troubles,
+)
 from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
 
 DOMAIN = "northwind.example"
@@ -85,10 +95,10 @@ class OrgSpec:
     owner_name: str = "Alex Morgan"
     provider: str = "google"
     time_zone: str = "Europe/London"
-    people: int = 30
+    people: int = 40
     """Colleague pool, scenario people included (at least ``minimum_people()``)."""
     months: int = 12
-    events_per_week: int = 25
+    events_per_week: int = 40
     lookahead_weeks: int = 4
 
 
@@ -110,6 +120,11 @@ class GeneratedOrg:
     expectations: list[Expectation]
     event_count: int
     direct_reports: list[str]
+    relationships: list[Relationship]
+    """Ground truth over time for every contact: planted, weak tie or filler colleague."""
+
+    def relationship(self, email: str) -> Relationship:
+        return next(r for r in self.relationships if r.email == email)
 
 
 @dataclass(frozen=True)
@@ -161,9 +176,79 @@ SCENARIOS = (
     _Scenario("peer-booked", "peer", "healthy", "last met 40 days ago, a 1:1 is booked in 5 days"),
     _Scenario("quarterly-external", "external", "healthy", "quarterly catch-up, last 60 days ago"),
     _Scenario("new-contact", None, "new", "first met twice in the last two weeks"),
+    _Scenario(
+        "dr-series-stops",
+        "direct_report",
+        "lapsed_one_on_one",
+        "weekly one-on-one series ended ~130 days ago",
+    ),
+    _Scenario(
+        "dr-made-up",
+        "direct_report",
+        "healthy",
+        "weekly one-on-one; two one-off cancellations, each made up within 2 working days",
+    ),
+    _Scenario(
+        "peer-declining",
+        "peer",
+        "lapsed_one_on_one",
+        "weekly one-on-one declined by them every week since ~100 days ago",
+    ),
+    _Scenario(
+        "peer-cancelling",
+        "peer",
+        "lapsed_one_on_one",
+        "fortnightly one-on-one cancelled since ~160 days ago, held once ~90 days ago",
+    ),
+    _Scenario("daily-a", "peer", "healthy", "daily stand-up of three, nearly every working day"),
+    _Scenario("daily-b", None, "healthy", "daily stand-up of three, nearly every working day"),
+    *(
+        _Scenario(
+            f"group-{n}",
+            None,
+            "neglected",
+            "met only in a fortnightly group of four, stopped ~9 weeks ago",
+        )
+        for n in "abc"
+    ),
 )
 DIRECT_REPORT_PATTERNS = tuple(s.id for s in SCENARIOS if s.role == "direct_report")
 ALL_HANDS = _Scenario("all-hands", None, "weak_tie", "met only in the monthly all-hands")
+
+
+@dataclass(frozen=True)
+class _Label:
+    """How a scenario is labelled: its kind, its planted rhythm and how troubles are read."""
+
+    kind: str
+    rhythm_days: float | None
+    troubles: str
+    """``repair`` (one-on-one series), ``drift`` (gaps), ``missing`` or ``none``."""
+
+
+LABELS = {
+    "dr-healthy": _Label("weekly_one_on_one", 7, "repair"),
+    "dr-series-ended": _Label("stopped_series", 7, "repair"),
+    "dr-cancel-streak": _Label("cancelling", 7, "repair"),
+    "dr-declined-streak": _Label("declining", 14, "repair"),
+    "dr-missing": _Label("no_one_on_one", 7, "missing"),
+    "manager": _Label("weekly_one_on_one", 7, "repair"),
+    "mentor": _Label("monthly_mentor", 28, "repair"),
+    "mentor-lapsed": _Label("lapsed_mentor", 30, "drift"),
+    "peer-quiet": _Label("quiet_peer", 10, "drift"),
+    "peer-fading": _Label("fading_peer", 14, "drift"),
+    "peer-booked": _Label("booked_peer", 14, "drift"),
+    "quarterly-external": _Label("quarterly_external", 90, "drift"),
+    "new-contact": _Label("new", None, "none"),
+    "dr-series-stops": _Label("stopped_series", 7, "repair"),
+    "dr-made-up": _Label("made_up_one_on_one", 7, "repair"),
+    "peer-declining": _Label("declining", 7, "repair"),
+    "peer-cancelling": _Label("cancelling", 14, "repair"),
+    "daily-a": _Label("daily", 1, "none"),
+    "daily-b": _Label("daily", 1, "none"),
+    **{f"group-{n}": _Label("stopped_group", 14, "drift") for n in "abc"},
+}
+GROUP_PATTERNS = ("group-a", "group-b", "group-c")
 
 
 def minimum_people() -> int:
@@ -184,7 +269,8 @@ def generate_org(world: World, spec: OrgSpec) -> GeneratedOrg:
     _plant_occasional(cal, cast)
     _plant_noise(cal)
     _plant_filler(cal, cast.filler)
-    return GeneratedOrg(owner, _expectations(cast), cal.count, list(owner.direct_reports))
+    reports = list(owner.direct_reports)
+    return GeneratedOrg(owner, _expectations(cast), cal.count, reports, _relationships(cal, cast))
 
 
 def _validate(spec: OrgSpec) -> None:
@@ -261,6 +347,34 @@ def _expectations(cast: _Cast) -> list[Expectation]:
     planted = [(s, cast.roles[s.id]) for s in SCENARIOS]
     planted += [(ALL_HANDS, person) for person in cast.weak_ties]
     return [Expectation(p.email, p.name, s.role, s.id, s.status, s.note) for s, p in planted]
+
+
+def _relationships(cal: _Calendar, cast: _Cast) -> list[Relationship]:
+    timeline = Timeline.of(cal.owner.events.values(), cal.owner.email, cal.now, cal.zone)
+    group = tuple(sorted(cast.roles[pattern].email for pattern in GROUP_PATTERNS))
+    labels = [_relationship(cal, timeline, s.id, cast.roles[s.id].email, group) for s in SCENARIOS]
+    labels += [Relationship(p.email, "weak_tie", None) for p in cast.weak_ties]
+    return labels + [filler_relationship(timeline, p.email) for p in cast.filler]
+
+
+def _relationship(
+    cal: _Calendar, timeline: Timeline, pattern: str, email: str, group: tuple[str, ...]
+) -> Relationship:
+    label = LABELS[pattern]
+    troubles = _troubles(cal, timeline, label, email)
+    members = group if pattern in GROUP_PATTERNS else ()
+    return Relationship(email, label.kind, label.rhythm_days, troubles, members)
+
+
+def _troubles(cal: _Calendar, timeline: Timeline, label: _Label, email: str) -> tuple[Trouble, ...]:
+    rhythm = label.rhythm_days or 0
+    if label.troubles == "repair":
+        return repair_troubles(timeline, email, round(rhythm))
+    if label.troubles == "drift":
+        return drift_troubles(timeline, email, rhythm, f"{label.kind}: not met for a while")
+    if label.troubles == "missing":
+        return (missing_trouble(cal.at(cal.first_day, time(0))),)
+    return ()
 
 
 # --- the calendar being written --------------------------------------------------------------
@@ -469,6 +583,12 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _store(cal, _series(cal, rule, [manager], organizer=manager.email))
     _mentor(cal, roles["mentor"])
     _all_hands(cal, cast)
+    _dr_series_stops(cal, roles["dr-series-stops"])
+    _dr_made_up(cal, roles["dr-made-up"])
+    _peer_declining(cal, roles["peer-declining"])
+    _peer_cancelling(cal, roles["peer-cancelling"])
+    _daily_standup(cal, [roles["daily-a"], roles["daily-b"]])
+    _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
 
 
 def _store(cal: _Calendar, events: list[SandboxEvent]) -> None:
@@ -529,6 +649,96 @@ def _all_hands(cal: _Calendar, cast: _Cast) -> None:
         "all-hands", "Northwind all-hands", cal.this_week(THU), time(16), 60, step=28
     )
     _store(cal, _series(cal, rule, people, organizer=people[0].email, room=ATRIUM))
+
+
+def _days_before(cal: _Calendar, days: int) -> datetime:
+    return cal.now - timedelta(days=days)
+
+
+def _dr_series_stops(cal: _Calendar, person: Person) -> None:
+    until = _days_before(cal, 130).astimezone(cal.zone).date()
+    title = _one_on_one_title(cal, person)
+    rule = _Recurrence("dr-series-stops", title, cal.this_week(MON), time(15), 30, until=until)
+    _store(cal, _series(cal, rule, [person]))
+
+
+def _dr_made_up(cal: _Calendar, person: Person) -> None:
+    """Weekly; two one-off cancellations, ~140 and ~50 days ago (made up later, see below)."""
+    rule = _Recurrence(
+        "dr-made-up", _one_on_one_title(cal, person), cal.this_week(THU), time(10), 30
+    )
+    events = _series(cal, rule, [person])
+    for days in (140, 50):
+        _nearest(events, _days_before(cal, days)).cancelled = True
+    _store(cal, events)
+
+
+def _made_up_catch_ups(cal: _Calendar, person: Person) -> None:
+    """Each cancelled ``dr-made-up`` occurrence made up by a one-on-one 1, then 2 days on."""
+    series_id = cal.ident("series", "dr-made-up")
+    cancelled = [e for e in cal.owner.events.values() if e.series_id == series_id and e.cancelled]
+    for n, missed in enumerate(sorted(cancelled, key=lambda e: e.start)):
+        day = add_working_days(missed.start.astimezone(cal.zone).date(), 1 + n)
+        summary = f"{_one_on_one_title(cal, person)} (moved)"
+        _occasional(cal, f"dr-made-up-{n}", person, [day], lambda: [], summary=summary)
+
+
+def _peer_declining(cal: _Calendar, person: Person) -> None:
+    """Declined by them every week from ~100 days ago on, the coming weeks included."""
+    rule = _Recurrence(
+        "peer-declining", _one_on_one_title(cal, person), cal.this_week(WED), time(11), 30
+    )
+    events = _series(cal, rule, [person])
+    for event in events:
+        if event.start >= _days_before(cal, 100):
+            _attendee(event, person.email).response = "declined"
+    _store(cal, events)
+
+
+def _peer_cancelling(cal: _Calendar, person: Person) -> None:
+    """Fortnightly; every past occurrence since ~160 days ago cancelled but one ~90 days ago."""
+    title = _one_on_one_title(cal, person)
+    rule = _Recurrence("peer-cancelling", title, cal.this_week(FRI), time(14), 30, step=14)
+    events = _series(cal, rule, [person])
+    resumed = _nearest(events, _days_before(cal, 90))
+    for event in _past(cal, events):
+        if event.start >= _days_before(cal, 160) and event is not resumed:
+            event.cancelled = True
+    _store(cal, events)
+
+
+def _daily_standup(cal: _Calendar, people: Sequence[Person]) -> None:
+    """Every working day at 09:00; a Thursday and Friday ~70 days ago and a few others off."""
+    series_id = cal.ident("series", "daily-standup")
+    around = cal.today - timedelta(days=70)
+    friday = around - timedelta(days=(around.weekday() - FRI) % 7)
+    off = {friday - timedelta(days=1), friday}
+    events = []
+    for day in cal.weekdays(cal.first_day, cal.last_day):
+        start = cal.at(day, time(9))
+        event = cal.meeting(
+            series_id + start.strftime("%Y%m%dt%H%M%S"),
+            start,
+            15,
+            people,
+            summary="Daily stand-up",
+            series_id=series_id,
+        )
+        event.cancelled = day in off or cal.rng.random() < 0.03
+        events.append(event)
+    _store(cal, events)
+
+
+def _stopped_group(cal: _Calendar, people: Sequence[Person]) -> None:
+    until = _days_before(cal, 63).astimezone(cal.zone).date()
+    rule = _Recurrence(
+        "stopped-group", "Pricing working group", cal.this_week(TUE), time(14), 60, 14, until
+    )
+    _store(cal, _series(cal, rule, people, room=cal.rng.choice(ROOMS)))
+
+
+def _nearest(events: Sequence[SandboxEvent], moment: datetime) -> SandboxEvent:
+    return min(events, key=lambda e: abs(e.start - moment))
 
 
 # --- occasional meetings (no series) -----------------------------------------------------------
@@ -608,6 +818,7 @@ def _plant_occasional(cal: _Calendar, cast: _Cast) -> None:
     first, second = _weekday_on_or_before(days_ago(11)), _weekday_on_or_before(days_ago(4))
     _occasional(cal, "new-contact-1", newcomer, [first], alone, summary="Intro chat")
     _occasional(cal, "new-contact-2", newcomer, [second], up_to(1), summary="Onboarding follow-up")
+    _made_up_catch_ups(cal, roles["dr-made-up"])
 
 
 # --- noise the analysis must ignore ----------------------------------------------------------

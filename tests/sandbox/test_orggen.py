@@ -25,6 +25,8 @@ WEDNESDAY_NOON = datetime(2025, 6, 11, 12, 0, tzinfo=UTC)
 SUNDAY_LATE = datetime(2025, 11, 2, 23, 30, tzinfo=UTC)
 MONDAY_AFTER_DST = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 GOOGLE_EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+TEAM_SIZE = 8
+"""The team weekly: the owner and seven direct reports (still a medium-sized meeting)."""
 
 
 def build(**fields: Any) -> GeneratedOrg:
@@ -179,6 +181,13 @@ def test_too_small_a_pool_is_refused() -> None:
         ("quarterly-external", "external", "healthy"),
         ("new-contact", None, "new"),
         ("all-hands", None, "weak_tie"),
+        ("dr-series-stops", "direct_report", "lapsed_one_on_one"),
+        ("dr-made-up", "direct_report", "healthy"),
+        ("peer-declining", "peer", "lapsed_one_on_one"),
+        ("peer-cancelling", "peer", "lapsed_one_on_one"),
+        ("daily-a", "peer", "healthy"),
+        ("daily-b", None, "healthy"),
+        ("group-a", None, "neglected"),
     ],
 )
 def test_every_scenario_is_expected_with_its_role_and_status(
@@ -236,7 +245,7 @@ def test_ended_series_has_no_occurrence_in_the_last_six_weeks(
     assert len(occurrences) > 20
     assert max(e.start for e in occurrences) <= now - timedelta(weeks=6)
     assert recent_team
-    assert all(len(people_in(e)) == 6 for e in recent_team)
+    assert all(len(people_in(e)) == TEAM_SIZE for e in recent_team)
 
 
 def test_cancel_streak_cancels_the_last_three_past_occurrences(
@@ -262,11 +271,11 @@ def test_declined_streak_is_fortnightly_with_the_last_three_declined(
     assert {(b - a).days for a, b in itertools.pairwise(local_days)} == {14}
 
 
-def test_missing_report_meets_only_in_the_team_meeting_of_six(org: GeneratedOrg) -> None:
+def test_missing_report_meets_only_in_the_team_meeting(org: GeneratedOrg) -> None:
     meetings = meetings_with(org, expectation(org, "dr-missing").email)
 
     assert len(meetings) > 40
-    assert {len(people_in(e)) for e in meetings} == {6}
+    assert {len(people_in(e)) for e in meetings} == {TEAM_SIZE}
     assert all(e.series_id for e in meetings)
 
 
@@ -485,7 +494,7 @@ def test_microsoft_owner_gets_a_windows_time_zone_and_direct_reports() -> None:
 
     assert generated.owner.provider == "microsoft"
     assert generated.owner.windows_time_zone == "Eastern Standard Time"
-    assert len(generated.owner.direct_reports) == 5
+    assert len(generated.owner.direct_reports) == TEAM_SIZE - 1
 
 
 # --- through the emulator ------------------------------------------------------------------------
