@@ -40,18 +40,27 @@ class SimulatedNudge:
     decision: Decision
 
     def to_json(self) -> dict[str, Any]:
+        """A group nudge (or a digest of several people) names one contact and lists all."""
         d = self.decision
+        people = about(d)
         return {
             "day": self.day.isoformat(),
-            "contact": d.contact_email,
+            "contact": people[0] if people else d.contact_email,
             "name": d.contact_name,
             "kind": d.kind,
             "rule": d.rule,
             "status": d.status,
             "role": d.role,
             "evidence": list(d.evidence),
-            **({"group": list(d.group)} if d.group else {}),
+            **({"group": list(people)} if len(people) > 1 else {}),
         }
+
+
+def about(decision: Decision) -> tuple[str, ...]:
+    """Everyone a decision is about: its group, or for a digest everyone it lists."""
+    if decision.bundled:
+        return tuple(e for d in decision.bundled for e in about(d))
+    return decision.group or ((decision.contact_email,) if decision.contact_email else ())
 
 
 def parse_span(text: str) -> timedelta:
@@ -94,7 +103,7 @@ def simulate(
 
 def as_sent(decision: Decision, moment: datetime) -> PastNudge:
     """A simulated decision as it would stand in the outbox: sent, never reacted to."""
-    group = decision.group or tuple(d.contact_email for d in decision.bundled)
+    group = about(decision) if decision.bundled or decision.group else ()
     hold_until = None
     if decision.kind == "hold":
         hold_until = moment + timedelta(days=decision.hold_horizon_days)
