@@ -134,7 +134,9 @@ class MicrosoftCalendar:
                 masters.append(master)
                 events.extend(ready)
             elif is_bare(item):
-                events.extend(e for e in [series.occurrence(item)] if e is not None)
+                filled = series.occurrence(item)  # None: waits for its master
+                if filled is not None:
+                    events.append(filled)
             else:
                 events.append(self._whole(item))
         cursor = body.get("@odata.deltaLink")

@@ -10,7 +10,12 @@ version the newest of its occurrences' (tombstones included) and of any whole-se
 
 An occurrence is an **exception** when it differs from its master: cancelled, moved (its
 start is not its ``original_start``), another length, other attendees or answers, another
-organizer, kind or title. A deleted occurrence is no longer part of the series.
+organizer, kind or title. A deleted occurrence is no longer part of the series: it is
+not listed, and an incremental delta round names it ``@removed``. A *cancelled* one
+(``cancelled`` in the world) stays listed as an exception with ``isCancelled``: that is
+an attendee's calendar after the organizer cancels one occurrence; on the organizer's own
+calendar Graph's ``event: cancel`` moves the occurrence to Deleted Items, which the world
+expresses as a deletion.
 
 How each endpoint shows them:
 
