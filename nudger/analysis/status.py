@@ -267,13 +267,13 @@ def every_workday(days: float, cal: WorkCalendar) -> str:
     """A measured rhythm in working days, in words: ``every working day``, ``weekly``."""
     if round(days) <= 1:
         return "every working day"
-    if days < 4.5:
-        return f"every ~{days:.0f} working days"
     weeks = cal.to_calendar_days(days) / 7
-    if weeks < 1.25:
+    if 0.8 <= weeks < 1.25:
         return "weekly"
     if 1.75 <= weeks < 2.25:
         return "every two weeks"
+    if days < 15:
+        return f"every ~{days:.0f} working days"
     return f"every ~{weeks:.0f} weeks"
 
 

@@ -81,3 +81,8 @@ def test_cadence_is_reported_in_calendar_and_working_days() -> None:
     row = run_audit(weekly, [ContactPrefs(email=ANN, name="Ann")])[ANN].to_json()
     assert (row["cadence_days"], row["cadence_working_days"]) == (7.0, 5.0)
     assert row["reasons"] == ["usually weekly; last met 2 working days ago"]
+
+
+def test_a_ten_day_rhythm_reads_in_working_days() -> None:
+    every_ten = [meeting(days_ago(3 + 10 * n), ANN, TEAM) for n in range(8)]
+    assert run_audit(every_ten)[ANN].reasons[0].startswith("usually every ~7 working days")
