@@ -12,8 +12,11 @@ from nudger.config import Settings
 from nudger.connectors import microsoft
 from nudger.connectors.base import Connector, Grant
 from nudger.connectors.microsoft_auth import MicrosoftOAuth
+from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
+from nudger.store.db import session_scope
+from nudger.store.models import Account
 
 MS_OWNER = "grace@contoso.example"
 REDIRECT = "http://127.0.0.1:8000/oauth/microsoft/callback"
@@ -23,6 +26,22 @@ def add_owner(world: World, **fields: object) -> Mailbox:
     """The Microsoft mailbox the tests sign in as (the conftest world holds only Google)."""
     mailbox = Mailbox(MS_OWNER, "Grace Hopper", "microsoft", **fields)  # type: ignore[arg-type]
     return world.add_mailbox(mailbox)
+
+
+def stored_account(runtime: Runtime) -> int:
+    """The owner's account row, as a connector's sync writes under it (no real tokens)."""
+    with session_scope(runtime.db) as session:
+        account = Account(provider="microsoft", email=MS_OWNER, credentials="-", settings={})
+        session.add(account)
+        session.flush()
+        return account.id
+
+
+def fill(world: World, owner: Mailbox, count: int, now: datetime) -> None:
+    """``count`` one-on-ones with one contact, three hours apart, from 300 days before now."""
+    for i in range(count):
+        start = now - timedelta(days=300) + timedelta(hours=3 * i)
+        add_meeting(world, owner, f"evt{i:05d}", start, "priya@example.com")
 
 
 def tls(sandbox: Sandbox) -> ssl.SSLContext:

@@ -5,7 +5,7 @@ resync per calendar per pass."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,10 +17,10 @@ from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, Mailbox, World
 from nudger.store import events as store
 from nudger.store.db import session_scope
-from nudger.store.models import Account, Calendar
+from nudger.store.models import Calendar
 from nudger.sync import sync_account, sync_window
 
-from .microsoft_helpers import MS_OWNER, add_meeting, add_owner, connected
+from .microsoft_helpers import add_owner, connected, fill, stored_account
 from .throttling_helpers import asked_once_each, calls_to, faults_of, rounds_started
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -37,22 +37,12 @@ def owner(world: World) -> Mailbox:
 
 @pytest.fixture
 def account_id(runtime: Runtime, owner: Mailbox) -> int:
-    with session_scope(runtime.db) as session:
-        account = Account(provider="microsoft", email=MS_OWNER, credentials="-", settings={})
-        session.add(account)
-        session.flush()
-        return account.id
+    return stored_account(runtime)
 
 
 @pytest.fixture
 def connector(provider_settings: Settings, sandbox: Sandbox, owner: Mailbox) -> Connector:
     return connected(provider_settings, sandbox, [])
-
-
-def fill(world: World, owner: Mailbox, count: int) -> None:
-    for i in range(count):
-        start = NOW - timedelta(days=300) + timedelta(hours=3 * i)
-        add_meeting(world, owner, f"evt{i:05d}", start, "priya@example.com")
 
 
 def touch(world: World, owner: Mailbox, count: int) -> None:
@@ -87,7 +77,7 @@ def test_graph_429_retry_after_is_waited_out_before_the_same_page_is_asked_again
     owner: Mailbox,
     as_date: bool,
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     world.faults.append(Fault(DELTA, 429, retry_after=1, skip=1, retry_after_date=as_date))
 
     [result] = sync_account(runtime.db, account_id, connector.calendar, NOW, WINDOW)
@@ -103,7 +93,7 @@ def test_graph_429_retry_after_is_waited_out_before_the_same_page_is_asked_again
 def test_throttled_page_is_retried_not_the_round(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     world.faults.append(Fault(DELTA, 429, retry_after=1, skip=2))
 
     [result] = sync_account(runtime.db, account_id, connector.calendar, NOW, WINDOW)
@@ -125,7 +115,7 @@ def test_410_on_delta_link_costs_exactly_one_full_resync(
     owner: Mailbox,
     page: int,
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     synced_once(runtime, account_id, connector, world)
     touch(world, owner, 150)  # an incremental round of two pages
     world.faults.append(Fault(DELTA, 410, reason="resyncRequired", skip=page))
@@ -142,7 +132,7 @@ def test_410_on_delta_link_costs_exactly_one_full_resync(
 def test_429_on_the_resyncs_first_page_does_not_trigger_a_second_resync(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     synced_once(runtime, account_id, connector, world)
     world.expire_cursors(owner)
     world.faults.append(Fault(DELTA, 429, retry_after=1, skip=1))  # after the emulator's 410
@@ -159,7 +149,7 @@ def test_429_on_the_resyncs_first_page_does_not_trigger_a_second_resync(
 def test_a_410_during_the_resync_ends_the_pass_instead_of_resyncing_again(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     synced_once(runtime, account_id, connector, world)
     world.faults.append(Fault(DELTA, 410, count=2, reason="resyncRequired", skip=0))
 
@@ -173,7 +163,7 @@ def test_a_410_during_the_resync_ends_the_pass_instead_of_resyncing_again(
 def test_a_410_in_a_first_full_round_is_not_followed_by_another_full_round(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     world.faults.append(Fault(DELTA, 410, reason="syncStateNotFound", skip=1))
 
     with pytest.raises(SyncCursorExpired):
@@ -187,7 +177,7 @@ def test_a_410_in_a_first_full_round_is_not_followed_by_another_full_round(
 def test_retry_after_beyond_the_cap_ends_the_pass_and_resumes_from_the_cursor(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     synced_once(runtime, account_id, connector, world)
     saved = cursor_of(runtime)
     touch(world, owner, 3)

@@ -23,10 +23,9 @@ from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
 from nudger.store import events as store
 from nudger.store.db import session_scope
-from nudger.store.models import Account
 from nudger.sync import sync_account, sync_window
 
-from .microsoft_helpers import MS_OWNER, add_meeting, add_owner, connected, consent
+from .microsoft_helpers import MS_OWNER, add_meeting, add_owner, connected, consent, stored_account
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 WINDOW = sync_window(NOW, 365, 28)
@@ -42,11 +41,7 @@ def owner(world: World) -> Mailbox:
 
 @pytest.fixture
 def account_id(runtime: Runtime, owner: Mailbox) -> int:
-    with session_scope(runtime.db) as session:
-        account = Account(provider="microsoft", email=MS_OWNER, credentials="-", settings={})
-        session.add(account)
-        session.flush()
-        return account.id
+    return stored_account(runtime)
 
 
 @pytest.fixture

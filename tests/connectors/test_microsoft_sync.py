@@ -13,10 +13,17 @@ from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, World
 from nudger.store import events as store
 from nudger.store.db import session_scope
-from nudger.store.models import Account, Calendar
+from nudger.store.models import Calendar
 from nudger.sync import sync_account, sync_window
 
-from .microsoft_helpers import MS_OWNER, add_meeting, add_owner, connected, graph_requests
+from .microsoft_helpers import (
+    add_meeting,
+    add_owner,
+    connected,
+    fill,
+    graph_requests,
+    stored_account,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = sync_window(NOW, 365, 28)
@@ -31,22 +38,12 @@ def owner(world: World) -> Mailbox:
 
 @pytest.fixture
 def account_id(runtime: Runtime, owner: Mailbox) -> int:
-    with session_scope(runtime.db) as session:
-        account = Account(provider="microsoft", email=MS_OWNER, credentials="-", settings={})
-        session.add(account)
-        session.flush()
-        return account.id
+    return stored_account(runtime)
 
 
 @pytest.fixture
 def connector(provider_settings: Settings, sandbox: Sandbox, owner: Mailbox) -> Connector:
     return connected(provider_settings, sandbox, [])
-
-
-def fill(world: World, owner: Mailbox, count: int) -> None:
-    for i in range(count):
-        start = NOW - timedelta(days=300) + timedelta(hours=3 * i)
-        add_meeting(world, owner, f"evt{i:05d}", start, "priya@example.com")
 
 
 def stored(runtime: Runtime, account_id: int) -> dict[datetime, bool]:
@@ -65,7 +62,7 @@ def cursor_of(runtime: Runtime) -> str | None:
 def test_full_then_incremental_sync(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, MANY)
+    fill(world, owner, MANY, NOW)
     [full] = sync_account(runtime.db, account_id, connector.calendar, NOW, WINDOW)
     assert full.full
     assert full.pages == 3
@@ -93,7 +90,7 @@ def test_full_then_incremental_sync(
 def test_expired_delta_link_wipes_and_resyncs_once(
     runtime: Runtime, account_id: int, connector: Connector, world: World, owner: Mailbox
 ) -> None:
-    fill(world, owner, 10)
+    fill(world, owner, 10, NOW)
     sync_account(runtime.db, account_id, connector.calendar, NOW, WINDOW)
     old_cursor = cursor_of(runtime)
     gone = owner.events["evt00003"]
