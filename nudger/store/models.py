@@ -66,10 +66,21 @@ class Base(DeclarativeBase):
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("provider", "email"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "email"),
+        UniqueConstraint("provider", "subject", name="uq_accounts_provider_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    """The provider's stable id of the user (Microsoft ``tid:oid``, Google ``sub``).
+
+    Accounts are matched on it; ``email`` is for display and mail only, since a
+    user's address can change. Null for accounts connected before it was recorded
+    until their next sign-in."""
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped on sign-out and deletion: cookies signed under an older epoch are refused."""
     email: Mapped[str] = mapped_column(String(320), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     time_zone: Mapped[str | None] = mapped_column(String(64))
