@@ -389,9 +389,7 @@ class MicrosoftTokens:
         return result
 
     def _account(self, app: msal.ConfidentialClientApplication) -> dict[str, Any] | None:
-        # By home account id (oid.tid) only: msal rewrites the username from each refresh's
-        # ID token, so after a rename the stored one no longer finds the account.
-        for account in app.get_accounts():
+        for account in app.get_accounts(username=self._credentials.username):
             if account.get("home_account_id") == self._credentials.home_account_id:
                 return dict(account)
         return None
