@@ -73,7 +73,10 @@ class Control:
         return JSONResponse({"email": mailbox.email, "sync_epoch": mailbox.sync_epoch})
 
     async def rename(self, request: Request) -> Response:
-        body = json.loads(await request.body() or b"{}")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
         new = body.get("email") if isinstance(body, dict) else None
         if not isinstance(new, str) or "@" not in new:
             return _error(400, "email (the new address) is required")
@@ -132,6 +135,8 @@ def _mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
         "email": mailbox.email,
         "name": mailbox.name,
         "provider": mailbox.provider,
+        "aliases": list(mailbox.aliases),
+        "tenant": mailbox.tenant or None,
         "time_zone": mailbox.time_zone,
         "events": sum(1 for e in mailbox.events.values() if not e.deleted),
         "sync_epoch": mailbox.sync_epoch,
