@@ -6,20 +6,27 @@ each of them. Secrets are ``SecretStr`` and can also be read from ``NUDGER_<NAME
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from nudger.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("NUDGER_HOME", "~/.nudger")).expanduser()
 SECRET_FIELDS = (
@@ -42,7 +49,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         DEFAULT_DATA_DIR,
-        description="Folder for the default SQLite database, the local key file and demo output.",
+        description="Folder for the default SQLite database and the local key file; kept "
+        "owner-only.",
     )
     database_url: str = Field(
         "",
@@ -51,7 +59,8 @@ class Settings(BaseSettings):
     )
     base_url: AnyHttpUrl = Field(
         AnyHttpUrl("http://127.0.0.1:8000"),
-        description="Public URL of the web app; OAuth redirect URIs and email links start here.",
+        description="Public URL of the web app, an origin only (no path, query or fragment); "
+        "OAuth redirect URIs and email links start here.",
     )
     secret_key: SecretStr = Field(
         SecretStr(""),
@@ -142,6 +151,32 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        problem = database_url_problem(value) if value else None
+        if problem:
+            raise PydanticCustomError("database_url", problem)
+        return value
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _bare_origin(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        """Routes, redirect URIs and links are appended to it, so it is an origin only."""
+        if value.path not in (None, "/") or value.query or value.fragment or value.username:
+            raise PydanticCustomError(
+                "base_url",
+                "an origin like https://nudger.example.com (scheme, host, port), "
+                "with no path, query, fragment or user",
+            )
+        if value.scheme == "http" and not _loopback(value.host or ""):
+            log.warning(
+                "NUDGER_BASE_URL %s is plain http: sessions and one-click links would cross "
+                "the network unencrypted; use https beyond this machine",
+                value,
+            )
+        return value
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'nudger.db'}"
@@ -149,6 +184,32 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return str(self.base_url).rstrip("/")
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why SQLAlchemy could not open ``url``, saying what to write instead; None if it can.
+
+    Never quotes the URL: it may hold a password.
+    """
+    hint = "e.g. postgresql+psycopg://user@host/db or sqlite:////path/nudger.db"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"not a database URL; {hint}"
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):  # an unknown dialect, or a driver not installed
+        if parsed.drivername.startswith("postgres"):
+            hint = "write postgresql+psycopg://user@host/db (the driver nudger installs)"
+        return f"cannot open {parsed.drivername}:// (unknown database or driver missing); {hint}"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):

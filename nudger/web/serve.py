@@ -8,6 +8,7 @@ import uvicorn
 from rich.console import Console
 
 from nudger.config import load_settings
+from nudger.files import private_folder
 from nudger.runtime import open_runtime
 from nudger.scheduler import start_scheduler
 from nudger.web.app import create_app
@@ -25,7 +26,7 @@ def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None
         emulator, org = start_sandbox()
         base = load_settings()
         sandbox_dir = base.data_dir / "sandbox"
-        sandbox_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(sandbox_dir)
         (sandbox_dir / "nudger.db").unlink(missing_ok=True)  # the emulator's world is new too
         overrides = {
             **emulator.settings(),
