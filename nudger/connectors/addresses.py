@@ -65,7 +65,7 @@ def _domain_ok(domain: str) -> bool:
     return len(ascii_form) <= 253 and all(_LABEL.fullmatch(x) for x in ascii_form.split("."))
 
 
-def display_name(value: object) -> str | None:
+def plain_name(value: object) -> str | None:
     """A name without control characters, whitespace folded, cut to fit; None if empty."""
     if not isinstance(value, str):
         return None

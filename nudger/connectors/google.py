@@ -29,7 +29,7 @@ from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 
 from nudger.config import Settings
-from nudger.connectors.addresses import checked_mailbox, clip, display_name
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name
 from nudger.connectors.base import (
     HOLD_TAG_KEY,
     AccountProfile,
@@ -205,7 +205,7 @@ def _attendee(item: dict[str, Any], where: str) -> Attendee | None:
         return None
     return Attendee(
         email=email,
-        name=display_name(item.get("displayName")),
+        name=plain_name(item.get("displayName")),
         response=RESPONSES.get(item.get("responseStatus", ""), Response.NEEDS_ACTION),
         is_resource=bool(item.get("resource")),
         is_self=bool(item.get("self")),
@@ -277,7 +277,7 @@ class GoogleCalendar:
         zone = primary.get("timeZone") or "UTC"
         return AccountProfile(
             email=checked_mailbox(primary.get("id"), "Google profile") or self._account,
-            name=display_name(primary.get("summary")),
+            name=plain_name(primary.get("summary")),
             time_zone=zone,
             working_hours=WorkingHours(time_zone=zone),  # Google exposes no working hours API
         )

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from nudger.config import Settings
-from nudger.connectors.addresses import checked_mailbox, display_name
+from nudger.connectors.addresses import checked_mailbox, plain_name
 from nudger.connectors.base import (
     AccountProfile,
     BusyInterval,
@@ -95,7 +95,7 @@ class MicrosoftCalendar:
         address = checked_mailbox(me.get("mail") or me.get("userPrincipalName"), "Graph /me")
         return AccountProfile(
             email=address or self._account,
-            name=display_name(me.get("displayName")),
+            name=plain_name(me.get("displayName")),
             time_zone=zone,
             working_hours=working_hours(self._mailbox_settings, zone),
         )

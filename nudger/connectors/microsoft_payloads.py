@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import tz_win, win_tz
 
-from nudger.connectors.addresses import checked_mailbox, clip, display_name
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name
 from nudger.connectors.base import (
     Attendee,
     BusyInterval,
@@ -147,7 +147,7 @@ def _clock(value: Any, default: time) -> time:
 def person(item: dict[str, Any]) -> Person | None:
     """A directory entry (user or org contact) as a ``Person``; None without a usable address."""
     address = checked_mailbox(item.get("mail") or item.get("userPrincipalName"), "Graph directory")
-    return Person(address, display_name(item.get("displayName"))) if address else None
+    return Person(address, plain_name(item.get("displayName"))) if address else None
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def _attendee(
     answer = str((item.get("status") or {}).get("response", "none"))
     return Attendee(
         email=email,
-        name=display_name((item.get("emailAddress") or {}).get("name")),
+        name=plain_name((item.get("emailAddress") or {}).get("name")),
         response=own if is_self else RESPONSES.get(answer, Response.NEEDS_ACTION),
         is_resource=item.get("type") == "resource",
         is_self=is_self,

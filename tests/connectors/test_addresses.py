@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nudger.connectors.addresses import clip, display_name, mailbox
+from nudger.connectors.addresses import clip, mailbox, plain_name
 
 LONGEST = "ki@" + ".".join(["a" * 60] * 4) + ".example"
 """254 octets: the most RFC 5321 allows."""
@@ -74,7 +74,7 @@ def test_anything_else_is_refused(given: object) -> None:
     ],
 )
 def test_display_names_lose_control_characters(given: object, shown: str | None) -> None:
-    assert display_name(given) == shown
+    assert plain_name(given) == shown
 
 
 def test_logged_values_are_short_and_escaped() -> None:
