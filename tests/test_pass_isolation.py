@@ -4,12 +4,8 @@ is recorded on its own row or report while the rest goes on."""
 
 from __future__ import annotations
 
-import email
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -20,37 +16,20 @@ from nudger.cycle import run_cycle
 from nudger.delivery import outbox
 from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
-from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Contact, Event, EventAttendee, Nudge
 from tests.connectors import google_helpers
 from tests.connectors.google_helpers import consent
-from tests.team import generated_team
+from tests.team import Team, generated_team
 
 MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London: nudges may go out
 HOSTILE = "evil@example.com\r\nBcc: x@y"
 
 
-@dataclass
-class Team:
-    sandbox: Sandbox
-    org: GeneratedOrg
-    runtime: Runtime
-
-    @property
-    def mailbox(self) -> Mailbox:
-        return self.sandbox.world.mailbox(self.org.owner.email)
-
-    def mails(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(sent.raw, policy=default)  # type: ignore[misc]
-            for sent in self.sandbox.world.sent
-        ]
-
-    def nudges(self) -> list[Nudge]:
-        with session_scope(self.runtime.db) as session:
-            return list(session.scalars(select(Nudge).order_by(Nudge.id)))
+def nudges(team: Team) -> list[Nudge]:
+    with session_scope(team.runtime.db) as session:
+        return list(session.scalars(select(Nudge).order_by(Nudge.id)))
 
 
 @pytest.fixture
@@ -59,7 +38,7 @@ def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Tea
         MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
     ) as generated:
         generated.connect_owner()
-        yield Team(generated.sandbox, generated.org, generated.runtime)
+        yield generated
 
 
 def planted(org: GeneratedOrg, status: str) -> str:
@@ -103,7 +82,7 @@ def test_a_hostile_attendee_address_never_reaches_the_store_or_the_mail(team: Te
     assert neglected not in addresses
     assert team.mails(), "the other contacts' nudges still go out"
     assert all("Bcc" not in m for m in team.mails())
-    assert {n.status for n in team.nudges()} <= {"sent", "suppressed", "pending"}
+    assert {n.status for n in nudges(team)} <= {"sent", "suppressed", "pending"}
 
 
 # --- a row that cannot be sent fails alone ----------------------------------------------
@@ -136,15 +115,15 @@ def test_a_nudge_that_cannot_be_built_fails_alone_and_is_not_retried(team: Team)
 
     assert report.error is None
     assert later.error is None
-    [broken] = [n for n in team.nudges() if n.key == legacy.key]
+    [broken] = [n for n in nudges(team) if n.key == legacy.key]
     assert broken.status == "failed"
     assert (broken.last_error or "").startswith("unexpected error: ValueError")
     assert broken.attempts == 1
     assert report.delivered["failed"] == 1
-    sent = [n for n in team.nudges() if n.kind in ("email", "digest") and n.status == "sent"]
+    sent = [n for n in nudges(team) if n.kind in ("email", "digest") and n.status == "sent"]
     assert sent, "the account's other nudges went out"
     assert len(team.mails()) == len(sent)
-    assert "claimed" not in {n.status for n in team.nudges()}
+    assert "claimed" not in {n.status for n in nudges(team)}
 
 
 # --- an account whose pass breaks fails alone -------------------------------------------

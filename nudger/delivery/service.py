@@ -97,7 +97,7 @@ def deliver_pending(
         if claimed is None:
             continue
         failpoints.hit("after_claim")
-        outcome = _outcome(runtime, owner, connector, claimed, now, booked)
+        outcome = _act(runtime, owner, connector, claimed, now, booked)
         failpoints.hit("after_provider_call")
         _finish(runtime, claimed.id, outcome, now)
         failpoints.hit("after_finish")
@@ -114,55 +114,30 @@ def _claim(
         return outbox.claim(session, nudge_id, worker, now)
 
 
-def _outcome(
-    runtime: Runtime,
-    owner: Owner,
-    connector: Connector,
-    nudge: outbox.ClaimedNudge,
-    now: datetime,
-    booked: list[datetime],
-) -> Outcome:
-    """What became of one claimed row. Whatever goes wrong fails this row alone: it is
-    never left claimed, and the account's other rows still go."""
-    try:
-        with session_scope(runtime.db) as session:
-            reason = _suppression(session, owner, nudge, now)
-        if reason:
-            log.info("nudge %s suppressed: %s", nudge.id, reason)
-            return Outcome("suppressed", error=reason)
-        return _act(runtime, owner, connector, nudge, now, booked)
-    except AuthRevoked:
-        # The request never reached the mailbox: the row waits for the reconnect.
-        _finish(runtime, nudge.id, Outcome("pending", error="account needs reconnecting"))
-        raise
-    except Exception as exc:  # a bug or a broken row, e.g. one stored by an older version
-        log.exception("nudge %s failed unexpectedly", nudge.id)
-        return Outcome("failed", error=outbox.unexpected_error(exc))
-
-
 def _kind_of(session: Session, nudge_id: int) -> str | None:
     return session.scalar(select(Nudge.kind).where(Nudge.id == nudge_id))
 
 
 def _suppression(
-    session: Session, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
+    runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
 ) -> str | None:
     if not owner.active:
         return "account paused or awaiting reconnection"
     if not nudge.contact_email:
         return None
-    contact = session.scalar(
-        select(Contact).where(
-            Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
+    with session_scope(runtime.db) as session:
+        contact = session.scalar(
+            select(Contact).where(
+                Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
+            )
         )
-    )
-    if contact is None:
+        if contact is None:
+            return None
+        if contact.muted:
+            return "contact muted"
+        if contact.snoozed_until and contact.snoozed_until > now:
+            return f"contact snoozed until {contact.snoozed_until:%Y-%m-%d}"
         return None
-    if contact.muted:
-        return "contact muted"
-    if contact.snoozed_until and contact.snoozed_until > now:
-        return f"contact snoozed until {contact.snoozed_until:%Y-%m-%d}"
-    return None
 
 
 def _finish(runtime: Runtime, nudge_id: int, outcome: Outcome, now: datetime | None = None) -> None:
@@ -185,7 +160,13 @@ def _act(
     now: datetime,
     booked: list[datetime],
 ) -> Outcome:
+    """What became of one claimed row. Whatever goes wrong fails this row alone: it is
+    never left claimed, and the account's other rows still go."""
     try:
+        reason = _suppression(runtime, owner, nudge, now)
+        if reason:
+            log.info("nudge %s suppressed: %s", nudge.id, reason)
+            return Outcome("suppressed", error=reason)
         if nudge.kind == "hold":
             return _book_hold(runtime, owner, connector, nudge, now, booked)
         return _send_email(runtime, owner, connector, nudge, now)
@@ -196,9 +177,14 @@ def _act(
         # Holds are idempotent; a refused send (e.g. 429) was never accepted. Both retry.
         return Outcome("pending", error=f"will retry: {exc}")
     except AuthRevoked:
+        # The request never reached the mailbox: the row waits for the reconnect.
+        _finish(runtime, nudge.id, Outcome("pending", error="account needs reconnecting"))
         raise
     except ConnectorError as exc:
         return Outcome("failed", error=str(exc))
+    except Exception as exc:  # a bug or a broken row, e.g. one stored by an older version
+        log.exception("nudge %s failed unexpectedly", nudge.id)
+        return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
 def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:
