@@ -152,3 +152,26 @@ def test_reconnect_request_waits_rather_than_log_in_without_tls(
     assert status == "pending"
     assert "NUDGER_SMTP_URL" in error
     assert "pw-123" not in error
+
+
+def test_a_reconnect_email_that_cannot_be_built_fails_alone(
+    smtp_runtime: Runtime, sandbox: Sandbox, inbox: Inbox
+) -> None:
+    """An account row stored by an older version, its address carrying a line break:
+    its reconnect email fails with the reason on its row; the other one still goes."""
+    broken = connect(smtp_runtime, sandbox, GOOGLE_OWNER)
+    fine = connect(smtp_runtime, sandbox, OTHER)
+    for ref in (broken, fine):
+        revoke_at_google(smtp_runtime, ref.id)
+    with session_scope(smtp_runtime.db) as session:
+        session.get_one(Account, broken.id).email = f"{GOOGLE_OWNER}\r\nBcc: x@example.net"
+
+    run_cycle(smtp_runtime, now=NOW)
+
+    with session_scope(smtp_runtime.db) as session:
+        rows = {r.account_id: r for r in session.query(Nudge).filter(Nudge.kind == "reconnect")}
+        failed, sent = rows[broken.id], rows[fine.id]
+        assert failed.status == "failed"
+        assert (failed.last_error or "").startswith("unexpected error: ValueError")
+        assert sent.status == "sent"
+    assert [m.rcpt_tos for m in inbox.messages] == [[OTHER]]
