@@ -12,6 +12,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -116,8 +117,10 @@ class Settings(BaseSettings):
     smtp_url: SecretStr = Field(
         SecretStr(""),
         description="SMTP server for nudger's own service mail (the reconnect request, which "
-        "cannot use a revoked mailbox): smtp://user:password@host:587 (STARTTLS when offered) "
-        "or smtps://user:password@host:465. Empty: reconnect requests wait on the dashboard.",
+        "cannot use a revoked mailbox): smtps://user:password@host:465 (TLS) or "
+        "smtp://user:password@host:587 (STARTTLS, required: credentials never travel without "
+        "TLS). smtp://host:25 without a login: a local relay, STARTTLS when offered. Empty: "
+        "reconnect requests wait on the dashboard.",
     )
     mail_from: str = Field(
         "", description="From address of nudger's service mail, e.g. nudger@example.com."
@@ -177,6 +180,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_url", mode="after")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not _is_smtp_url(url):
+            # The URL holds a password: the message must not repeat it.
+            raise ValueError(
+                "expected smtps://user:password@host[:port] or smtp://[user:password@]host[:port]"
+            )
+        return value
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'nudger.db'}"
@@ -230,6 +244,15 @@ class _SecretFileSource(PydanticBaseSettingsSource):
                         f"NUDGER_{name.upper()}_FILE: cannot read {path}: {exc}"
                     ) from exc
         return values
+
+
+def _is_smtp_url(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
 
 
 def load_settings(**overrides: Any) -> Settings:
