@@ -15,16 +15,17 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from nudger.connectors.addresses import mailbox, plain_name
 from nudger.connectors.base import AuthStart, Connector, Grant, OAuthFlow
 from nudger.connectors.registry import provider
 from nudger.delivery.reconnect import cancel_reconnect_requests
-from nudger.errors import ConnectorError, IdentityConflict, OAuthStateError
+from nudger.errors import ConnectorError, IdentityConflict, OAuthStateError, UnusableAddress
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Meta, OAuthPending
@@ -97,6 +98,7 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
     flow = provider(provider_name).oauth(runtime.settings)
     grant = flow.complete(pending, params)
     try:
+        grant = _checked(grant, provider_name)
         with session_scope(runtime.db) as session:
             account = _account_for(session, runtime, provider_name, grant)
             _store_grant(runtime, account, grant)
@@ -104,9 +106,20 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
             cancel_reconnect_requests(session, account.id, datetime.now(UTC))
             log.info("connected %s account %s", provider_name, account.id)
             return _ref(account)
-    except IdentityConflict:
+    except (IdentityConflict, UnusableAddress):
         _discard(flow, provider_name, grant)
         raise
+
+
+def _checked(grant: Grant, provider_name: str) -> Grant:
+    """The grant with its address and name as checked at every provider boundary."""
+    email = mailbox(grant.email)
+    if email is None:
+        raise UnusableAddress(
+            f"{provider(provider_name).label} gave an address nudger cannot mail "
+            f"({grant.email[:40]!r}); nothing was stored"
+        )
+    return replace(grant, email=email, name=plain_name(grant.name))
 
 
 def _account_for(session: Session, runtime: Runtime, provider_name: str, grant: Grant) -> Account:

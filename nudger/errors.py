@@ -54,6 +54,11 @@ class IdentityConflict(ConnectorError):
     address moved to someone else): refused, so nobody takes over another's account."""
 
 
+class UnusableAddress(ConnectorError):
+    """A sign-in whose address could not be mailed safely (control characters, no domain):
+    refused at the boundary, never stored."""
+
+
 class OAuthStateError(ConnectorError):
     """An OAuth callback whose state is unknown, expired or already used."""
 

@@ -24,6 +24,7 @@ from nudger.errors import (
     IdentityConflict,
     MissingScopes,
     OAuthStateError,
+    UnusableAddress,
 )
 from nudger.web.pages import Web
 from nudger.web.security import OAUTH_STATE_KEY, checked_form, sign_in, sign_out
@@ -81,6 +82,8 @@ class SignupRoutes:
             return self.web.message(request, "Some permissions are missing", text, 400)
         except IdentityConflict as exc:
             return self.web.message(request, "Sign-in refused", str(exc), 409)
+        except UnusableAddress as exc:
+            return self.web.message(request, "Sign-in refused", str(exc), 400)
         except ConnectorError as exc:
             log.warning("sign-in with %s failed: %s", name, exc)
             return self.web.message(request, "Sign-in failed", str(exc), 502)

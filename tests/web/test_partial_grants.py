@@ -25,6 +25,8 @@ from nudger.connectors.microsoft_auth import MAIL_SEND
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, Mailbox
+from nudger.store.db import session_scope
+from nudger.store.models import Account
 from tests.connectors.google_helpers import consent, issued_refresh_token_works
 from tests.web.conftest import OWNER, sign_up
 
@@ -112,3 +114,31 @@ def test_sign_up_leaves_oauthlib_scope_checks_on_for_everyone_else(
     check = f"{imports}; print({RELAX!r} in os.environ)"
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_sign_in_name_with_line_breaks_is_stored_plain(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime
+) -> None:
+    """The ID token's ``name`` is the user's to edit: it reaches mail headers (From name)."""
+    sandbox.world.add_mailbox(Mailbox(MS_USER, "Grace\r\nBcc: spy@evil.example", "microsoft"))
+
+    done, _ = refused_callback(client, sandbox, "microsoft", MS_USER)
+
+    assert done.status_code == 303
+    (ref,) = accounts.list_accounts(runtime)
+    with session_scope(runtime.db) as session:
+        assert session.get_one(Account, ref.id).name == "Grace Bcc: spy@evil.example"
+
+
+def test_a_sign_in_address_nudger_cannot_mail_is_refused_and_revoked(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime
+) -> None:
+    hostile = "grace@contoso.example\r\nbcc:spy@evil.example"
+    sandbox.world.add_mailbox(Mailbox(hostile, "Grace", "google"))
+
+    done, params = refused_callback(client, sandbox, "google", hostile)
+
+    assert done.status_code == 400
+    assert "cannot mail" in done.text
+    assert not issued_refresh_token_works(sandbox, params["code"])
+    assert accounts.list_accounts(runtime) == []
