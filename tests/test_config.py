@@ -64,6 +64,7 @@ def test_defaults_point_at_the_real_providers(tmp_path: Path) -> None:
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUDGER_BASE_URL", "https://nudger.example.com/")
+    monkeypatch.setenv("NUDGER_SECRET_KEY", "a-long-random-string")  # required over https
     monkeypatch.setenv("NUDGER_LOOKBACK_DAYS", "90")
     settings = load_settings()
     assert settings.public_url == "https://nudger.example.com"
@@ -100,4 +101,5 @@ def test_unknown_setting_in_config_file_is_refused(
 def test_example_config_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     example = Path(__file__).resolve().parents[1] / "config" / "nudger.example.toml"
     monkeypatch.setenv("NUDGER_CONFIG_FILE", str(example))
+    monkeypatch.setenv("NUDGER_SECRET_KEY", "a-long-random-string")  # its base_url is https
     assert load_settings().lookahead_days == 28

@@ -63,6 +63,6 @@ def create_app(
 
     return Starlette(
         routes=routes,
-        middleware=[session_middleware(runtime)],
+        middleware=session_middleware(runtime, clock),
         exception_handlers={SignInRequired: sign_in_first, HTTPException: http_error},
     )
