@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nudger.config import Settings, load_settings
 from nudger.crypto import TokenCipher
+from nudger.log_redaction import install_log_redaction
 from nudger.store.db import Database, open_database
 
 
@@ -21,5 +22,6 @@ def open_runtime(settings: Settings | None = None) -> Runtime:
     """Load settings, open and migrate the database, and check the encryption keys."""
     settings = settings or load_settings()
     logging.getLogger("nudger").setLevel(settings.log_level.upper())
+    install_log_redaction()
     cipher = TokenCipher.from_settings(settings)
     return Runtime(settings=settings, db=open_database(settings, cipher), cipher=cipher)

@@ -72,8 +72,9 @@ class LiveServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self, app: ASGIApp) -> None:
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    def start(self, app: ASGIApp, config: uvicorn.Config | None = None) -> None:
+        """``config``: uvicorn's settings for ``app`` (default: quiet, no lifespan)."""
+        config = config or uvicorn.Config(app, log_level="warning", lifespan="off")
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=lambda: asyncio.run(server.serve(sockets=[self._socket])),
