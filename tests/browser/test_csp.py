@@ -20,8 +20,9 @@ from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
 from nudger.web.app import create_app
-from tests.browser.conftest import NOW, LiveServer, require_browser
+from tests.browser.conftest import NOW, require_browser
 from tests.browser.test_journey import pattern_email, set_role_in_settings, sign_up_with_google
+from tests.live_server import LiveServer
 
 require_browser()
 

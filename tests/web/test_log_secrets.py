@@ -40,7 +40,8 @@ from nudger.store.models import Account
 from nudger.web.app import create_app
 from nudger.web.security import SESSION_COOKIE
 from nudger.web.serve import server_config
-from tests.browser.conftest import NOW, LiveServer
+from tests.browser.conftest import NOW
+from tests.live_server import LiveServer
 from tests.team import Team, generated_team
 from tests.web.conftest import proof_of
 
@@ -73,13 +74,6 @@ class Run:
     def keep(self, what: str, value: str | None) -> None:
         if value:
             self.secrets[f"{what} #{len(self.secrets)}"] = value
-
-
-@pytest.fixture
-def live_server() -> Iterator[LiveServer]:
-    server = LiveServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
