@@ -7,14 +7,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NUDGER_DATA_DIR=/data
 
 RUN useradd --create-home --uid 10001 nudger \
-    && mkdir /data && chown nudger:nudger /data
+    && mkdir -m 700 /data && chown nudger:nudger /data
 
 WORKDIR /app
+# Exact versions with their sha256 (make lock refreshes them); a layer of its own, so code
+# changes do not reinstall them.
+COPY requirements/runtime.lock ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY nudger ./nudger
 COPY templates ./templates
 COPY config ./config
-RUN pip install '.[postgres]' \
+RUN pip install --no-deps --no-build-isolation . \
     && python -c "import nudger.cli"
 
 USER nudger

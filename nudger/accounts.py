@@ -4,6 +4,9 @@ The web callbacks and ``nudger demo`` both go through ``begin_connect`` and
 ``complete_connect``. OAuth state is server-side and single-use: the pending row
 (PKCE verifier, redirect URI) is deleted by the callback that consumes it, so a
 replayed or forged state finds nothing and creates nothing.
+
+A sign-in finds its account by the provider's stable user id (``Account.subject``), never
+by address alone: addresses change and get reused. See ``_account_for``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from nudger.connectors.base import AuthStart, Connector
+from nudger.connectors.base import AuthStart, Connector, Grant, OAuthFlow
 from nudger.connectors.registry import provider
 from nudger.delivery.reconnect import cancel_reconnect_requests
-from nudger.errors import ConnectorError, OAuthStateError
+from nudger.errors import ConnectorError, IdentityConflict, OAuthStateError
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Meta, OAuthPending
@@ -91,28 +94,84 @@ def complete_connect(runtime: Runtime, provider_name: str, params: dict[str, str
     if not state:
         raise OAuthStateError("the callback carries no state")
     pending = _take_pending(runtime, provider_name, state)
-    grant = provider(provider_name).oauth(runtime.settings).complete(pending, params)
-    with session_scope(runtime.db) as session:
-        account = session.scalar(
-            select(Account).where(Account.provider == provider_name, Account.email == grant.email)
+    flow = provider(provider_name).oauth(runtime.settings)
+    grant = flow.complete(pending, params)
+    try:
+        with session_scope(runtime.db) as session:
+            account = _account_for(session, runtime, provider_name, grant)
+            _store_grant(runtime, account, grant)
+            session.flush()
+            cancel_reconnect_requests(session, account.id, datetime.now(UTC))
+            log.info("connected %s account %s", provider_name, account.id)
+            return _ref(account)
+    except IdentityConflict:
+        _discard(flow, provider_name, grant)
+        raise
+
+
+def _account_for(session: Session, runtime: Runtime, provider_name: str, grant: Grant) -> Account:
+    """The account this grant belongs to: the one with its subject; else a new one.
+
+    An account from before subjects were recorded (subject null) is found by address, and
+    only when its stored credentials do not name another user. An address held by an
+    account of a different user is refused (``IdentityConflict``) rather than shared: it
+    has moved to someone else, and attaching the grant would hand them the account.
+    """
+    mine = session.scalar(
+        select(Account).where(Account.provider == provider_name, Account.subject == grant.subject)
+    )
+    holder = session.scalar(
+        select(Account).where(Account.provider == provider_name, Account.email == grant.email)
+    )
+    if holder is not None and holder is not mine:
+        if mine is not None or not _legacy_of(runtime, provider_name, holder, grant):
+            raise IdentityConflict(_conflict_message(provider_name, grant.email))
+        return holder
+    if mine is None:
+        mine = Account(
+            id=_unused_account_id(session), provider=provider_name, email=grant.email, settings={}
         )
-        if account is None:
-            account = Account(
-                id=_unused_account_id(session),
-                provider=provider_name,
-                email=grant.email,
-                settings={},
-            )
-            session.add(account)
-        account.name = grant.name
-        account.credentials = runtime.cipher.encrypt(grant.credentials)
-        account.scopes = " ".join(grant.scopes)
-        account.status = "active"
-        account.reconnect_notified_at = None
-        session.flush()
-        cancel_reconnect_requests(session, account.id, datetime.now(UTC))
-        log.info("connected %s account %s", provider_name, account.id)
-        return _ref(account)
+        session.add(mine)
+    return mine
+
+
+def _legacy_of(runtime: Runtime, provider_name: str, account: Account, grant: Grant) -> bool:
+    """``account`` predates subjects and nothing in it says it is somebody else's."""
+    if account.subject is not None:
+        return False
+    blob = runtime.cipher.decrypt(account.credentials)
+    stored = provider(provider_name).oauth(runtime.settings).stored_subject(blob)
+    return stored in (None, grant.subject)
+
+
+def _conflict_message(provider_name: str, email: str) -> str:
+    label = provider(provider_name).label
+    return (
+        f"{email} is already connected to nudger by a different {label} account (the address "
+        "may have belonged to someone else before). Nothing was stored; ask whoever runs "
+        f"nudger to remove that account (nudger accounts remove {email}), then connect again."
+    )
+
+
+def _store_grant(runtime: Runtime, account: Account, grant: Grant) -> None:
+    if account.email != grant.email:
+        # Same user, new address: mail and display follow it.
+        log.info("account %s: the provider reports a new address", account.id)
+    account.subject = grant.subject
+    account.email = grant.email
+    account.name = grant.name
+    account.credentials = runtime.cipher.encrypt(grant.credentials)
+    account.scopes = " ".join(grant.scopes)
+    account.status = "active"
+    account.reconnect_notified_at = None
+
+
+def _discard(flow: OAuthFlow, provider_name: str, grant: Grant) -> None:
+    """Revoke a grant that will not be stored; a failure is logged, the refusal stands."""
+    try:
+        flow.revoke(grant.credentials)
+    except ConnectorError as exc:
+        log.warning("could not revoke a refused %s grant: %s", provider_name, exc)
 
 
 def _unused_account_id(session: Session) -> int | None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nudger.errors import NudgerError
 
@@ -29,7 +30,7 @@ def main() -> None:
     try:
         app()
     except NudgerError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
         sys.exit(2)
 
 

@@ -6,20 +6,28 @@ each of them. Secrets are ``SecretStr`` and can also be read from ``NUDGER_<NAME
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from nudger.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path(os.environ.get("NUDGER_HOME", "~/.nudger")).expanduser()
 SECRET_FIELDS = (
@@ -42,7 +50,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         DEFAULT_DATA_DIR,
-        description="Folder for the default SQLite database, the local key file and demo output.",
+        description="Folder for the default SQLite database and the local key file; kept "
+        "owner-only.",
     )
     database_url: str = Field(
         "",
@@ -51,7 +60,8 @@ class Settings(BaseSettings):
     )
     base_url: AnyHttpUrl = Field(
         AnyHttpUrl("http://127.0.0.1:8000"),
-        description="Public URL of the web app; OAuth redirect URIs and email links start here.",
+        description="Public URL of the web app, an origin only (no path, query or fragment); "
+        "OAuth redirect URIs and email links start here.",
     )
     secret_key: SecretStr = Field(
         SecretStr(""),
@@ -107,8 +117,10 @@ class Settings(BaseSettings):
     smtp_url: SecretStr = Field(
         SecretStr(""),
         description="SMTP server for nudger's own service mail (the reconnect request, which "
-        "cannot use a revoked mailbox): smtp://user:password@host:587 (STARTTLS when offered) "
-        "or smtps://user:password@host:465. Empty: reconnect requests wait on the dashboard.",
+        "cannot use a revoked mailbox): smtps://user:password@host:465 (TLS) or "
+        "smtp://user:password@host:587 (STARTTLS, required: credentials never travel without "
+        "TLS). smtp://host:25 without a login: a local relay, STARTTLS when offered. Empty: "
+        "reconnect requests wait on the dashboard.",
     )
     mail_from: str = Field(
         "", description="From address of nudger's service mail, e.g. nudger@example.com."
@@ -153,6 +165,43 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        problem = database_url_problem(value) if value else None
+        if problem:
+            raise PydanticCustomError("database_url", problem)
+        return value
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _bare_origin(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        """Routes, redirect URIs and links are appended to it, so it is an origin only."""
+        if value.path not in (None, "/") or value.query or value.fragment or value.username:
+            raise PydanticCustomError(
+                "base_url",
+                "an origin like https://nudger.example.com (scheme, host, port), "
+                "with no path, query, fragment or user",
+            )
+        if value.scheme == "http" and not _loopback(value.host or ""):
+            log.warning(
+                "NUDGER_BASE_URL %s is plain http: sessions and one-click links would cross "
+                "the network unencrypted; use https beyond this machine",
+                value,
+            )
+        return value
+
+    @field_validator("smtp_url", mode="after")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not _is_smtp_url(url):
+            # The URL holds a password: the message must not repeat it.
+            raise ValueError(
+                "expected smtps://user:password@host[:port] or smtp://[user:password@]host[:port]"
+            )
+        return value
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'nudger.db'}"
@@ -160,6 +209,32 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return str(self.base_url).rstrip("/")
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why SQLAlchemy could not open ``url``, saying what to write instead; None if it can.
+
+    Never quotes the URL: it may hold a password.
+    """
+    hint = "e.g. postgresql+psycopg://user@host/db or sqlite:////path/nudger.db"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"not a database URL; {hint}"
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):  # an unknown dialect, or a driver not installed
+        if parsed.drivername.startswith("postgres"):
+            hint = "write postgresql+psycopg://user@host/db (the driver nudger installs)"
+        return f"cannot open {parsed.drivername}:// (unknown database or driver missing); {hint}"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):
@@ -180,6 +255,15 @@ class _SecretFileSource(PydanticBaseSettingsSource):
                         f"NUDGER_{name.upper()}_FILE: cannot read {path}: {exc}"
                     ) from exc
         return values
+
+
+def _is_smtp_url(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
 
 
 def load_settings(**overrides: Any) -> Settings:

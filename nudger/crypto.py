@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from nudger.config import Settings
 from nudger.errors import ConfigError, CryptoError
+from nudger.files import FILE_MODE, private_folder, tighten
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +107,14 @@ def derived_key(settings: Settings, cipher: TokenCipher, purpose: bytes) -> byte
 
 def _local_key(data_dir: Path) -> str:
     path = data_dir / KEY_FILE_NAME
+    private_folder(data_dir)
     if path.exists():
+        tighten(path, FILE_MODE)
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once must not each write a different key.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:

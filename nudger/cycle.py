@@ -1,8 +1,8 @@
 """One pass for each account: sync → analysis → rules → outbox → delivery.
 
 The scheduler runs this per account; ``nudger cycle`` and ``nudger demo`` run it
-once. One account's failure (revoked grant, provider outage) is recorded in its
-report and never stops the others.
+once. One account's failure (revoked grant, provider outage, or an unexpected error
+such as a corrupt row) is recorded in its report and never stops the others.
 """
 
 from __future__ import annotations
@@ -128,6 +128,9 @@ def _run_account(
     except NudgerError as exc:
         log.warning("cycle for account %s failed: %s", ref.id, exc)
         report.error = str(exc)
+    except Exception as exc:  # a bug or a corrupt row: this account fails, the others go on
+        log.exception("cycle for account %s failed unexpectedly", ref.id)
+        report.error = outbox.unexpected_error(exc)
     return report
 
 

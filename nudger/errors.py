@@ -40,11 +40,18 @@ class AuthRevoked(ConnectorError):
 
 
 class MissingScopes(ConnectorError):
-    """The user did not grant every scope the enabled features need."""
+    """The user did not grant every scope the enabled features need; ``advice`` says what
+    became of the partial grant, where there is something to say."""
 
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__("missing permissions: " + ", ".join(missing))
+    def __init__(self, missing: list[str], advice: str = "") -> None:
+        message = "missing permissions: " + ", ".join(missing)
+        super().__init__(f"{message}. {advice}" if advice else message)
         self.missing = missing
+
+
+class IdentityConflict(ConnectorError):
+    """A sign-in whose address belongs to an account of a different provider user (the
+    address moved to someone else): refused, so nobody takes over another's account."""
 
 
 class OAuthStateError(ConnectorError):

@@ -119,13 +119,13 @@ def parse_form(form: Mapping[str, Any], days: list[str]) -> Parsed:
 
 
 def _parse_hours(form: Mapping[str, Any], days: list[str], errors: dict[str, str]) -> HoursPref:
-    picked = sorted({int(d) for d in days if d.isdigit() and 1 <= int(d) <= 7})
+    picked = sorted({d for d in map(weekday, days) if d is not None})
     if not picked or len(picked) != len(set(days)):
         errors["days"] = "Working days: tick at least one day of the week."
     start = _parse_time(form, "start", "Start of the working day", errors)
     end = _parse_time(form, "end", "End of the working day", errors)
-    if start and end and start == end:
-        errors["end"] = "End of the working day: must differ from the start."
+    if start and end and end <= start:
+        errors["end"] = "End of the working day: must be after the start."
     return HoursPref(tuple(picked), start or time(9), end or time(17))
 
 
@@ -145,13 +145,30 @@ def _parse_time(
 def _parse_budget(raw: str, errors: dict[str, str]) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > MAX_WEEKLY_BUDGET:
+    budget = whole_number(raw, 0, MAX_WEEKLY_BUDGET)
+    if budget is None:
         errors["weekly_budget"] = (
             f"Weekly nudge budget: a whole number from 0 to {MAX_WEEKLY_BUDGET}, "
             "or empty for the default."
         )
+    return budget
+
+
+def whole_number(raw: str, low: int, high: int) -> int | None:
+    """``raw`` as a number from ``low`` to ``high``, written with the digits 0-9; else None.
+
+    ``str.isdigit`` and ``int`` take any Unicode digit: "²" passes the first and fails
+    the second, "٣" passes both. The length cap keeps ``int`` clear of its digit limit.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) + 2:
         return None
-    return int(raw)
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def weekday(raw: str) -> int | None:
+    """A form's day number: 1 (Monday) to 7, else None."""
+    return whole_number(raw, 1, len(WEEKDAYS))
 
 
 def _zone_ok(zone: object) -> bool:

@@ -1,4 +1,7 @@
-"""What every command needs: settings, the migrated database and the token cipher."""
+"""What every command needs: settings, the migrated database and the token cipher.
+
+The data folder is made (or tightened to) owner-only first: see ``nudger.files``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 
 from nudger.config import Settings, load_settings
 from nudger.crypto import TokenCipher
+from nudger.files import private_folder
 from nudger.log_redaction import install_log_redaction
 from nudger.store.db import Database, open_database
 
@@ -21,6 +25,7 @@ class Runtime:
 def open_runtime(settings: Settings | None = None) -> Runtime:
     """Load settings, open and migrate the database, and check the encryption keys."""
     settings = settings or load_settings()
+    private_folder(settings.data_dir)
     logging.getLogger("nudger").setLevel(settings.log_level.upper())
     install_log_redaction()
     cipher = TokenCipher.from_settings(settings)

@@ -145,6 +145,9 @@ class Scheduler:
         current = self.account_jobs()
         for job_id in current.keys() - wanted.keys():
             self._jobs.remove_job(job_id)
+        for job_id in current.keys() & wanted.keys():
+            if current[job_id] != wanted[job_id]:  # the account's address changed
+                self._jobs.modify_job(job_id, args=(wanted[job_id],))
         for job_id in wanted.keys() - current.keys():
             self._jobs.add_job(
                 self.run_account,

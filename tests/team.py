@@ -6,10 +6,13 @@ code path, exactly as at sign-up.
 
 from __future__ import annotations
 
+import email
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
 from nudger import accounts
@@ -18,6 +21,7 @@ from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import Mailbox
 from tests.connectors.google_helpers import consent
 
 
@@ -26,6 +30,18 @@ class Team:
     sandbox: Sandbox
     org: GeneratedOrg
     runtime: Runtime
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """The owner's mailbox in the emulator's world."""
+        return self.sandbox.world.mailbox(self.org.owner.email)
+
+    def mails(self) -> list[EmailMessage]:
+        """Every email the emulator's mailboxes sent, parsed."""
+        return [
+            email.message_from_bytes(sent.raw, policy=default)  # type: ignore[misc]
+            for sent in self.sandbox.world.sent
+        ]
 
     def connect_owner(self) -> accounts.AccountRef:
         start = accounts.begin_connect(self.runtime, "google", login_hint=self.org.owner.email)

@@ -120,3 +120,23 @@ def test_simulate_rejects_a_bad_period(env: dict[str, str]) -> None:
     assert result.returncode == 2
     message = " ".join(result.stderr.replace("│", " ").split())
     assert "Invalid value for --since: 'soon': expected a number of days or weeks" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgres://nudger:s3cret@db.example/nudger", "write postgresql+psycopg://"),
+        ("postgresql+psycopg2://nudger:s3cret@db.example/nudger", "write postgresql+psycopg://"),
+        ("not-a-url", "not a database URL; e.g. postgresql+psycopg://"),
+    ],
+)
+def test_an_unusable_database_url_is_one_clear_line(tmp_path: Path, url: str, says: str) -> None:
+    """SQLAlchemy knows no ``postgres`` dialect and psycopg2 is not installed: say what to
+    write instead, without a traceback and without echoing the password."""
+    env = {"NUDGER_DATA_DIR": str(tmp_path), "NUDGER_DATABASE_URL": url}
+    result = nudger("accounts", "list", env=env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "error: invalid settings: NUDGER_DATABASE_URL: " in result.stderr
+    assert says in result.stderr
+    assert "s3cret" not in result.stderr

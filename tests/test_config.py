@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -103,3 +104,37 @@ def test_example_config_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUDGER_CONFIG_FILE", str(example))
     monkeypatch.setenv("NUDGER_SECRET_KEY", "a-long-random-string")  # its base_url is https
     assert load_settings().lookahead_days == 28
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://nudger.example.com/app",
+        "https://nudger.example.com/?next=/",
+        "https://nudger.example.com/#top",
+        "https://admin:pw@nudger.example.com",
+    ],
+)
+def test_a_base_url_beyond_an_origin_is_refused(url: str) -> None:
+    """Redirect URIs and links are the base URL plus a route: a path or query would break them."""
+    with pytest.raises(ConfigError, match="NUDGER_BASE_URL: an origin like https://"):
+        load_settings(base_url=url)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://nudger.example.com", True),
+        ("http://192.0.2.7:8000", True),
+        ("https://nudger.example.com", False),
+        ("http://127.0.0.1:8000", False),
+        ("http://localhost:8000", False),
+        ("http://[::1]:8000", False),
+    ],
+)
+def test_plain_http_beyond_this_machine_is_warned(
+    url: str, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="nudger.config"):
+        load_settings(base_url=url, secret_key="a-long-random-string")  # https requires one
+    assert ("NUDGER_BASE_URL" in caplog.text and "plain http" in caplog.text) == warned

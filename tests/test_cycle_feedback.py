@@ -7,12 +7,8 @@ the settings page change what the next pass does.
 
 from __future__ import annotations
 
-import email
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,28 +18,16 @@ from sqlalchemy import select
 
 from nudger import accounts, contacts, preferences
 from nudger.cycle import account_audit, run_cycle
-from nudger.runtime import Runtime
-from nudger.sandbox.orggen import GeneratedOrg
-from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import Mailbox, SandboxAttendee
+from nudger.sandbox.world import SandboxAttendee
 from nudger.scheduler import account_time_zone
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
-from tests.team import generated_team
+from tests.team import Team, generated_team
 
 MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London
 
 
-@dataclass
-class Connected:
-    sandbox: Sandbox
-    org: GeneratedOrg
-    runtime: Runtime
-
-    @property
-    def mailbox(self) -> Mailbox:
-        return self.sandbox.world.mailbox(self.org.owner.email)
-
+class Connected(Team):
     def cycle(self, now: datetime) -> None:
         [report] = run_cycle(self.runtime, now=now)
         assert report.error is None
@@ -58,12 +42,6 @@ class Connected:
         with session_scope(self.runtime.db) as session:
             account = session.scalars(select(Account)).one()
             account.settings = {**(account.settings or {}), **chosen}
-
-    def mails(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(sent.raw, policy=default)  # type: ignore[misc]
-            for sent in self.sandbox.world.sent
-        ]
 
 
 @pytest.fixture

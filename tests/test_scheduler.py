@@ -168,6 +168,17 @@ def test_the_leader_keeps_one_job_per_account_as_accounts_come_and_go(runtime: R
     assert sorted(scheduler.account_jobs().values()) == ["bob@example.com"]
 
 
+def test_an_accounts_job_follows_its_new_address(runtime: Runtime) -> None:
+    """A user's address can change at the provider (sign-in then updates the account)."""
+    add_account(runtime, "ann@example.com")
+    scheduler = Scheduler(runtime, holder="one")
+    scheduler.tick(T0)
+    with session_scope(runtime.db) as session:
+        session.scalars(select(Account)).one().email = "ann.lee@example.com"
+    scheduler.tick(T0 + timedelta(seconds=20))
+    assert list(scheduler.account_jobs().values()) == ["ann.lee@example.com"]
+
+
 def test_a_follower_runs_no_account_pass(runtime: Runtime, other_runtime: Runtime) -> None:
     add_account(runtime, "ann@example.com", "UTC")
     Scheduler(runtime, holder="one").tick(T0)

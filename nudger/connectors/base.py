@@ -199,7 +199,11 @@ class Grant:
     """The outcome of a completed OAuth callback."""
 
     email: str
+    """The user's current address: for display and mail; it can change."""
     name: str | None
+    subject: str
+    """The provider's stable id of the user (Google ``sub``, Microsoft ``tid:oid``) from
+    the ID token: what accounts are matched on."""
     credentials: str
     """Provider-specific credential blob (JSON); encrypted before it is stored."""
     scopes: tuple[str, ...]
@@ -219,6 +223,10 @@ class OAuthFlow(Protocol):
     def complete(self, pending: Mapping[str, str], params: Mapping[str, str]) -> Grant: ...
 
     def revoke(self, credentials: str) -> None: ...
+
+    def stored_subject(self, credentials: str) -> str | None:
+        """The user id stored credentials belong to, where they tell (None otherwise)."""
+        ...
 
 
 @runtime_checkable

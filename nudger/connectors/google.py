@@ -29,6 +29,7 @@ from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 
 from nudger.config import Settings
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name
 from nudger.connectors.base import (
     HOLD_TAG_KEY,
     AccountProfile,
@@ -192,10 +193,19 @@ def _parse_time(value: dict[str, str], zone: ZoneInfo) -> tuple[datetime, bool]:
     return datetime.combine(day, time(0), zone).astimezone(UTC), True
 
 
-def _attendee(item: dict[str, Any]) -> Attendee:
+def _attendees(item: dict[str, Any], where: str) -> tuple[Attendee, ...]:
+    """The invited people whose address is usable (``addresses``); the rest are left out."""
+    found = (_attendee(a, where) for a in item.get("attendees", ()) if a.get("email"))
+    return tuple(a for a in found if a is not None)
+
+
+def _attendee(item: dict[str, Any], where: str) -> Attendee | None:
+    email = checked_mailbox(item.get("email"), where)
+    if email is None:
+        return None
     return Attendee(
-        email=str(item.get("email", "")).lower(),
-        name=item.get("displayName"),
+        email=email,
+        name=plain_name(item.get("displayName")),
         response=RESPONSES.get(item.get("responseStatus", ""), Response.NEEDS_ACTION),
         is_resource=bool(item.get("resource")),
         is_self=bool(item.get("self")),
@@ -213,20 +223,21 @@ def to_event(item: dict[str, Any], zone: ZoneInfo) -> CalendarEvent | None:
     start, all_day = _parse_time(when, zone)
     end = _parse_time(item["end"], zone)[0] if "end" in item else start
     private = (item.get("extendedProperties") or {}).get("private") or {}
+    where = f"Google event {clip(item['id'])}"
     return CalendarEvent(
         event_id=item["id"],
         start=start,
         end=end,
-        attendees=tuple(_attendee(a) for a in item.get("attendees", ()) if a.get("email")),
+        attendees=_attendees(item, where),
         all_day=all_day,
         cancelled=item.get("status") == "cancelled",
         kind=KINDS.get(item.get("eventType", "default"), EventKind.OTHER),
         busy=item.get("transparency") != "transparent",
-        organizer_email=(item.get("organizer") or {}).get("email", "").lower() or None,
+        organizer_email=checked_mailbox((item.get("organizer") or {}).get("email"), where),
         series_id=item.get("recurringEventId"),
         original_start=_parse_time(original, zone)[0] if original else None,
         ical_uid=item.get("iCalUID"),
-        hold_contact=private.get(HOLD_TAG_KEY),
+        hold_contact=checked_mailbox(private.get(HOLD_TAG_KEY), where),
     )
 
 
@@ -246,9 +257,10 @@ def _iso(moment: datetime) -> str:
 class GoogleCalendar:
     """CalendarReader, FreeBusyReader and HoldWriter for one Google account."""
 
-    def __init__(self, settings: Settings, tokens: GoogleTokens) -> None:
+    def __init__(self, settings: Settings, tokens: GoogleTokens, account: str) -> None:
         self._settings = settings
         self._tokens = tokens
+        self._account = account.lower()
         self._service: Resource | None = None
 
     def _call(self, make: Callable[[Resource], Any]) -> Any:
@@ -264,8 +276,8 @@ class GoogleCalendar:
         primary = self._call(lambda s: s.calendars().get(calendarId="primary"))
         zone = primary.get("timeZone") or "UTC"
         return AccountProfile(
-            email=primary["id"].lower(),
-            name=primary.get("summary"),
+            email=checked_mailbox(primary.get("id"), "Google profile") or self._account,
+            name=plain_name(primary.get("summary")),
             time_zone=zone,
             working_hours=WorkingHours(time_zone=zone),  # Google exposes no working hours API
         )
@@ -411,7 +423,7 @@ def connect(
     settings: Settings, credentials: str, save: CredentialSaver, *, account: str
 ) -> Connector:
     tokens = GoogleTokens(settings, credentials, save, account=account)
-    calendar = GoogleCalendar(settings, tokens)
+    calendar = GoogleCalendar(settings, tokens, account)
     return Connector(
         provider="google",
         calendar=calendar,

@@ -3,19 +3,23 @@
 The PKCE verifier and the state live server-side in ``AuthStart.pending`` (the web
 layer stores them, single-use, keyed by state). Credentials are kept as a small
 JSON blob without the client secret, so rotating the app's secret needs no
-migration; the blob is encrypted before it is stored.
+migration; the blob is encrypted before it is stored. ``openid`` is asked for too: the
+ID token's ``sub`` names the Google account for good, whatever its address becomes.
+
+A sign-in refused after Google issued tokens (a scope left unticked, say) revokes them
+at once: nothing is stored, so nothing should stay alive at Google either.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import google.auth.jwt
 import google.auth.transport.requests
 import requests
 from google.auth.exceptions import RefreshError, TransportError
@@ -25,15 +29,15 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from nudger.config import Settings
 from nudger.connectors.base import AuthStart, CredentialSaver, Grant
+from nudger.connectors.id_token import check_claims
 from nudger.connectors.tls import ca_bundle_path, requests_session
 from nudger.errors import AuthRevoked, ConnectorError, MissingScopes, TransientError
 
 log = logging.getLogger(__name__)
 
-# Users may untick scopes on the consent screen; oauthlib would raise on the changed
-# scope set. We compare the granted scopes ourselves and name what is missing.
-os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
-
+OPENID = "openid"
+ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+"""What Google's ID tokens carry in ``iss`` (Google documents both forms)."""
 CALENDAR_READ = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
@@ -66,7 +70,7 @@ class GoogleOAuth:
             }
         }
         return Flow.from_client_config(
-            config, scopes=list(SCOPES), redirect_uri=redirect_uri, **kwargs
+            config, scopes=[OPENID, *SCOPES], redirect_uri=redirect_uri, **kwargs
         )
 
     def begin(self, redirect_uri: str, *, login_hint: str | None = None) -> AuthStart:
@@ -89,6 +93,17 @@ class GoogleOAuth:
             autogenerate_code_verifier=False,
         )
         token = _fetch_token(flow, params["code"], self._settings)
+        try:
+            return self._grant(flow, token)
+        except ConnectorError:
+            # Revoking the refresh token ends the whole grant, its access tokens too. With
+            # no refresh token there is nothing of this sign-in's own to end: revoking the
+            # access token would end the user's earlier grant, which may be in use.
+            if token.get("refresh_token"):
+                self._discard(str(token["refresh_token"]))
+            raise
+
+    def _grant(self, flow: Flow, token: Mapping[str, Any]) -> Grant:
         granted = _scope_list(token.get("scope"))
         _check_scopes(granted)
         if not token.get("refresh_token"):
@@ -96,25 +111,46 @@ class GoogleOAuth:
                 "Google returned no refresh token; remove nudger's access at "
                 "myaccount.google.com/permissions and connect again"
             )
-        blob = credentials_blob(flow.credentials)
+        subject = _subject(token.get("id_token"), self._settings)
         calendar = _primary_calendar(self._settings, flow.credentials)
         return Grant(
             email=calendar["id"].lower(),
             name=calendar.get("summary"),
-            credentials=blob,
+            subject=subject,
+            credentials=credentials_blob(flow.credentials),
             scopes=tuple(granted),
         )
 
     def revoke(self, credentials: str) -> None:
         data = json.loads(credentials)
-        token = data.get("refresh_token") or data.get("token")
-        response = requests_session(self._settings.ca_bundle).post(
-            self._settings.google_revoke_uri, data={"token": token}, timeout=30
-        )
+        self._revoke(data.get("refresh_token") or data.get("token"))
+
+    def stored_subject(self, credentials: str) -> str | None:
+        return None  # the stored blob keeps no ID token
+
+    def _revoke(self, token: str) -> None:
+        """Revoke a token and its grant; 400 means it was already dead."""
+        try:
+            response = requests_session(self._settings.ca_bundle).post(
+                self._settings.google_revoke_uri, data={"token": token}, timeout=30
+            )
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"cannot reach Google's revoke endpoint: {type(exc).__name__}"
+            ) from None
         if response.status_code not in (200, 400):
             raise TransientError(
                 f"Google revoke answered {response.status_code}", status=response.status_code
             )
+
+    def _discard(self, token: str) -> None:
+        """Revoke a refused grant's token; a failure is logged, the refusal still stands."""
+        try:
+            self._revoke(token)
+        except ConnectorError as exc:
+            log.warning("could not revoke a refused Google grant: %s", exc)
+        else:
+            log.info("revoked a refused Google grant")
 
 
 def _fetch_token(flow: Flow, code: str, settings: Settings) -> Mapping[str, Any]:
@@ -123,6 +159,8 @@ def _fetch_token(flow: Flow, code: str, settings: Settings) -> Mapping[str, Any]
             code=code, verify=ca_bundle_path(settings.ca_bundle)
         )
         return token
+    except Warning as changed:
+        return _scope_changed(flow, changed)
     except OAuth2Error as exc:
         raise ConnectorError(
             f"Google refused the authorization code: {exc.error}: {exc.description}"
@@ -131,6 +169,33 @@ def _fetch_token(flow: Flow, code: str, settings: Settings) -> Mapping[str, Any]
         raise TransientError(
             f"cannot reach Google's token endpoint: {type(exc).__name__}"
         ) from None
+
+
+def _scope_changed(flow: Flow, changed: Warning) -> Mapping[str, Any]:
+    """The token of an exchange whose granted scopes differ from those asked for.
+
+    oauthlib raises a bare ``Warning`` carrying the parsed token (unless
+    ``OAUTHLIB_RELAX_TOKEN_SCOPE`` is set process-wide, which would hide it from every
+    other oauthlib user too). A user who unticks a scope on Google's consent screen gets
+    here; the caller names what is missing, so the token is kept, not the warning.
+    """
+    token = getattr(changed, "token", None)
+    if not isinstance(token, dict):
+        raise changed
+    flow.oauth2session.token = token
+    return token
+
+
+def _subject(id_token: object, settings: Settings) -> str:
+    """The Google account id (``sub``) from the exchange's ID token (see ``id_token``)."""
+    if not isinstance(id_token, str):
+        raise ConnectorError("Google returned no ID token: cannot tell which account signed in")
+    try:
+        claims = google.auth.jwt.decode(id_token, verify=False)
+    except ValueError:
+        raise ConnectorError("Google returned an ID token that does not decode") from None
+    check_claims(claims, issuers=ISSUERS, audience=settings.google_client_id, provider="Google")
+    return str(claims["sub"])
 
 
 def _scope_list(scope: object) -> list[str]:

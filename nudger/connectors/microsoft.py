@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from nudger.config import Settings
+from nudger.connectors.addresses import checked_mailbox, plain_name
 from nudger.connectors.base import (
     AccountProfile,
     BusyInterval,
@@ -91,9 +92,10 @@ class MicrosoftCalendar:
     def profile(self) -> AccountProfile:
         me = self._graph.get("/me")
         zone = iana_zone(self._mailbox_settings.get("timeZone"))
+        address = checked_mailbox(me.get("mail") or me.get("userPrincipalName"), "Graph /me")
         return AccountProfile(
-            email=str(me.get("mail") or me.get("userPrincipalName") or self._account).lower(),
-            name=me.get("displayName"),
+            email=address or self._account,
+            name=plain_name(me.get("displayName")),
             time_zone=zone,
             working_hours=working_hours(self._mailbox_settings, zone),
         )

@@ -9,6 +9,19 @@ encrypted whenever msal changed it (refresh tokens rotate on every use).
 
 msal reports failures as returned dicts; ``map_msal_error`` turns them into nudger's
 exceptions at once.
+
+Accounts are matched on the ID token's ``tid`` and ``oid`` (Microsoft's "ID token claims
+reference": ``preferred_username`` is mutable, can be reused and is no key), which msal
+(1.38 on) decodes but no longer checks: ``_subject`` checks issuer, audience and expiry.
+
+A refused sign-in (a required permission missing) cannot be revoked at Microsoft: the
+identity platform has no revocation endpoint for one app's tokens. Graph's
+``revokeSignInSessions`` ends every session and refresh token of the user in every app
+(signing them out of Outlook and Teams everywhere) and needs the admin-consented
+``User.RevokeSessions.All``; deleting the ``oauth2PermissionGrant`` needs the
+tenant-wide ``DelegatedPermissionGrant.ReadWrite.All``. Both are out of proportion, so
+the refused grant's msal cache, the only copy of its refresh token, is dropped unstored
+and the user is told where to withdraw the consent.
 """
 
 from __future__ import annotations
@@ -21,12 +34,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import msal
 import requests
 
 from nudger.config import Settings
 from nudger.connectors.base import AuthStart, CredentialSaver, Grant
+from nudger.connectors.id_token import check_claims
 from nudger.connectors.tls import requests_session
 from nudger.errors import (
     AuthRevoked,
@@ -57,6 +72,10 @@ SCOPE_PURPOSE = {
 REVOKED_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 HTTP_TIMEOUT = 30.0
+CONSENT_ADVICE = (
+    "Nothing was stored and nudger keeps no token; to withdraw the consent you gave, "
+    "remove nudger at https://myapps.microsoft.com"
+)
 
 _apps: dict[tuple[str, ...], msal.ConfidentialClientApplication] = {}
 _apps_guard = threading.Lock()
@@ -180,6 +199,12 @@ class MicrosoftCredentials:
         data = json.loads(blob)
         return cls(data["cache"], data["home_account_id"], data["username"], tuple(data["scopes"]))
 
+    @property
+    def subject(self) -> str:
+        """``tid:oid``: msal's home account id is ``{oid}.{tid}`` (from client_info)."""
+        oid, _, tid = self.home_account_id.partition(".")
+        return f"{tid}:{oid}"
+
 
 # --- sign-up --------------------------------------------------------------------------
 
@@ -212,8 +237,10 @@ class MicrosoftOAuth:
             result = _redeem(app, flow, params)
             accounts = app.get_accounts()
         granted = _granted_scopes(result)
+        # On refusal the cache holding the refresh token goes out of scope unserialized.
         _check_grant(result, granted)
-        return _grant(cache, _signed_in_account(accounts, result), result, granted)
+        subject = _subject(result, self._settings)
+        return _grant(cache, _signed_in_account(accounts, result), result, granted, subject)
 
     def revoke(self, credentials: str) -> None:
         """Entra has no per-app revoke for one user: dropping the cache is all we can do."""
@@ -221,6 +248,9 @@ class MicrosoftOAuth:
             "Microsoft grant dropped; the user removes consent at myapps.microsoft.com "
             "(or an admin in Entra ID > Enterprise applications)"
         )
+
+    def stored_subject(self, credentials: str) -> str | None:
+        return MicrosoftCredentials.from_json(credentials).subject
 
 
 def _redeem(
@@ -248,6 +278,7 @@ def _grant(
     account: dict[str, Any],
     result: Mapping[str, Any],
     granted: set[str],
+    subject: str,
 ) -> Grant:
     credentials = MicrosoftCredentials(
         cache=cache.serialize(),
@@ -258,6 +289,7 @@ def _grant(
     return Grant(
         email=account["username"].lower(),
         name=(result.get("id_token_claims") or {}).get("name"),
+        subject=subject,
         credentials=credentials.to_json(),
         scopes=credentials.scopes,
     )
@@ -275,7 +307,23 @@ def _check_grant(result: Mapping[str, Any], granted: set[str]) -> None:
         # Without offline_access there is no refresh token: nudger would stop in an hour.
         missing.append(OFFLINE_ACCESS)
     if missing:
-        raise MissingScopes([f"{scope} (to {SCOPE_PURPOSE[scope]})" for scope in missing])
+        needed = [f"{scope} (to {SCOPE_PURPOSE[scope]})" for scope in missing]
+        raise MissingScopes(needed, advice=CONSENT_ADVICE)
+
+
+def _subject(result: Mapping[str, Any], settings: Settings) -> str:
+    """``tid:oid`` of the signed-in user, from ID token claims checked for this sign-in."""
+    claims = result.get("id_token_claims") or {}
+    tid, oid = claims.get("tid"), claims.get("oid")
+    if not tid or not oid:
+        raise ConnectorError("Microsoft's ID token names no user (oid and tid are missing)")
+    # Under /common or /organizations the issuer is the user's own tenant's.
+    authority = urlsplit(settings.microsoft_authority)
+    issuer = f"{authority.scheme}://{authority.netloc}/{tid}/v2.0"
+    check_claims(
+        claims, issuers=(issuer,), audience=settings.microsoft_client_id, provider="Microsoft"
+    )
+    return f"{tid}:{oid}"
 
 
 def _signed_in_account(accounts: list[dict[str, Any]], result: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import tz_win, win_tz
 
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name
 from nudger.connectors.base import (
     Attendee,
     BusyInterval,
@@ -144,9 +145,9 @@ def _clock(value: Any, default: time) -> time:
 
 
 def person(item: dict[str, Any]) -> Person | None:
-    """A directory entry (user or org contact) as a ``Person``; None without an address."""
-    address = item.get("mail") or item.get("userPrincipalName")
-    return Person(str(address).lower(), item.get("displayName")) if address else None
+    """A directory entry (user or org contact) as a ``Person``; None without a usable address."""
+    address = checked_mailbox(item.get("mail") or item.get("userPrincipalName"), "Graph directory")
+    return Person(address, plain_name(item.get("displayName"))) if address else None
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -161,13 +162,14 @@ def to_event(item: dict[str, Any], owner: Owner, hold_contact: str | None) -> Ca
         else (parse_graph_time(item["start"]), parse_graph_time(item["end"]))
     )
     show_as = str(item.get("showAs") or "busy")
-    organizer = _address(item.get("organizer"))
+    where = f"Graph event {clip(item['id'])}"
+    organizer = _address(item.get("organizer"), where)
     original = item.get("originalStart")
     return CalendarEvent(
         event_id=str(item["id"]),
         start=start,
         end=end,
-        attendees=_attendees(item, owner, organizer),
+        attendees=_attendees(item, owner, organizer, where),
         all_day=all_day,
         cancelled=bool(item.get("isCancelled")),
         kind=KINDS.get(show_as, EventKind.MEETING),
@@ -176,20 +178,22 @@ def to_event(item: dict[str, Any], owner: Owner, hold_contact: str | None) -> Ca
         series_id=item.get("seriesMasterId"),
         original_start=_parse_iso(original).astimezone(UTC) if original else None,
         ical_uid=item.get("iCalUId"),
-        hold_contact=hold_contact,
+        hold_contact=checked_mailbox(hold_contact, where),
     )
 
 
-def _address(holder: Any) -> str | None:
-    address = ((holder or {}).get("emailAddress") or {}).get("address")
-    return str(address).lower() if address else None
+def _address(holder: Any, where: str) -> str | None:
+    return checked_mailbox(((holder or {}).get("emailAddress") or {}).get("address"), where)
 
 
-def _attendees(item: dict[str, Any], owner: Owner, organizer: str | None) -> tuple[Attendee, ...]:
-    """Everyone invited; the owner's entry carries the owner's own answer (responseStatus)."""
+def _attendees(
+    item: dict[str, Any], owner: Owner, organizer: str | None, where: str
+) -> tuple[Attendee, ...]:
+    """Everyone invited with a usable address (``addresses``); the owner's entry carries
+    the owner's own answer (responseStatus)."""
     own = _own_response(item)
-    people = [_attendee(a, owner, organizer, own) for a in item.get("attendees") or []]
-    people = [a for a in people if a.email]
+    found = (_attendee(a, owner, organizer, own, where) for a in item.get("attendees") or [])
+    people = [a for a in found if a is not None]
     if people and not any(a.is_self for a in people):
         email = sorted(owner.emails)[0] if organizer not in owner.emails else organizer
         people.append(Attendee(email, None, own, is_self=True, is_organizer=email == organizer))
@@ -203,13 +207,17 @@ def _own_response(item: dict[str, Any]) -> Response:
     return RESPONSES.get(str(answer), Response.NEEDS_ACTION)
 
 
-def _attendee(item: dict[str, Any], owner: Owner, organizer: str | None, own: Response) -> Attendee:
-    email = _address(item) or ""
+def _attendee(
+    item: dict[str, Any], owner: Owner, organizer: str | None, own: Response, where: str
+) -> Attendee | None:
+    email = _address(item, where)
+    if email is None:
+        return None
     is_self = email in owner.emails
     answer = str((item.get("status") or {}).get("response", "none"))
     return Attendee(
         email=email,
-        name=(item.get("emailAddress") or {}).get("name"),
+        name=plain_name((item.get("emailAddress") or {}).get("name")),
         response=own if is_self else RESPONSES.get(answer, Response.NEEDS_ACTION),
         is_resource=item.get("type") == "resource",
         is_self=is_self,

@@ -3,38 +3,61 @@
 Every HTTP client nudger uses (httplib2 for the Google client, requests for OAuth
 and msal, httpx for Graph) takes a CA file path, so one combined file serves them
 all. ``NUDGER_CA_BUNDLE`` *adds* to the public roots; it never replaces them.
+
+The combined file is written afresh by each process under a name nobody can guess
+(``mkstemp``: created exclusively, owner-only) and removed at exit. A file already
+on disk is never trusted: at a predictable path anyone could have planted their
+own CA there first (issue 11, item 3).
 """
 
 from __future__ import annotations
 
-import hashlib
+import atexit
+import os
 import tempfile
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 import certifi
 import requests
 
+from nudger.errors import ConfigError
 
-@lru_cache(maxsize=8)
+_bundles: dict[Path, str] = {}
+_lock = threading.Lock()
+
+
 def ca_bundle_path(extra: Path | None) -> str:
     """Path of a PEM file with certifi's roots and the extra CAs, if any."""
     if extra is None:
         return certifi.where()
+    with _lock:
+        path = _bundles.get(extra)
+        if path is None or not os.path.isfile(path):  # a temp cleaner may have removed it
+            path = _bundles[extra] = _write_private(_combined(extra))
+        return path
+
+
+def _combined(extra: Path) -> bytes:
     try:
         extra_pem = extra.read_bytes()
     except OSError as exc:
-        from nudger.errors import ConfigError
-
         raise ConfigError(f"NUDGER_CA_BUNDLE: cannot read {extra}: {exc}") from exc
-    combined = Path(certifi.where()).read_bytes() + b"\n" + extra_pem
-    digest = hashlib.sha256(combined).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"nudger-ca-{digest}.pem"
-    if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(combined)
-        tmp.replace(target)
-    return str(target)
+    return Path(certifi.where()).read_bytes() + b"\n" + extra_pem
+
+
+def _write_private(pem: bytes) -> str:
+    """A new owner-only file with a random name; removed when this process exits."""
+    fd, name = tempfile.mkstemp(prefix="nudger-ca-", suffix=".pem")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    atexit.register(_remove, name, os.getpid())
+    return name
+
+
+def _remove(name: str, creator: int) -> None:
+    if os.getpid() == creator:  # a forked worker exiting must not pull it from its parent
+        Path(name).unlink(missing_ok=True)
 
 
 class _TrustedSession(requests.Session):

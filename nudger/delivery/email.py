@@ -32,6 +32,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from nudger.connectors.addresses import plain_name
 from nudger.connectors.base import OutgoingEmail
 from nudger.errors import ConfigError
 from nudger.resources import resource_dir
@@ -337,7 +338,8 @@ def build_message(
     if now.tzinfo is None:
         raise ValueError("build_message needs an aware 'now' for the Date header")
     message = EmailMessage(policy=email.policy.SMTP)
-    owner = str(Address(display_name=sender_name or "", addr_spec=sender))
+    # The owner's name came from a provider; a line break in it must not end the header.
+    owner = str(Address(display_name=plain_name(sender_name) or "", addr_spec=sender))
     message_id = message_id_for(key)
     message["From"] = from_address or owner
     message["To"] = owner

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_TTL = timedelta(minutes=10)
 IDEMPOTENT_KINDS = ("hold",)
+ERROR_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,6 @@ def finish(
     )
 
 
-def suppress(session: Session, nudge_id: int, reason: str, now: datetime) -> None:
-    finish(session, nudge_id, "suppressed", now, error=reason)
-
-
 def sweep_expired_claims(session: Session, now: datetime, ttl: timedelta = CLAIM_TTL) -> int:
     """Claims whose worker vanished: holds go back to pending, anything else is in doubt."""
     expired = (Nudge.status == "claimed", Nudge.claimed_at < now - ttl)
@@ -179,6 +176,11 @@ def sweep_expired_claims(session: Session, now: datetime, ttl: timedelta = CLAIM
     if retried or doubted:
         log.warning("swept expired claims: %d back to pending, %d in doubt", retried, doubted)
     return retried + doubted
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """The ``last_error`` of a row that failed for an unforeseen reason, cut to size."""
+    return f"unexpected error: {type(exc).__name__}: {exc}"[:ERROR_MAX]
 
 
 def _rowcount(result: Any) -> int:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from nudger.connectors.base import OutgoingEmail
 from nudger.delivery import outbox
 from nudger.delivery.email import build_message, render_email
 from nudger.delivery.system_mail import SystemMailer
@@ -96,6 +97,26 @@ def deliver_reconnect_requests(runtime: Runtime, now: datetime) -> Counter[str]:
 def _send(
     runtime: Runtime, mailer: SystemMailer, nudge: outbox.ClaimedNudge, now: datetime
 ) -> tuple[str, str | None]:
+    """The row's outcome; whatever goes wrong with one email touches no other."""
+    try:
+        mailer.send(_message(runtime, mailer, nudge, now))
+    except OutcomeUnknown as exc:
+        return "in_doubt", str(exc)
+    except TransientError as exc:
+        log.warning("reconnect email %s waits: %s", nudge.id, exc)
+        return "pending", str(exc)
+    except ConnectorError as exc:
+        log.warning("reconnect email %s failed: %s", nudge.id, exc)
+        return "failed", str(exc)
+    except Exception as exc:  # a bug or a broken row
+        log.exception("reconnect email %s failed unexpectedly", nudge.id)
+        return "failed", outbox.unexpected_error(exc)
+    return "sent", None
+
+
+def _message(
+    runtime: Runtime, mailer: SystemMailer, nudge: outbox.ClaimedNudge, now: datetime
+) -> OutgoingEmail:
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, nudge.account_id)
         owner, name, provider = account.email, account.name, account.provider
@@ -104,7 +125,7 @@ def _send(
         "owner_name": name or "",
         "links": {"reconnect": f"{runtime.settings.public_url}/connect/{provider}?{query}"},
     }
-    message = build_message(
+    return build_message(
         sender=owner,
         sender_name=name,
         rendered=render_email(KIND, context),
@@ -112,12 +133,3 @@ def _send(
         now=now,
         from_address=mailer.sender,
     )
-    try:
-        mailer.send(message)
-    except OutcomeUnknown as exc:
-        return "in_doubt", str(exc)
-    except TransientError as exc:
-        return "pending", str(exc)
-    except ConnectorError as exc:
-        return "failed", str(exc)
-    return "sent", None

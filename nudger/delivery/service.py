@@ -5,7 +5,9 @@ and finished in another one after it. So a crash between the two leaves a
 ``claimed`` row that the sweeper turns into ``in_doubt`` (emails: never resent)
 or back into ``pending`` (holds: idempotent at the provider). Suppression
 (mute, snooze, paused account) is re-checked at claim time, because the user may
-have clicked "mute" after the decision was made.
+have clicked "mute" after the decision was made. A row that fails for an unexpected
+reason (a bug, a row stored by an older version) is finished as ``failed`` with the
+error on it, never resent, and the account's other rows still go.
 """
 
 from __future__ import annotations
@@ -91,16 +93,11 @@ def deliver_pending(
         rows = outbox.pending_ids(session, owner.account_id)
     booked: list[datetime] = []  # holds of this run are not synced yet: spread them too
     for nudge_id in rows:
-        claimed = _claim(runtime, owner, nudge_id, now, worker, quiet)
+        claimed = _claim(runtime, nudge_id, now, worker, quiet)
         if claimed is None:
             continue
         failpoints.hit("after_claim")
-        try:
-            outcome = _act(runtime, owner, connector, claimed, now, booked)
-        except AuthRevoked:
-            # The request never reached the mailbox: the row waits for the reconnect.
-            _finish(runtime, claimed.id, Outcome("pending", error="account needs reconnecting"))
-            raise
+        outcome = _act(runtime, owner, connector, claimed, now, booked)
         failpoints.hit("after_provider_call")
         _finish(runtime, claimed.id, outcome, now)
         failpoints.hit("after_finish")
@@ -109,20 +106,12 @@ def deliver_pending(
 
 
 def _claim(
-    runtime: Runtime, owner: Owner, nudge_id: int, now: datetime, worker: str, quiet: bool
+    runtime: Runtime, nudge_id: int, now: datetime, worker: str, quiet: bool
 ) -> outbox.ClaimedNudge | None:
     with session_scope(runtime.db) as session:
         if quiet and _kind_of(session, nudge_id) in MAIL_KINDS:
             return None  # stays pending until the owner's morning
-        claimed = outbox.claim(session, nudge_id, worker, now)
-        if claimed is None:
-            return None
-        reason = _suppression(session, owner, claimed, now)
-        if reason:
-            outbox.suppress(session, claimed.id, reason, now)
-            log.info("nudge %s suppressed: %s", claimed.id, reason)
-            return None
-        return claimed
+        return outbox.claim(session, nudge_id, worker, now)
 
 
 def _kind_of(session: Session, nudge_id: int) -> str | None:
@@ -130,24 +119,25 @@ def _kind_of(session: Session, nudge_id: int) -> str | None:
 
 
 def _suppression(
-    session: Session, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
+    runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
 ) -> str | None:
     if not owner.active:
         return "account paused or awaiting reconnection"
     if not nudge.contact_email:
         return None
-    contact = session.scalar(
-        select(Contact).where(
-            Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
+    with session_scope(runtime.db) as session:
+        contact = session.scalar(
+            select(Contact).where(
+                Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
+            )
         )
-    )
-    if contact is None:
+        if contact is None:
+            return None
+        if contact.muted:
+            return "contact muted"
+        if contact.snoozed_until and contact.snoozed_until > now:
+            return f"contact snoozed until {contact.snoozed_until:%Y-%m-%d}"
         return None
-    if contact.muted:
-        return "contact muted"
-    if contact.snoozed_until and contact.snoozed_until > now:
-        return f"contact snoozed until {contact.snoozed_until:%Y-%m-%d}"
-    return None
 
 
 def _finish(runtime: Runtime, nudge_id: int, outcome: Outcome, now: datetime | None = None) -> None:
@@ -170,7 +160,13 @@ def _act(
     now: datetime,
     booked: list[datetime],
 ) -> Outcome:
+    """What became of one claimed row. Whatever goes wrong fails this row alone: it is
+    never left claimed, and the account's other rows still go."""
     try:
+        reason = _suppression(runtime, owner, nudge, now)
+        if reason:
+            log.info("nudge %s suppressed: %s", nudge.id, reason)
+            return Outcome("suppressed", error=reason)
         if nudge.kind == "hold":
             return _book_hold(runtime, owner, connector, nudge, now, booked)
         return _send_email(runtime, owner, connector, nudge, now)
@@ -181,9 +177,14 @@ def _act(
         # Holds are idempotent; a refused send (e.g. 429) was never accepted. Both retry.
         return Outcome("pending", error=f"will retry: {exc}")
     except AuthRevoked:
+        # The request never reached the mailbox: the row waits for the reconnect.
+        _finish(runtime, nudge.id, Outcome("pending", error="account needs reconnecting"))
         raise
     except ConnectorError as exc:
         return Outcome("failed", error=str(exc))
+    except Exception as exc:  # a bug or a broken row, e.g. one stored by an older version
+        log.exception("nudge %s failed unexpectedly", nudge.id)
+        return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
 def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:

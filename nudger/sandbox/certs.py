@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from nudger.files import private_folder, write_private
+
 
 @dataclass(frozen=True)
 class CertFiles:
@@ -35,7 +37,7 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 def generate(folder: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> CertFiles:
     """Write a fresh CA and a server certificate for ``hosts`` into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -80,12 +82,8 @@ def generate(folder: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) 
     files = CertFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
     files.ca_cert.write_bytes(_pem(ca_cert))
     files.server_cert.write_bytes(_pem(server_cert) + _pem(ca_cert))
-    files.server_key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    private_key = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    files.server_key.chmod(0o600)
+    write_private(files.server_key, private_key)
     return files

@@ -7,6 +7,8 @@ read or changed. These paths are neither recorded nor subject to injected faults
 - ``GET /_sandbox/mailboxes/{email}/events[?tagged=true][&include_deleted=true]``
   (``tagged``: only events carrying a private extended property, i.e. nudger's own)
 - ``POST /_sandbox/mailboxes/{email}/expire-cursors``
+- ``POST /_sandbox/mailboxes/{email}/rename`` (body ``{"email": new address}``): the
+  user keeps their ids and grants; the old address becomes an alias
 - ``GET /_sandbox/sent[?mailbox=...][&provider=...]``
 - ``GET|POST|DELETE /_sandbox/faults`` (POST body: path, status, count, retry_after,
   retry_after_date, reason, method, skip)
@@ -70,6 +72,22 @@ class Control:
         self.world.expire_cursors(mailbox)
         return JSONResponse({"email": mailbox.email, "sync_epoch": mailbox.sync_epoch})
 
+    async def rename(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        new = body.get("email") if isinstance(body, dict) else None
+        if not isinstance(new, str) or "@" not in new:
+            return _error(400, "email (the new address) is required")
+        try:
+            mailbox = self.world.rename_mailbox(request.path_params["email"], new)
+        except KeyError:
+            return _error(404, "unknown mailbox")
+        except ValueError as exc:
+            return _error(409, str(exc))
+        return JSONResponse(_mailbox_json(mailbox))
+
     async def sent(self, request: Request) -> Response:
         wanted_mailbox = request.query_params.get("mailbox", "").lower()
         wanted_provider = request.query_params.get("provider", "")
@@ -117,6 +135,8 @@ def _mailbox_json(mailbox: Mailbox) -> dict[str, Any]:
         "email": mailbox.email,
         "name": mailbox.name,
         "provider": mailbox.provider,
+        "aliases": list(mailbox.aliases),
+        "tenant": mailbox.tenant or None,
         "time_zone": mailbox.time_zone,
         "events": sum(1 for e in mailbox.events.values() if not e.deleted),
         "sync_epoch": mailbox.sync_epoch,
@@ -207,6 +227,7 @@ def routes(world: World) -> list[BaseRoute]:
         Route(PREFIX + "/mailboxes", control.mailboxes, methods=["GET"]),
         Route(mailbox + "/events", control.events, methods=["GET"]),
         Route(mailbox + "/expire-cursors", control.expire_cursors, methods=["POST"]),
+        Route(mailbox + "/rename", control.rename, methods=["POST"]),
         Route(PREFIX + "/sent", control.sent, methods=["GET"]),
         Route(PREFIX + "/faults", control.faults, methods=["GET", "DELETE"]),
         Route(PREFIX + "/faults", control.add_fault, methods=["POST"]),

@@ -114,7 +114,7 @@ class GoogleOAuth:
         user: Mailbox,
         params: Any,
     ) -> dict[str, str]:
-        key = (client.client_id, user.email)
+        key = (client.client_id, user.identity)
         previous = consents(self.world).get(key)
         granted = [s for s in request.scopes if s not in user.withheld_scopes]
         if request.include_granted and previous:
@@ -130,7 +130,7 @@ class GoogleOAuth:
         codes(self.world)[code] = AuthCode(
             client.client_id,
             redirect_uri,
-            user.email,
+            user.identity,
             tuple(granted),
             request.challenge,
             request.method,
@@ -216,8 +216,9 @@ class GoogleOAuth:
             "scope": " ".join(scopes),
             "token_type": "Bearer",
         }
-        if "openid" in scopes:
-            body["id_token"] = id_token(client_id, self.world.mailbox(user), scopes)
+        mailbox = self.world.user(user)
+        if "openid" in scopes and mailbox is not None:
+            body["id_token"] = id_token(client_id, mailbox, scopes)
         return body
 
     def _refresh(self, client: OAuthClient, form: dict[str, str]) -> dict[str, Any]:
@@ -225,7 +226,7 @@ class GoogleOAuth:
         if not value:
             raise OAuthError("invalid_request", "Missing required parameter: refresh_token")
         grant = tokens(self.world).get(value)
-        if grant is None or grant.kind != "refresh":
+        if grant is None or grant.kind != "refresh" or self.world.user(grant.user) is None:
             raise OAuthError("invalid_grant", "Token has been expired or revoked.")
         if grant.client_id != client.client_id:
             raise OAuthError("unauthorized_client", "Unauthorized")

@@ -2,7 +2,9 @@
 
 ``world.auth["google"]`` holds three dicts: ``codes`` (authorization codes),
 ``tokens`` (access and refresh tokens) and ``consents`` (scopes each user granted
-each client). API front-ends call ``authenticate`` with the scopes a method accepts.
+each client). Codes, tokens and consents name the user by ``Mailbox.identity``, so a
+renamed user keeps them. API front-ends call ``authenticate`` with the scopes a method
+accepts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class AuthCode:
     client_id: str
     redirect_uri: str
     user: str
+    """The user's ``Mailbox.identity``."""
     scopes: tuple[str, ...]
     challenge: str | None
     method: str
@@ -46,6 +49,7 @@ class Token:
     """"access" or "refresh"."""
     client_id: str
     user: str
+    """The user's ``Mailbox.identity``."""
     scopes: tuple[str, ...]
     expires: datetime | None = None
     parent: str | None = None
@@ -68,7 +72,7 @@ def tokens(world: World) -> dict[str, Token]:
 
 
 def consents(world: World) -> dict[tuple[str, str], set[str]]:
-    """Scopes each user has consented to, per (client_id, user)."""
+    """Scopes each user has consented to, per (client_id, user identity)."""
     return cast(dict[tuple[str, str], set[str]], _state(world)["consents"])
 
 
@@ -97,11 +101,12 @@ def authenticate(world: World, request: Request, accepted: frozenset[str]) -> Ma
         raise _unauthenticated("Login Required.", _REALM)
     with world.lock:
         record = tokens(world).get(value.strip())
-        if record is None or record.kind != "access" or expired(record.expires):
+        user = world.user(record.user) if record else None
+        if record is None or record.kind != "access" or expired(record.expires) or user is None:
             raise _unauthenticated("Invalid Credentials", _REALM + ', error="invalid_token"')
         if not accepted.intersection(record.scopes):
             raise _insufficient_scope(accepted)
-        return world.mailbox(record.user)
+        return user
 
 
 def expired(expires: datetime | None) -> bool:
@@ -126,24 +131,27 @@ def _b64(data: bytes) -> str:
 
 
 def id_token(client_id: str, mailbox: Mailbox, scopes: tuple[str, ...]) -> str:
-    """An OpenID Connect ID token, unsigned (``alg: none``): the sandbox has no keys."""
+    """An OpenID Connect ID token, unsigned (``alg: none``): the sandbox has no keys.
+
+    As Google's: ``sub`` is the account's stable id; ``email`` comes only with the
+    email scope and ``name`` only with profile."""
     now = int(utcnow().timestamp())
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "azp": client_id,
         "aud": client_id,
-        "sub": subject(mailbox.email),
-        "email": mailbox.email,
-        "email_verified": True,
+        "sub": subject(mailbox.identity),
         "iat": now,
         "exp": now + ACCESS_TTL + 1,
     }
+    if SCOPE_ALIASES["email"] in scopes:
+        claims.update(email=mailbox.email, email_verified=True)
     if SCOPE_ALIASES["profile"] in scopes:
         claims["name"] = mailbox.name
     header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
     return f"{header}.{_b64(json.dumps(claims).encode())}."
 
 
-def subject(email: str) -> str:
-    """A stable numeric Google account id for ``email``."""
-    return str(int(hashlib.sha256(email.lower().encode()).hexdigest()[:16], 16))
+def subject(identity: str) -> str:
+    """The stable numeric Google account id of the user with ``identity``."""
+    return str(int(hashlib.sha256(identity.lower().encode()).hexdigest()[:16], 16))

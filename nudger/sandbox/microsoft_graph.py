@@ -59,9 +59,10 @@ MAIL_SEND = frozenset({"mail.send"})
 def user_resource(world: World, email: str) -> dict[str, Any]:
     with world.lock:
         name = world.people.get(email.lower(), email)
+        mailbox = world.mailboxes.get(email.lower())
     return {
         "@odata.type": "#microsoft.graph.user",
-        "id": user_id(email),
+        "id": user_id(mailbox.identity if mailbox else email),
         "displayName": name,
         "mail": email,
         "userPrincipalName": email,

@@ -6,6 +6,10 @@ instance_discovery=False)``: msal reads ``/{tenant}/v2.0/.well-known/openid-conf
 authority host, so it must be turned off), sends the browser to ``authorize`` and
 redeems the code at ``token``.
 
+- Tenants: the sandbox's own (``TENANT_NAME`` or its id), any ``Mailbox.tenant`` (by
+  name or id), and the multi-tenant ``common`` / ``organizations``. A tenant-specific
+  authority signs in only that tenant's users (AADSTS50020 otherwise); ID tokens carry
+  the user's own tenant in ``iss`` and ``tid``.
 - ``authorize`` has no UI: ``login_hint`` names the mailbox that signs in (an error
   page otherwise, as Entra shows for an unknown account). Consent is automatic; the
   user withholds ``Mailbox.withheld_scopes``. Bad parameters are redirected back with
@@ -45,23 +49,24 @@ from nudger.sandbox.microsoft_oauth_checks import (
 )
 from nudger.sandbox.microsoft_tokens import (
     ACCESS_TTL,
+    MULTI_TENANT,
     OIDC_SCOPES,
-    TENANT_ID,
     TENANT_NAME,
     AuthCode,
     Token,
+    authority_tenant,
     client_info,
     codes,
     id_token,
     issuer,
     jwks,
     short_scope,
+    tenant_id,
     tokens,
 )
 from nudger.sandbox.oauth_common import basic_auth
 from nudger.sandbox.world import Mailbox, OAuthClient, World, utcnow
 
-TENANTS = frozenset({TENANT_NAME, TENANT_ID, "common", "organizations"})
 CODE_TTL = timedelta(minutes=10)
 
 
@@ -77,12 +82,15 @@ class Identity:
         self.world = world
 
     async def openid_configuration(self, request: Request) -> Response:
-        if request.path_params["tenant"] not in TENANTS:
+        tenant = authority_tenant(self.world, request.path_params["tenant"])
+        if tenant is None:
             return _unknown_tenant(request)
-        base = f"{_base_url(request)}/{TENANT_ID}"
+        base = f"{_base_url(request)}/{tenant}"
+        # Multi-tenant metadata names the issuer as a template, as Entra's does.
+        named = "{tenantid}" if tenant in MULTI_TENANT else tenant
         return JSONResponse(
             {
-                "issuer": issuer(_base_url(request)),
+                "issuer": issuer(_base_url(request), named),
                 "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{base}/oauth2/v2.0/token",
                 "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
@@ -129,7 +137,8 @@ class Identity:
 
     async def authorize(self, request: Request) -> Response:
         params = request.query_params
-        if request.path_params["tenant"] not in TENANTS:
+        tenant = authority_tenant(self.world, request.path_params["tenant"])
+        if tenant is None:
             return _error_page(IdentityError("invalid_request", 90002, "Tenant not found."))
         try:
             client = self._client(params.get("client_id", ""))
@@ -140,7 +149,7 @@ class Identity:
         mode = params.get("response_mode", "query")
         try:
             scopes, challenge = validated(params)
-            user = self._signing_in(params.get("login_hint", ""))
+            user = self._signing_in(params.get("login_hint", ""), tenant)
         except IdentityError as error:
             if error.status == 200:
                 return _error_page(error)
@@ -159,7 +168,7 @@ class Identity:
             raise IdentityError("unauthorized_client", 700016, message)
         return client
 
-    def _signing_in(self, hint: str) -> Mailbox:
+    def _signing_in(self, hint: str, tenant: str) -> Mailbox:
         with self.world.lock:
             mailbox = self.world.mailboxes.get(hint.strip().lower())
         if mailbox is None or mailbox.provider != "microsoft":
@@ -168,6 +177,12 @@ class Identity:
                 "The sandbox has no sign-in page: pass login_hint with a Microsoft mailbox."
             )
             raise IdentityError("invalid_request", 50034, message, status=200)
+        if tenant not in MULTI_TENANT and tenant_id(mailbox) != tenant:
+            message = (
+                f"User account '{hint}' from identity provider does not exist in tenant "
+                f"'{tenant}' and cannot access the application in that tenant."
+            )
+            raise IdentityError("invalid_request", 50020, message, status=200)
         return mailbox
 
     def _issue_code(
@@ -186,7 +201,7 @@ class Identity:
             codes(self.world)[code] = AuthCode(
                 client.client_id,
                 redirect_uri,
-                user.email,
+                user.identity,
                 granted,
                 challenge,
                 params.get("nonce"),
@@ -202,7 +217,7 @@ class Identity:
     async def token(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         try:
-            if request.path_params["tenant"] not in TENANTS:
+            if authority_tenant(self.world, request.path_params["tenant"]) is None:
                 raise IdentityError("invalid_request", 90002, "Tenant not found.")
             with self.world.lock:
                 client = self._authenticate_client(request, form)
@@ -288,6 +303,10 @@ class Identity:
         nonce: str | None,
     ) -> dict[str, Any]:
         """Tokens for ``asked`` (resource scopes) under a grant of ``granted``."""
+        mailbox = self.world.user(user)
+        if mailbox is None:
+            message = "The user account does not exist in the directory."
+            raise IdentityError("invalid_grant", 50034, message)
         store = tokens(self.world)
         resources = tuple(s for s in asked if s.lower() not in OIDC_SCOPES)
         oidc = [s for s in ("openid", "profile", "email") if s in {g.lower() for g in granted}]
@@ -301,13 +320,12 @@ class Identity:
             "ext_expires_in": ACCESS_TTL,
             "access_token": access,
         }
-        mailbox = self.world.mailbox(user)
         if "offline_access" in {g.lower() for g in granted}:
             refresh = "1.AXsandboxRT" + secrets.token_urlsafe(64)
             store[refresh] = Token("refresh", client.client_id, user, granted)
             body["refresh_token"] = refresh
         if "openid" in oidc:
-            body["id_token"] = id_token(self.world, base, client.client_id, mailbox, nonce)
+            body["id_token"] = id_token(self.world, base, client.client_id, mailbox, nonce, granted)
         if form.get("client_info") == "1":
             body["client_info"] = client_info(mailbox)
         return body

@@ -2,9 +2,14 @@
 
 ``world.auth["microsoft"]`` holds ``codes`` (authorization codes), ``tokens`` (access
 and refresh tokens, revoked ones kept so a dead grant is told apart from garbage) and
-``key`` (the RSA key that signs ID tokens, published at the JWKS URI). Graph handlers
-call ``authenticate`` with the permissions a method accepts. ``revoke_refresh_tokens``
-and ``expire_access_tokens`` are the control hooks for tests.
+``key`` (the RSA key that signs ID tokens, published at the JWKS URI). Codes and tokens
+name the user by ``Mailbox.identity`` (as Entra ties them to the object id, not the
+address). Graph handlers call ``authenticate`` with the permissions a method accepts.
+``revoke_refresh_tokens`` and ``expire_access_tokens`` are the control hooks for tests.
+
+Users belong to a tenant (``Mailbox.tenant``, by name; empty for ``TENANT_NAME``); the
+ids in ID tokens and ``client_info`` follow Entra's: ``oid`` per user and tenant, ``tid``
+the tenant's id, ``sub`` pairwise per application.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from nudger.sandbox.world import Mailbox, World, utcnow
 TENANT_NAME = "sandbox-tenant"
 """The tenant in ``Sandbox.settings()["microsoft_authority"]`` (``server.MICROSOFT_TENANT``)."""
 TENANT_ID = directory_id("tenant", TENANT_NAME)
+MULTI_TENANT = frozenset({"common", "organizations"})
+"""Authority path segments that let users of any (work or school) tenant sign in."""
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 ACCESS_TTL = 3599
@@ -41,6 +48,7 @@ class AuthCode:
     client_id: str
     redirect_uri: str
     user: str
+    """The user's ``Mailbox.identity``."""
     scopes: tuple[str, ...]
     challenge: str | None
     nonce: str | None
@@ -54,6 +62,7 @@ class Token:
     """"access" or "refresh"."""
     client_id: str
     user: str
+    """The user's ``Mailbox.identity``."""
     scopes: tuple[str, ...]
     expires: datetime | None = None
     revoked: bool = False
@@ -86,7 +95,8 @@ def signing_key(world: World) -> rsa.RSAPrivateKey:
 def revoke_refresh_tokens(world: World, email: str) -> int:
     """Kill every refresh token of ``email`` (as "revoke sessions" in Entra does)."""
     with world.lock:
-        alive = [t for t in tokens(world).values() if _is_live_refresh(t, email)]
+        user = world.mailbox(email).identity
+        alive = [t for t in tokens(world).values() if _is_live_refresh(t, user)]
         for token in alive:
             token.revoked = True
         return len(alive)
@@ -95,18 +105,15 @@ def revoke_refresh_tokens(world: World, email: str) -> int:
 def expire_access_tokens(world: World, email: str) -> int:
     """Make every access token of ``email`` expired, so Graph answers 401."""
     with world.lock:
-        mine = [t for t in tokens(world).values() if t.kind == "access" and _owned(t, email)]
+        user = world.mailbox(email).identity
+        mine = [t for t in tokens(world).values() if t.kind == "access" and t.user == user]
         for token in mine:
             token.expires = utcnow() - timedelta(seconds=1)
         return len(mine)
 
 
-def _owned(token: Token, email: str) -> bool:
-    return token.user.lower() == email.lower()
-
-
-def _is_live_refresh(token: Token, email: str) -> bool:
-    return token.kind == "refresh" and not token.revoked and _owned(token, email)
+def _is_live_refresh(token: Token, user: str) -> bool:
+    return token.kind == "refresh" and not token.revoked and token.user == user
 
 
 # --- scopes --------------------------------------------------------------------------------
@@ -140,9 +147,12 @@ def authenticate(
             raise _unauthenticated("IDX14100: JWT is not well formed, there are no dots (.).")
         if record.expires is not None and record.expires <= utcnow():
             raise _unauthenticated("Lifetime validation failed, the token is expired.")
+        user = world.user(record.user)
+        if user is None:
+            raise _unauthenticated("The user or application does not exist in the directory.")
         if not accepted & permissions(record.scopes):
             raise _access_denied(denied_code)
-        return world.mailbox(record.user)
+        return user
 
 
 def _unauthenticated(message: str) -> GraphError:
@@ -163,38 +173,71 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def user_id(email: str) -> str:
-    """The user's object id (``oid``): a stable GUID per address."""
-    return directory_id("user", email)
+def user_id(identity: str) -> str:
+    """A user's object id (``oid``, Graph's user ``id``): a GUID per user identity (or, for
+    someone without a mailbox, per address)."""
+    return directory_id("user", identity)
+
+
+def tenant_id(mailbox: Mailbox) -> str:
+    """The id (``tid``) of the tenant the user belongs to."""
+    return directory_id("tenant", mailbox.tenant) if mailbox.tenant else TENANT_ID
+
+
+def authority_tenant(world: World, segment: str) -> str | None:
+    """The tenant an authority path segment names: a tenant id, ``segment`` itself when it
+    is multi-tenant (``MULTI_TENANT``), None for a tenant nobody belongs to."""
+    if segment in MULTI_TENANT:
+        return segment
+    with world.lock:
+        named = {m.tenant: tenant_id(m) for m in world.mailboxes.values() if m.tenant}
+    named[TENANT_NAME] = TENANT_ID
+    if segment in named:
+        return named[segment]
+    return segment if segment in named.values() else None
 
 
 def client_info(mailbox: Mailbox) -> str:
     """What msal keys its account cache on: ``{"uid": oid, "utid": tenant id}``."""
-    return b64url(json.dumps({"uid": user_id(mailbox.email), "utid": TENANT_ID}).encode())
+    info = {"uid": user_id(mailbox.identity), "utid": tenant_id(mailbox)}
+    return b64url(json.dumps(info).encode())
 
 
-def issuer(base_url: str) -> str:
-    return f"{base_url}/{TENANT_ID}/v2.0"
+def issuer(base_url: str, tenant: str) -> str:
+    """The v2.0 issuer of tenant id ``tenant`` (``{tenantid}`` in multi-tenant metadata)."""
+    return f"{base_url}/{tenant}/v2.0"
 
 
 def id_token(
-    world: World, base_url: str, client_id: str, mailbox: Mailbox, nonce: str | None
+    world: World,
+    base_url: str,
+    client_id: str,
+    mailbox: Mailbox,
+    nonce: str | None,
+    scopes: tuple[str, ...],
 ) -> str:
-    """A v2.0 ID token signed RS256 with the world's key (see the JWKS endpoint)."""
+    """A v2.0 ID token signed RS256 with the world's key (see the JWKS endpoint).
+
+    Its claims are those of Microsoft's "ID token claims reference": ``oid``,
+    ``preferred_username`` and ``name`` only with the profile scope; ``sub`` pairwise
+    (per application, tenant and user); ``preferred_username`` is the current address,
+    which can change, while ``oid`` and ``tid`` never do."""
     now = int(utcnow().timestamp())
+    tenant = tenant_id(mailbox)
     claims: dict[str, Any] = {
         "ver": "2.0",
-        "iss": issuer(base_url),
+        "iss": issuer(base_url, tenant),
         "aud": client_id,
         "iat": now,
         "nbf": now,
         "exp": now + ACCESS_TTL + 1,
-        "sub": directory_id("pairwise", f"{client_id}:{mailbox.email}"),
-        "oid": user_id(mailbox.email),
-        "tid": TENANT_ID,
-        "name": mailbox.name,
-        "preferred_username": mailbox.email,
+        "sub": directory_id("pairwise", f"{client_id}:{tenant}:{mailbox.identity}"),
+        "tid": tenant,
     }
+    if "profile" in {s.lower() for s in scopes}:
+        claims["oid"] = user_id(mailbox.identity)
+        claims["preferred_username"] = mailbox.email
+        claims["name"] = mailbox.name
     if nonce:
         claims["nonce"] = nonce
     return _sign(world, claims)

@@ -84,6 +84,12 @@ class Mailbox:
     """Graph answers 403 on /me/directReports and /me/manager (tenant policy)."""
     withheld_scopes: set[str] = field(default_factory=set)
     """Scopes this user unticks on the consent screen (the grant comes back without them)."""
+    tenant: str = ""
+    """Microsoft: the name of the directory (tenant) the user belongs to; empty for the
+    sandbox's own tenant."""
+    identity: str = ""
+    """What the providers' stable user ids (Google ``sub``, Microsoft ``oid``) and the
+    emulators' tokens are tied to: the first address unless given. A rename keeps it."""
 
 
 @dataclass
@@ -151,7 +157,10 @@ class World:
     # --- identities -----------------------------------------------------------
 
     def add_mailbox(self, mailbox: Mailbox) -> Mailbox:
+        """Add a user; one already holding the address is replaced (the address has moved
+        to another user, perhaps of another tenant: the old user's tokens stop working)."""
         with self.lock:
+            mailbox.identity = mailbox.identity or _first_identity(mailbox)
             self.mailboxes[mailbox.email.lower()] = mailbox
             self.people.setdefault(mailbox.email.lower(), mailbox.name)
             return mailbox
@@ -159,6 +168,24 @@ class World:
     def mailbox(self, email: str) -> Mailbox:
         with self.lock:
             return self.mailboxes[email.lower()]
+
+    def user(self, identity: str) -> Mailbox | None:
+        """The user with this stable identity; None once they are gone from the world."""
+        with self.lock:
+            return next((m for m in self.mailboxes.values() if m.identity == identity), None)
+
+    def rename_mailbox(self, email: str, new_email: str) -> Mailbox:
+        """Give a user a new primary address; their ids and grants stay. The old address
+        stays as an alias, as Google Workspace and Exchange Online keep it."""
+        with self.lock:
+            if new_email.lower() in self.mailboxes:
+                raise ValueError(f"{new_email} already belongs to a mailbox")
+            mailbox = self.mailboxes.pop(email.lower())
+            mailbox.aliases = (*mailbox.aliases, mailbox.email)
+            mailbox.email = new_email.lower()
+            self.mailboxes[mailbox.email] = mailbox
+            self.people[mailbox.email] = mailbox.name
+            return mailbox
 
     def add_client(self, client_id: str, client_secret: str, *redirect_uris: str) -> OAuthClient:
         with self.lock:
@@ -243,6 +270,13 @@ class World:
             record = RequestRecord(method, path, query)
             self.requests.append(record)
             return record
+
+
+def _first_identity(mailbox: Mailbox) -> str:
+    """The address, qualified by the tenant outside the sandbox's own: another tenant's user
+    with the same address is somebody else."""
+    email = mailbox.email.lower()
+    return f"{mailbox.tenant}/{email}" if mailbox.tenant else email
 
 
 def new_token(prefix: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nudger.config import Settings
 from nudger.crypto import TokenCipher
 from nudger.errors import ConfigError, CryptoError
+from nudger.files import FILE_MODE, private_file, private_folder, tighten
 from nudger.store.models import Meta
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,10 +46,21 @@ def create_engine_for(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_files(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_sqlite_files(database: Path) -> None:
+    """The database file exists owner-only before SQLite opens it: SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's permissions (``os_unix.c``,
+    ``findCreateFileMode``). Ones left looser by an older nudger are tightened."""
+    if not database.parent.exists():
+        private_folder(database.parent)
+    private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(database.with_name(database.name + suffix), FILE_MODE)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

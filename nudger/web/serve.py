@@ -9,6 +9,7 @@ from rich.console import Console
 from starlette.types import ASGIApp
 
 from nudger.config import load_settings
+from nudger.files import private_folder
 from nudger.log_redaction import install_log_redaction
 from nudger.runtime import open_runtime
 from nudger.scheduler import start_scheduler
@@ -27,7 +28,7 @@ def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None
         emulator, org = start_sandbox()
         base = load_settings()
         sandbox_dir = base.data_dir / "sandbox"
-        sandbox_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(sandbox_dir)
         (sandbox_dir / "nudger.db").unlink(missing_ok=True)  # the emulator's world is new too
         overrides = {
             **emulator.settings(),

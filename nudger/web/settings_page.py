@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,8 @@ from nudger.web.security import checked_form, signed_in_account
 
 NO_ROLE = "none"
 MAX_CADENCE_DAYS = 365
+MAX_SNOOZE_DAYS = 365
+"""Further ahead is a mute; and near year 9999 a zone offset overflows ``datetime``."""
 MAX_EMAIL = 320
 DEFAULT_HOURS: dict[str, Any] = {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"}
 PAUSABLE = {"pause": ("active", "paused"), "resume": ("paused", "active")}
@@ -131,7 +133,7 @@ def _row(
         status=status,
         role=known.role or NO_ROLE,
         cadence="" if known.cadence_override_days is None else str(known.cadence_override_days),
-        snooze=snooze.astimezone(zone).date().isoformat() if snooze and snooze > now else "",
+        snooze=local_day(snooze, zone).isoformat() if snooze and snooze > now else "",
         muted=known.muted,
     )
 
@@ -173,13 +175,13 @@ def _check_email(email: str, errors: dict[str, str]) -> None:
 def _parse_cadence(raw: str, errors: dict[str, str]) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CADENCE_DAYS:
+    cadence = preferences.whole_number(raw, 1, MAX_CADENCE_DAYS)
+    if cadence is None:
         errors["cadence_days"] = (
             f"Cadence: a whole number of days from 1 to {MAX_CADENCE_DAYS}, or empty to let "
             "nudger infer it."
         )
-        return None
-    return int(raw)
+    return cadence
 
 
 def _parse_snooze(
@@ -201,9 +203,22 @@ def _parse_snooze(
         errors["snooze_until"] = "Snooze until: pick a date after today, or leave it empty."
         return None
     stored = current.snoozed_until if current else None
-    if stored and stored.astimezone(zone).date() == day:
+    if stored and local_day(stored, zone) == day:
         return stored
+    latest = today + timedelta(days=MAX_SNOOZE_DAYS)
+    if day > latest:
+        errors["snooze_until"] = f"Snooze until: at most a year ahead ({latest} at the latest)."
+        return None
     return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The day of ``moment`` in ``zone``. A stored moment so near year 9999 that the
+    zone's offset overflows it (saved before snoozes were capped) reads as the last day."""
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        return date.max
 
 
 # --- routes ----------------------------------------------------------------------------
@@ -293,7 +308,7 @@ def _with_typed_row(rows: list[ContactRow], typed: ContactRow) -> list[ContactRo
 
 def _typed(form: FormData) -> dict[str, Any]:
     typed: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "days"}
-    typed["days"] = [int(str(d)) for d in form.getlist("days") if str(d).isdigit()]
+    typed["days"] = [preferences.weekday(str(d)) for d in form.getlist("days")]
     return typed
 
 

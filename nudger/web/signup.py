@@ -19,7 +19,13 @@ from starlette.routing import Route
 
 from nudger import accounts
 from nudger.connectors.registry import provider, provider_names
-from nudger.errors import ConfigError, ConnectorError, MissingScopes, OAuthStateError
+from nudger.errors import (
+    ConfigError,
+    ConnectorError,
+    IdentityConflict,
+    MissingScopes,
+    OAuthStateError,
+)
 from nudger.web.pages import Web
 from nudger.web.security import OAUTH_STATE_KEY, checked_form, sign_in, sign_out_everywhere
 
@@ -74,6 +80,8 @@ class SignupRoutes:
         except MissingScopes as exc:
             text = f"nudger needs every permission it asks for: {exc}"
             return self.web.message(request, "Some permissions are missing", text, 400)
+        except IdentityConflict as exc:
+            return self.web.message(request, "Sign-in refused", str(exc), 409)
         except ConnectorError as exc:
             log.warning("sign-in with %s failed: %s", name, exc)
             return self.web.message(request, "Sign-in failed", str(exc), 502)

@@ -12,6 +12,7 @@ from nudger.config import Settings
 from nudger.connectors import google
 from nudger.connectors.base import Connector, Grant
 from nudger.connectors.google_auth import GoogleOAuth
+from nudger.sandbox import google_tokens
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
 
@@ -52,3 +53,25 @@ def add_meeting(
         **fields,  # type: ignore[arg-type]
     )
     return world.put_event(mailbox, event)
+
+
+def issued_refresh_token_works(sandbox: Sandbox, code: str) -> bool:
+    """Whether the refresh token Google issued for ``code`` still gets access tokens (a
+    dead one answers ``invalid_grant``, as Google does after a revoke)."""
+    with sandbox.world.lock:
+        issued = google_tokens.codes(sandbox.world)[code].issued
+    [refresh] = [token for token in issued if token.startswith("1//")]
+    settings = sandbox.settings()
+    response = httpx.post(
+        settings["google_token_uri"],
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh,
+            "client_id": settings["google_client_id"],
+            "client_secret": settings["google_client_secret"],
+        },
+        verify=ssl.create_default_context(cafile=sandbox.certs.ca_cert),
+    )
+    if response.status_code != 200:
+        assert response.json()["error"] == "invalid_grant", response.text
+    return response.status_code == 200

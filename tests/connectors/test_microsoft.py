@@ -224,6 +224,18 @@ def test_revoked_grant_raises_auth_revoked(
         connector.calendar.list_calendars()
 
 
+def test_a_renamed_user_keeps_refreshing(
+    provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox
+) -> None:
+    """``preferred_username`` is mutable: a rename at Microsoft must not break the stored
+    grant (msal's silent refresh keeps the cached account as it was at sign-in)."""
+    connector = connected(provider_settings, sandbox, [])
+    world.rename_mailbox(MS_OWNER, "grace.hopper@contoso.example")
+    for _ in range(2):
+        control(sandbox, "expire-access-tokens", "grace.hopper@contoso.example")
+        assert connector.calendar.list_calendars()
+
+
 # --- the user's time and the org chart ----------------------------------------------------
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from nudger import accounts
 from nudger.config import load_settings
@@ -24,33 +22,16 @@ from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
 from tests.connectors.conftest import GOOGLE_OWNER
 from tests.connectors.google_helpers import add_meeting, consent
+from tests.smtp_server import Inbox, smtp_server
 
 OTHER = "sam@sandbox.example"
 NOW = datetime.now(UTC)
 
 
-class Inbox:
-    """An SMTP server that keeps what it receives (aiosmtpd handler protocol)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.messages: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
-    with socket.socket() as probe:  # aiosmtpd cannot start on port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Inbox(port)
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler
-    controller.stop()
+    with smtp_server() as running:
+        yield running
 
 
 @pytest.fixture
@@ -61,19 +42,26 @@ def world(world: World) -> World:
     return world
 
 
-@pytest.fixture
-def smtp_runtime(runtime: Runtime, inbox: Inbox) -> Iterator[Runtime]:
+@contextmanager
+def with_smtp(runtime: Runtime, smtp_url: str) -> Iterator[Runtime]:
+    """The same database and emulator, with nudger's service mail going to ``smtp_url``."""
     settings = load_settings(
         **{
             **runtime.settings.model_dump(),
             "encryption_keys": runtime.settings.encryption_keys.get_secret_value(),
-            "smtp_url": f"smtp://127.0.0.1:{inbox.port}",
+            "smtp_url": smtp_url,
             "mail_from": "nudger@ops.example",
         }
     )
     opened = open_runtime(settings)
     yield opened
     opened.db.dispose()
+
+
+@pytest.fixture
+def smtp_runtime(runtime: Runtime, inbox: Inbox) -> Iterator[Runtime]:
+    with with_smtp(runtime, f"smtp://127.0.0.1:{inbox.port}") as opened:
+        yield opened
 
 
 def connect(runtime: Runtime, sandbox: Sandbox, email: str) -> accounts.AccountRef:
@@ -145,3 +133,45 @@ def test_reconnecting_resumes_and_drops_an_unsent_request(
     assert [status for status, _ in reconnect_rows(runtime)] == ["suppressed"]
     [report] = run_cycle(runtime, now=NOW)
     assert report.error is None
+
+
+def test_reconnect_request_waits_rather_than_log_in_without_tls(
+    runtime: Runtime, sandbox: Sandbox, inbox: Inbox
+) -> None:
+    """The operator's SMTP server offers no STARTTLS: the password is never sent, the
+    request waits (pending, the reason on its row) for a server that can take it safely."""
+    with with_smtp(runtime, f"smtp://ops:pw-123@127.0.0.1:{inbox.port}") as smtp_runtime:
+        ref = connect(smtp_runtime, sandbox, GOOGLE_OWNER)
+        revoke_at_google(smtp_runtime, ref.id)
+        run_cycle(smtp_runtime, now=NOW)
+        with session_scope(smtp_runtime.db) as session:
+            row = session.query(Nudge).filter(Nudge.kind == "reconnect").one()
+            status, error = row.status, row.last_error or ""
+    assert inbox.seen_auth == []
+    assert inbox.messages == []
+    assert status == "pending"
+    assert "NUDGER_SMTP_URL" in error
+    assert "pw-123" not in error
+
+
+def test_a_reconnect_email_that_cannot_be_built_fails_alone(
+    smtp_runtime: Runtime, sandbox: Sandbox, inbox: Inbox
+) -> None:
+    """An account row stored by an older version, its address carrying a line break:
+    its reconnect email fails with the reason on its row; the other one still goes."""
+    broken = connect(smtp_runtime, sandbox, GOOGLE_OWNER)
+    fine = connect(smtp_runtime, sandbox, OTHER)
+    for ref in (broken, fine):
+        revoke_at_google(smtp_runtime, ref.id)
+    with session_scope(smtp_runtime.db) as session:
+        session.get_one(Account, broken.id).email = f"{GOOGLE_OWNER}\r\nBcc: x@example.net"
+
+    run_cycle(smtp_runtime, now=NOW)
+
+    with session_scope(smtp_runtime.db) as session:
+        rows = {r.account_id: r for r in session.query(Nudge).filter(Nudge.kind == "reconnect")}
+        failed, sent = rows[broken.id], rows[fine.id]
+        assert failed.status == "failed"
+        assert (failed.last_error or "").startswith("unexpected error: ValueError")
+        assert sent.status == "sent"
+    assert [m.rcpt_tos for m in inbox.messages] == [[OTHER]]

@@ -166,6 +166,21 @@ def test_non_ascii_names_survive_the_round_trip() -> None:
     assert message["From"].addresses[0].display_name == "Ålex Møller"
 
 
+def test_a_line_break_in_the_owners_name_cannot_add_a_header() -> None:
+    message = parsed(
+        build_message(
+            sender="alex@example.com",
+            sender_name="Alex\r\nBcc: x@example.net",
+            rendered=rendered_for("neglected"),
+            key="k",
+            now=NOW,
+        ).mime
+    )
+    assert message["Bcc"] is None
+    assert message["To"].addresses[0].addr_spec == "alex@example.com"
+    assert message["To"].addresses[0].display_name == "Alex Bcc: x@example.net"
+
+
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         build_message(

@@ -35,9 +35,12 @@ def tls(sandbox: Sandbox) -> ssl.SSLContext:
 
 
 def make_app(
-    sandbox: Sandbox, cache: msal.TokenCache | None = None
+    sandbox: Sandbox, cache: msal.TokenCache | None = None, tenant: str | None = None
 ) -> msal.ConfidentialClientApplication:
+    """An msal app on the sandbox tenant, or on ``tenant`` (e.g. "organizations")."""
     settings = sandbox.settings()
+    if tenant:
+        settings["microsoft_authority"] = f"{sandbox.base_url}/{tenant}"
     session = requests.Session()
     session.verify = settings["ca_bundle"]
     session.trust_env = False  # else REQUESTS_CA_BUNDLE in the environment wins over verify
@@ -73,11 +76,11 @@ def authorize(sandbox: Sandbox, url: str) -> dict[str, str]:
 
 
 def sign_in(
-    sandbox: Sandbox, scopes: list[str] | None = None, app: Any = None
+    sandbox: Sandbox, scopes: list[str] | None = None, app: Any = None, **extra: Any
 ) -> tuple[msal.ConfidentialClientApplication, dict[str, Any]]:
     """A full auth-code round with PKCE; the app (holding the cache) and msal's result."""
     app = app or make_app(sandbox)
-    flow = start_flow(app, scopes)
+    flow = start_flow(app, scopes, **extra)
     result = app.acquire_token_by_auth_code_flow(flow, authorize(sandbox, flow["auth_uri"]))
     assert "access_token" in result, result
     return app, result

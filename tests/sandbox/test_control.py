@@ -17,6 +17,7 @@ from nudger.sandbox.world import SandboxEvent, SentMessage, World
 
 GOOGLE_USER = "ada@sandbox-google.test"
 """The Google mailbox of the ``world`` fixture (conftest)."""
+MICROSOFT_USER = "grace@sandbox-microsoft.test"
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
@@ -36,6 +37,22 @@ def test_lists_mailboxes(control: httpx.Client) -> None:
     mailboxes = {m["email"]: m for m in control.get("/mailboxes").json()}
     assert mailboxes[GOOGLE_USER]["provider"] == "google"
     assert {m["provider"] for m in mailboxes.values()} == {"google", "microsoft"}
+
+
+def test_renames_a_mailbox_keeping_the_old_address_as_an_alias(
+    control: httpx.Client, world: World
+) -> None:
+    renamed = control.post(f"/mailboxes/{GOOGLE_USER}/rename", json={"email": "ada.k@x.test"})
+    taken = control.post("/mailboxes/ada.k@x.test/rename", json={"email": MICROSOFT_USER})
+
+    assert renamed.json()["email"] == "ada.k@x.test"
+    assert renamed.json()["aliases"] == [GOOGLE_USER]
+    assert world.mailbox("ada.k@x.test").identity == GOOGLE_USER
+    assert taken.status_code == 409
+    assert (
+        control.post(f"/mailboxes/{GOOGLE_USER}/rename", json={"email": "a@x"}).status_code == 404
+    )
+    assert control.post("/mailboxes/ada.k@x.test/rename", json={}).status_code == 400
 
 
 def test_lists_events_and_filters_to_nudgers_own(control: httpx.Client, world: World) -> None:

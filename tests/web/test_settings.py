@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -64,8 +65,13 @@ def test_preferences_are_saved_and_shown_again(signed_in: TestClient, runtime: R
         ("time_zone", "Mars/Olympus", "Time zone: 'Mars/Olympus' is not a known IANA zone"),
         ("weekly_budget", "-1", "Weekly nudge budget: a whole number from 0 to 20"),
         ("weekly_budget", "99", "Weekly nudge budget: a whole number from 0 to 20"),
+        # str.isdigit() is true of "²" (then int() fails) and of "٣" (then int() gives 3)
+        ("weekly_budget", "²", "Weekly nudge budget: a whole number from 0 to 20"),
+        ("weekly_budget", "٣", "Weekly nudge budget: a whole number from 0 to 20"),
+        ("weekly_budget", "1" * 5000, "Weekly nudge budget: a whole number from 0 to 20"),
         ("start", "9am", "Start of the working day: 9am is not a time like 09:00."),
-        ("end", "10:00", "End of the working day: must differ from the start."),
+        ("end", "10:00", "End of the working day: must be after the start."),
+        ("end", "09:00", "End of the working day: must be after the start."),
         ("delivery", "pigeon", "Delivery: choose one of email, digest, holds_only."),
     ],
 )
@@ -88,6 +94,18 @@ def test_a_bad_preference_names_the_field_and_stores_nothing(
     assert f'data-field="{field}"' in response.text
     assert message in response.text.replace("&#39;", "'")
     assert f'value="{value}"' in response.text or field == "delivery", "typed values stay"
+    assert stored(runtime) == before
+
+
+@pytest.mark.parametrize("day", ["²", "٣", "8"])
+def test_a_working_day_that_is_not_1_to_7_names_the_field(
+    signed_in: TestClient, runtime: Runtime, day: str
+) -> None:
+    before = stored(runtime)
+    form = {"section": "account", "hours_source": "custom", "start": "09:00", "end": "17:00"}
+    response = post(signed_in, **form, days=["1", day])
+    assert response.status_code == 400
+    assert 'data-field="days"' in response.text
     assert stored(runtime) == before
 
 
@@ -123,7 +141,11 @@ def test_a_contact_is_saved_alone(signed_in: TestClient, runtime: Runtime) -> No
         ({"email": CONTACT, "role": "boss"}, "role"),
         ({"email": CONTACT, "cadence_days": "0"}, "cadence_days"),
         ({"email": CONTACT, "cadence_days": "weekly"}, "cadence_days"),
+        ({"email": CONTACT, "cadence_days": "²"}, "cadence_days"),
+        ({"email": CONTACT, "cadence_days": "٣"}, "cadence_days"),
         ({"email": CONTACT, "snooze_until": "2026-03-01"}, "snooze_until"),
+        ({"email": CONTACT, "snooze_until": "2027-03-05"}, "snooze_until"),
+        ({"email": CONTACT, "snooze_until": "9999-12-31"}, "snooze_until"),
         ({"email": CONTACT, "snooze_until": "next week"}, "snooze_until"),
     ],
 )
@@ -135,6 +157,29 @@ def test_a_bad_contact_form_names_the_field_and_stores_nothing(
     assert f'data-field="{field}"' in response.text
     account_id = accounts.find_account(runtime, OWNER).id
     assert contacts.list_contacts(runtime, account_id) == []
+
+
+def test_a_snooze_can_reach_a_year_ahead(signed_in: TestClient, runtime: Runtime) -> None:
+    response = post(signed_in, section="contact", email=CONTACT, snooze_until="2027-03-04")
+    assert response.status_code == 303
+    saved = contacts.find_contact(runtime, accounts.find_account(runtime, OWNER).id, CONTACT)
+    assert saved is not None
+    assert saved.snoozed_until is not None
+
+
+def test_a_snooze_stored_near_year_9999_does_not_break_the_page(
+    signed_in: TestClient, runtime: Runtime
+) -> None:
+    """Saved before the cap: in a zone east of UTC it lies past ``datetime.max``."""
+    account_id = accounts.find_account(runtime, OWNER).id
+    contacts.snooze(runtime, account_id, CONTACT, datetime(9999, 12, 31, 6, tzinfo=UTC))
+    moved = post(signed_in, section="account", time_zone="Pacific/Kiritimati", delivery="email")
+    assert moved.status_code == 303
+    page = signed_in.get("/settings")
+    assert page.status_code == 200
+    assert 'value="9999-12-31"' in page.text
+    kept = post(signed_in, section="contact", email=CONTACT, snooze_until="9999-12-31")
+    assert kept.status_code == 303, "an unchanged stored snooze is kept as it is"
 
 
 def test_pause_and_resume(signed_in: TestClient, runtime: Runtime) -> None:
