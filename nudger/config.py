@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -65,8 +65,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(""),
-        description="Key that signs sessions and one-click links. Empty: derived from the "
-        "local key file.",
+        description="Key that signs sessions and one-click links (a long random string). "
+        "Required when the base URL is https; empty: derived from the newest encryption key.",
     )
     encryption_keys: SecretStr = Field(
         SecretStr(""),
@@ -153,6 +153,17 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @model_validator(mode="after")
+    def _production_has_secret_key(self) -> Settings:
+        """Served over https, sessions and links must not depend on the encryption keys
+        (rotating those would sign everyone out and break every emailed link)."""
+        if self.public_url.startswith("https://") and not self.secret_key.get_secret_value():
+            raise ConfigError(
+                "NUDGER_SECRET_KEY is required when NUDGER_BASE_URL is https: set it to a "
+                "long random string (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self
 
     @field_validator("database_url", mode="after")
     @classmethod

@@ -5,16 +5,25 @@ newest encrypts, every key decrypts, so keys rotate without downtime (``nudger
 keys rotate`` re-encrypts stored values under the newest). Without that setting a
 key file is generated once in the data folder, readable by its owner only.
 A wrong key is refused at startup (see the canary in ``nudger.store.db``).
+
+Signing keys (session cookies, one-click links, link-form proofs) are derived with
+HKDF-SHA256 (RFC 5869), one ``info`` label per purpose, from secret material:
+``NUDGER_SECRET_KEY``, or without it the newest encryption key. Never from
+``primary_key_id``: that fingerprint may be logged, and a key computed from it could
+be computed by anyone who reads the logs.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +34,10 @@ from nudger.files import FILE_MODE, private_folder, tighten
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "encryption.key"
+SESSION_COOKIE_KEY = b"nudger session cookie v1"
+ACTION_LINK_KEY = b"nudger action links v1"
+LINK_FORM_KEY = b"nudger link form proof v1"
+"""HKDF ``info`` labels: a key made for one purpose is useless for another."""
 
 
 class TokenCipher:
@@ -72,8 +85,24 @@ class TokenCipher:
             raise CryptoError("stored value cannot be decrypted with any configured key") from None
 
     def primary_key_id(self) -> str:
-        """A fingerprint of the newest key, safe to log and to derive other keys from."""
+        """A fingerprint of the newest key, safe to log; never derive a key from it."""
         return hashlib.sha256(b"nudger-key-id:" + self._primary_key.encode()).hexdigest()[:32]
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A key for ``purpose``, from the newest key's secret bytes."""
+        return hkdf_sha256(base64.urlsafe_b64decode(self._primary_key), purpose)
+
+
+def hkdf_sha256(material: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
+
+
+def derived_key(settings: Settings, cipher: TokenCipher, purpose: bytes) -> bytes:
+    """The key for ``purpose``: from NUDGER_SECRET_KEY, else from the newest encryption key."""
+    secret = settings.secret_key.get_secret_value()
+    if secret:
+        return hkdf_sha256(secret.encode(), purpose)
+    return cipher.derive_key(purpose)
 
 
 def _local_key(data_dir: Path) -> str:

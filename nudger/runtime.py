@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from nudger.config import Settings, load_settings
 from nudger.crypto import TokenCipher
 from nudger.files import private_folder
+from nudger.log_redaction import install_log_redaction
 from nudger.store.db import Database, open_database
 
 
@@ -26,5 +27,6 @@ def open_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     private_folder(settings.data_dir)
     logging.getLogger("nudger").setLevel(settings.log_level.upper())
+    install_log_redaction()
     cipher = TokenCipher.from_settings(settings)
     return Runtime(settings=settings, db=open_database(settings, cipher), cipher=cipher)

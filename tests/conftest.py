@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from nudger.config import Settings, load_settings
 from nudger.runtime import Runtime, open_runtime
+from tests.live_server import LiveServer
 
 POSTGRES_URL = os.environ.get("NUDGER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -67,3 +68,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     opened = open_runtime(settings)
     yield opened
     opened.db.dispose()
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    """A port of its own for the web app, taken now; ``start`` serves an app on it."""
+    server = LiveServer()
+    yield server
+    server.stop()

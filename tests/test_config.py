@@ -65,6 +65,7 @@ def test_defaults_point_at_the_real_providers(tmp_path: Path) -> None:
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUDGER_BASE_URL", "https://nudger.example.com/")
+    monkeypatch.setenv("NUDGER_SECRET_KEY", "a-long-random-string")  # required over https
     monkeypatch.setenv("NUDGER_LOOKBACK_DAYS", "90")
     settings = load_settings()
     assert settings.public_url == "https://nudger.example.com"
@@ -101,6 +102,7 @@ def test_unknown_setting_in_config_file_is_refused(
 def test_example_config_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     example = Path(__file__).resolve().parents[1] / "config" / "nudger.example.toml"
     monkeypatch.setenv("NUDGER_CONFIG_FILE", str(example))
+    monkeypatch.setenv("NUDGER_SECRET_KEY", "a-long-random-string")  # its base_url is https
     assert load_settings().lookahead_days == 28
 
 
@@ -134,5 +136,5 @@ def test_plain_http_beyond_this_machine_is_warned(
     url: str, warned: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="nudger.config"):
-        load_settings(base_url=url)
+        load_settings(base_url=url, secret_key="a-long-random-string")  # https requires one
     assert ("NUDGER_BASE_URL" in caplog.text and "plain http" in caplog.text) == warned

@@ -4,7 +4,8 @@ Route modules: ``signup`` (/, /connect, OAuth callbacks, /logout, /healthz),
 ``dashboard``, ``settings_page``, ``actions`` (/a/{action}/{token}), ``account``
 (/account/delete) and, with ``nudger serve --sandbox`` only, ``sandbox_page``.
 Sessions are signed cookies (``security``); every signed-in page reads and writes only
-the session's account. Nothing changes on GET.
+the session's account. Nothing changes on GET. Every response carries the security
+headers of ``headers``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,7 +24,8 @@ from nudger.sandbox.world import World
 from nudger.web.account import AccountRoutes
 from nudger.web.actions import ActionRoutes
 from nudger.web.dashboard import DashboardRoutes
-from nudger.web.pages import Web, utcnow
+from nudger.web.headers import SecurityHeaders
+from nudger.web.pages import Web, stylesheet_route, utcnow
 from nudger.web.sandbox_page import SandboxRoutes
 from nudger.web.security import SignInRequired, session_middleware, sign_out
 from nudger.web.settings_page import SettingsRoutes
@@ -50,6 +53,7 @@ def create_app(
         *ActionRoutes(web).routes(),
         *AccountRoutes(web).routes(),
         *(SandboxRoutes(web, sandbox_world).routes() if sandbox_world else []),
+        stylesheet_route(),
     ]
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
@@ -63,6 +67,9 @@ def create_app(
 
     return Starlette(
         routes=routes,
-        middleware=[session_middleware(runtime)],
+        middleware=[
+            Middleware(SecurityHeaders, https=runtime.settings.public_url.startswith("https://")),
+            *session_middleware(runtime, clock),
+        ],
         exception_handlers={SignInRequired: sign_in_first, HTTPException: http_error},
     )

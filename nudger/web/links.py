@@ -7,14 +7,13 @@ shows a confirmation page (mail scanners pre-fetch links); POST acts.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from nudger.config import Settings
-from nudger.crypto import TokenCipher
+from nudger.crypto import ACTION_LINK_KEY, TokenCipher, derived_key
 from nudger.errors import NudgerError
 
 ACTIONS = ("snooze", "mute", "talked", "book")
@@ -33,11 +32,8 @@ class ActionLink:
 
 
 def signing_key(settings: Settings, cipher: TokenCipher) -> bytes:
-    """NUDGER_SECRET_KEY, or a key derived from the newest encryption key."""
-    secret = settings.secret_key.get_secret_value()
-    if secret:
-        return secret.encode()
-    return hashlib.sha256(b"nudger-link-signing:" + cipher.primary_key_id().encode()).digest()
+    """The links' own key (see ``nudger.crypto``)."""
+    return derived_key(settings, cipher, ACTION_LINK_KEY)
 
 
 def _serializer(key: bytes, action: str) -> URLSafeTimedSerializer:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from nudger.resources import resource_dir
@@ -22,6 +23,7 @@ from nudger.sandbox.world import World
 from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
 
 DATETIME = "%a %d %b %Y %H:%M"
+STYLESHEET = "/static/nudger.css"
 
 
 def utcnow() -> datetime:
@@ -69,3 +71,13 @@ class Web:
 
     def message(self, request: Request, title: str, text: str, status: int = 200) -> Response:
         return self.page(request, "message.html", {"title": title, "text": text}, status)
+
+
+def stylesheet_route() -> Route:
+    """The pages' one stylesheet (the Content Security Policy allows no inline style)."""
+    css = (resource_dir("templates") / "web" / "nudger.css").read_text()
+
+    async def stylesheet(request: Request) -> Response:
+        return Response(css, media_type="text/css")
+
+    return Route(STYLESHEET, stylesheet)

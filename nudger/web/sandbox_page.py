@@ -7,6 +7,10 @@ pass for the account now, emails included, rather than waiting for the scheduler
 morning window. When the owner's quiet hours are on (evening, weekend), the pass runs
 as of the next hour outside them, so a person clicking through at night still sees
 what the morning brings. The routes exist only in sandbox mode.
+
+Each HTML part is a document of its own (``/sandbox/mail/{number}``) with a policy of
+its own: mail needs inline styles, nudger's pages allow none. A frame showing
+``srcdoc`` would inherit the page's policy instead (CSP Level 3, "Policy container").
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from email.policy import default
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from nudger import preferences
@@ -33,12 +38,26 @@ from nudger.sandbox.world import World
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 from nudger.web.dashboard import load_account
+from nudger.web.headers import content_security_policy
 from nudger.web.pages import Web
 from nudger.web.security import checked_form, signed_in_account
+
+PAGE_POLICY = content_security_policy(frame_src="'self'")
+FRAME_SANDBOX = "allow-popups allow-top-navigation-by-user-activation"
+MAIL_POLICY = content_security_policy(
+    style_src="'unsafe-inline'",
+    form_action="'none'",
+    frame_ancestors="'self'",
+    sandbox=FRAME_SANDBOX,
+)
+"""A mail's own document: inline styles (as every HTML mail has), nothing else, and
+sandboxed even when opened on its own."""
 
 
 @dataclass(frozen=True)
 class MailView:
+    number: int
+    """Its place in the emulator's sent mail: the address of its HTML part."""
     subject: str
     date: str
     text: str
@@ -47,20 +66,27 @@ class MailView:
 
 def mail_of(world: World, mailbox: str) -> list[MailView]:
     """What nudger sent from ``mailbox``, newest first."""
-    sent = [m for m in world.sent if m.mailbox.lower() == mailbox.lower()]
-    return [_view(email.message_from_bytes(m.raw, policy=default)) for m in reversed(sent)]
+    sent = [(n, m) for n, m in enumerate(world.sent) if m.mailbox.lower() == mailbox.lower()]
+    return [_view(n, email.message_from_bytes(m.raw, policy=default)) for n, m in reversed(sent)]
 
 
-def _view(message: object) -> MailView:
+def _view(number: int, message: object) -> MailView:
     assert isinstance(message, EmailMessage)
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
     return MailView(
+        number=number,
         subject=str(message.get("Subject", "")),
         date=str(message.get("Date", "")),
         text=text.get_content() if isinstance(text, EmailMessage) else "",
         html=html.get_content() if isinstance(html, EmailMessage) else "",
     )
+
+
+def as_framed(html: str) -> str:
+    """The mail as a mail client shows it: a link opens in the whole window."""
+    base = '<base target="_top">'
+    return html.replace("<head>", "<head>" + base, 1) if "<head>" in html else base + html
 
 
 class SandboxRoutes:
@@ -71,6 +97,7 @@ class SandboxRoutes:
     def routes(self) -> list[Route]:
         return [
             Route("/sandbox", self.show, methods=["GET"]),
+            Route("/sandbox/mail/{number:int}", self.mail, methods=["GET"]),
             Route("/sandbox/run", self.run, methods=["POST"]),
         ]
 
@@ -81,8 +108,21 @@ class SandboxRoutes:
             "mail": mail_of(self.world, account.email),
             "ran": request.query_params.get("ran"),
             "active": "sandbox",
+            "frame_sandbox": FRAME_SANDBOX,
         }
-        return self.web.page(request, "sandbox.html", context)
+        page = self.web.page(request, "sandbox.html", context)
+        page.headers["Content-Security-Policy"] = PAGE_POLICY
+        return page
+
+    def mail(self, request: Request) -> Response:
+        """The HTML part of one mail the signed-in account sent, for the page's frame."""
+        account = load_account(self.web.runtime, signed_in_account(request))
+        number = request.path_params["number"]
+        found = [m for m in mail_of(self.world, account.email) if m.number == number]
+        if not found or not found[0].html:
+            raise HTTPException(404, "No such mail in your sandbox mailbox.")
+        headers = {"Content-Security-Policy": MAIL_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+        return HTMLResponse(as_framed(found[0].html), headers=headers)
 
     async def run(self, request: Request) -> Response:
         await checked_form(request)

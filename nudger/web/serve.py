@@ -6,9 +6,11 @@ import logging
 
 import uvicorn
 from rich.console import Console
+from starlette.types import ASGIApp
 
 from nudger.config import load_settings
 from nudger.files import private_folder
+from nudger.log_redaction import install_log_redaction
 from nudger.runtime import open_runtime
 from nudger.scheduler import start_scheduler
 from nudger.web.app import create_app
@@ -42,8 +44,16 @@ def run_server(console: Console, *, host: str, port: int, sandbox: bool) -> None
     try:
         world = emulator.world if emulator else None
         app = create_app(runtime, login_hints=hints, sandbox_world=world)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.Server(server_config(app, host=host, port=port)).run()
     finally:
         scheduler.shutdown(wait=False)
         if emulator:
             emulator.stop()
+
+
+def server_config(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 8000) -> uvicorn.Config:
+    """uvicorn as ``nudger serve`` runs it: the access log on, with OAuth codes and link
+    tokens redacted (after uvicorn has configured its loggers)."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="info")
+    install_log_redaction()
+    return config

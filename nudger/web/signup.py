@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -27,7 +28,7 @@ from nudger.errors import (
     UnusableAddress,
 )
 from nudger.web.pages import Web
-from nudger.web.security import OAUTH_STATE_KEY, checked_form, sign_in, sign_out
+from nudger.web.security import OAUTH_STATE_KEY, checked_form, sign_in, sign_out_everywhere
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +88,12 @@ class SignupRoutes:
         except ConnectorError as exc:
             log.warning("sign-in with %s failed: %s", name, exc)
             return self.web.message(request, "Sign-in failed", str(exc), 502)
-        sign_in(request, ref.id)
+        sign_in(self.web.runtime, request, ref.id, self.web.clock())
         return RedirectResponse("/dashboard", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         await checked_form(request)
-        sign_out(request)
+        await run_in_threadpool(sign_out_everywhere, self.web.runtime, request)
         return RedirectResponse("/", status_code=303)
 
     async def healthz(self, request: Request) -> Response:

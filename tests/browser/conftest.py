@@ -7,11 +7,8 @@ decide first whether to skip (see ``require_browser``).
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
-from starlette.types import ASGIApp
 
 from nudger.config import load_settings
 from nudger.runtime import Runtime, open_runtime
@@ -29,6 +24,7 @@ from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.web.app import create_app
+from tests.live_server import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -58,41 +54,6 @@ def _missing() -> str | None:
     return None
 
 
-class LiveServer:
-    """The web app served by uvicorn on 127.0.0.1 in a background thread.
-
-    The port is taken at construction, so the app's ``base_url`` (OAuth redirect URI,
-    links in emails) can name it before the app exists.
-    """
-
-    def __init__(self) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, app: ASGIApp) -> None:
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        server = self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[self._socket])),
-            name="nudger-web",
-            daemon=True,
-        )
-        self._thread.start()
-        while not server.started:
-            assert self._thread.is_alive(), "the web app failed to start"
-            threading.Event().wait(0.01)
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.should_exit = self._server.force_exit = True
-        if self._thread:
-            self._thread.join(timeout=10)
-        self._socket.close()
-
-
 @pytest.fixture
 def org_sandbox() -> Iterator[tuple[Sandbox, GeneratedOrg]]:
     """The emulator with one generated team; its owner is the only Google user."""
@@ -109,13 +70,6 @@ def sandbox(org_sandbox: tuple[Sandbox, GeneratedOrg]) -> Sandbox:
 @pytest.fixture
 def org(org_sandbox: tuple[Sandbox, GeneratedOrg]) -> GeneratedOrg:
     return org_sandbox[1]
-
-
-@pytest.fixture
-def live_server() -> Iterator[LiveServer]:
-    server = LiveServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

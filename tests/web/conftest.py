@@ -7,7 +7,7 @@ emulator, and CSRF tokens are read from the pages the server rendered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,13 +40,14 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def web_runtime(
-    sandbox: Sandbox, database_url: str, base_url: str = "http://testserver"
+    sandbox: Sandbox, database_url: str, base_url: str = "http://testserver", secret_key: str = ""
 ) -> Runtime:
     settings = load_settings(
         **sandbox.settings(),
         database_url=database_url,
         encryption_keys=Fernet.generate_key().decode(),
         base_url=base_url,
+        secret_key=secret_key,
     )
     return open_runtime(settings)
 
@@ -58,9 +59,9 @@ def runtime(sandbox: Sandbox, database_url: str) -> Iterator[Runtime]:
     opened.db.dispose()
 
 
-def new_client(runtime: Runtime) -> TestClient:
+def new_client(runtime: Runtime, clock: Callable[[], datetime] = lambda: NOW) -> TestClient:
     """A browser of its own (its own cookie jar) on the app."""
-    return TestClient(create_app(runtime, clock=lambda: NOW), follow_redirects=False)
+    return TestClient(create_app(runtime, clock=clock), follow_redirects=False)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from nudger.web.pages import DATETIME
 from nudger.web.sandbox_page import next_awake
 from tests.team import Team, generated_team
 from tests.web.conftest import NOW, csrf_of, sign_up
+from tests.web.test_headers import STRICT, directives
+
+_FRAME = re.compile(r'<iframe [^>]*src="(/sandbox/mail/\d+)"')
 
 
 @pytest.fixture
@@ -53,11 +57,38 @@ def test_the_sandbox_page_runs_a_pass_and_shows_the_mail_it_sent(
         ran = client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
         assert ran.status_code == 303
         page = client.get(ran.headers["location"]).text
+        frames = [client.get(src) for src in _FRAME.findall(page)]
 
     assert 'id="ran"' in page
     assert sandbox.world.sent, "the pass sent nudge emails from the owner's mailbox"
     assert page.count('<section class="mail">') == len(sandbox.world.sent)
-    assert "/a/snooze/" in page, "the mail's one-click links are there to click"
+    assert len(frames) == len(sandbox.world.sent), "each HTML part is framed"
+    assert all(frame.status_code == 200 for frame in frames)
+    assert any("/a/snooze/" in f.text for f in frames), "the one-click links are there to click"
+
+
+@pytest.fixture
+def after_a_pass(team: tuple[Sandbox, GeneratedOrg, Runtime]) -> Iterator[TestClient]:
+    """The sandbox owner's browser, signed in, once the sandbox page's button ran a pass."""
+    sandbox, org, runtime = team
+    app = create_app(runtime, clock=lambda: NOW, sandbox_world=sandbox.world)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_up(client, sandbox, org.owner.email)
+        ran = client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
+        assert ran.status_code == 303
+        yield client
+
+
+def test_a_mail_frame_is_only_for_the_mailbox_that_sent_it(
+    team: tuple[Sandbox, GeneratedOrg, Runtime], after_a_pass: TestClient
+) -> None:
+    sent = team[0].world.sent
+    assert after_a_pass.get("/sandbox/mail/0").status_code == 200
+    sent[0].mailbox = "someone.else@sandbox.example"
+    assert after_a_pass.get("/sandbox/mail/0").status_code == 404
+    assert after_a_pass.get(f"/sandbox/mail/{len(sent)}").status_code == 404
+    after_a_pass.cookies.clear()
+    assert after_a_pass.get("/sandbox/mail/1").status_code == 303
 
 
 def test_the_pass_button_needs_the_csrf_token(
@@ -129,16 +160,12 @@ def wait_for(url: str) -> httpx.Response:
 
 
 def test_the_dashboard_shows_when_each_booked_hold_sits_in_the_calendar(
-    team: tuple[Sandbox, GeneratedOrg, Runtime],
+    team: tuple[Sandbox, GeneratedOrg, Runtime], after_a_pass: TestClient
 ) -> None:
-    sandbox, org, runtime = team
-    app = create_app(runtime, clock=lambda: NOW, sandbox_world=sandbox.world)
-    with TestClient(app, follow_redirects=False) as client:
-        sign_up(client, sandbox, org.owner.email)
-        client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
-        booked = client.get("/dashboard").text
-        client.post("/sandbox/run", data={"csrf_token": csrf_of(client, "/sandbox")})
-        synced = client.get("/dashboard").text
+    sandbox, org, _ = team
+    booked = after_a_pass.get("/dashboard").text
+    after_a_pass.post("/sandbox/run", data={"csrf_token": csrf_of(after_a_pass, "/sandbox")})
+    synced = after_a_pass.get("/dashboard").text
 
     mailbox = sandbox.world.mailbox(org.owner.email)
     holds = [e for e in mailbox.events.values() if e.private_props and not e.deleted]
@@ -148,3 +175,22 @@ def test_the_dashboard_shows_when_each_booked_hold_sits_in_the_calendar(
     assert "after the next sync" not in table
     for hold in holds:
         assert hold.start.astimezone(ZoneInfo("Europe/London")).strftime(DATETIME) in table
+
+
+def test_the_mail_frames_have_a_policy_of_their_own(after_a_pass: TestClient) -> None:
+    """Mail is styled inline, which nudger's own pages never allow: each HTML part is a
+    sandboxed document that only the sandbox page (same origin) may frame."""
+    page = after_a_pass.get("/sandbox")
+    frame = after_a_pass.get(_FRAME.findall(page.text)[0])
+    assert directives(page.headers) == STRICT | {"frame-src 'self'"}
+    assert page.headers["x-frame-options"] == "DENY"
+    assert directives(frame.headers) == {
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "sandbox allow-popups allow-top-navigation-by-user-activation",
+    }
+    assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+    assert frame.headers["cache-control"] == "no-store"
