@@ -212,6 +212,14 @@ def list_accounts(runtime: Runtime) -> list[AccountRef]:
         return [_ref(a) for a in session.scalars(select(Account).order_by(Account.email))]
 
 
+def account_ref(runtime: Runtime, account_id: int) -> AccountRef:
+    with session_scope(runtime.db) as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise ConnectorError(f"no connected account with id {account_id}")
+        return _ref(account)
+
+
 def find_account(runtime: Runtime, email: str) -> AccountRef:
     with session_scope(runtime.db) as session:
         account = session.scalar(select(Account).where(Account.email == email.lower()))

@@ -76,15 +76,34 @@ def run_cycle(
     ruleset = load_rules(rule_paths(settings=runtime.settings))
     reports = []
     for ref in refs:
-        if ref.status != "active":
-            reports.append(CycleReport(ref.email, error=f"skipped: account {ref.status}"))
-            continue
-        if progress:
+        if progress and ref.status == "active":
             progress.print(f"[dim]{ref.email}: syncing, analysing, deciding…[/dim]")
-        reports.append(_run_account(runtime, ref, ruleset, now, dry_run, deliver_mail))
+        reports.append(_pass_of(runtime, ref, ruleset, now, dry_run, deliver_mail))
     if not dry_run:
         reconnect.deliver_reconnect_requests(runtime, now)
     return reports
+
+
+def run_account_pass(
+    runtime: Runtime, account_id: int, *, now: datetime, deliver_mail: bool = True
+) -> CycleReport:
+    """One account's whole pass (sync, analyse, decide, deliver), by id: what a worker runs."""
+    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    ref = accounts.account_ref(runtime, account_id)
+    return _pass_of(runtime, ref, ruleset, now, False, deliver_mail)
+
+
+def _pass_of(
+    runtime: Runtime,
+    ref: accounts.AccountRef,
+    ruleset: RuleSet,
+    now: datetime,
+    dry_run: bool,
+    deliver_mail: bool,
+) -> CycleReport:
+    if ref.status != "active":
+        return CycleReport(ref.email, error=f"skipped: account {ref.status}")
+    return _run_account(runtime, ref, ruleset, now, dry_run, deliver_mail)
 
 
 def _run_account(
