@@ -38,6 +38,7 @@ from nudger.delivery.email import (
     render_email,
     render_hold,
 )
+from nudger.delivery.links import ACTIONS, ActionLink, action_url, signing_key
 from nudger.delivery.slots import default_working_hours, find_slot
 from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
 from nudger.rules.engine import quiet_now
@@ -45,12 +46,10 @@ from nudger.rules.model import Policies
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Contact, Event, Nudge, utcnow
-from nudger.web.links import ActionLink, action_url, signing_key
 
 log = logging.getLogger(__name__)
 
 MAIL_KINDS = ("email", "digest")
-LINK_ACTIONS = ("snooze", "mute", "talked", "book")
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:
     base = runtime.settings.public_url
     return {
         action: action_url(base, key, ActionLink(action, owner.account_id, contact))
-        for action in LINK_ACTIONS
+        for action in ACTIONS
     }
 
 

@@ -32,12 +32,12 @@ from nudger import contacts
 from nudger.analysis.audit import ContactHealth
 from nudger.cycle import analyse
 from nudger.delivery import outbox
+from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
 from nudger.rules.loader import load_rules
 from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
-from nudger.web.links import ActionLink, BadLink, read_token, signing_key
 from nudger.web.pages import Web
 from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
 

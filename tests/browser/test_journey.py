@@ -17,11 +17,11 @@ import pytest
 
 from nudger import accounts, contacts
 from nudger.cycle import run_cycle
+from nudger.delivery.links import read_token, signing_key
 from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
 from nudger.web.actions import SNOOZE
-from nudger.web.links import read_token, signing_key
 from tests.browser.conftest import NOW, require_browser
 
 require_browser()

@@ -15,9 +15,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from nudger import accounts
+from nudger.delivery.links import ActionLink, action_url, signing_key
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
-from nudger.web.links import ActionLink, action_url, signing_key
 from tests.web.conftest import OWNER, new_client, sign_up, web_runtime
 
 STRICT = {

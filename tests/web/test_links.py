@@ -24,11 +24,11 @@ from starlette.testclient import TestClient
 from nudger import accounts, contacts
 from nudger.analysis.model import ContactPrefs
 from nudger.cycle import run_cycle
+from nudger.delivery.links import ACTIONS, LINK_TTL, ActionLink, action_url, make_token, signing_key
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.store.db import session_scope
 from nudger.store.models import Contact, Nudge
-from nudger.web.links import ACTIONS, LINK_TTL, ActionLink, action_url, make_token, signing_key
 from tests.web.conftest import NOW, OTHER, OWNER, new_client, proof_of, sign_up, weekly_one_on_ones
 
 CONTACT = "sam.ortiz@partner.example"

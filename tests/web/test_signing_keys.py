@@ -31,12 +31,12 @@ from nudger.crypto import (
     derived_key,
     hkdf_sha256,
 )
+from nudger.delivery.links import ActionLink, make_token, signing_key
 from nudger.errors import ConfigError
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.store.db import session_scope
 from nudger.store.sign_ins import session_stamp
-from nudger.web.links import ActionLink, make_token, signing_key
 from nudger.web.security import SESSION_COOKIE
 from tests.web.conftest import NOW, OWNER, new_client, sign_up
 

@@ -1,5 +1,8 @@
 """Signed one-click links: one action, one contact, one account, expiring.
 
+Delivery puts them in emails; the web's ``/a/{action}/{token}`` pages read them
+(``nudger.web.actions``). They live here, below both, so delivery never imports web.
+
 The token is the capability, so it is signed (itsdangerous, HMAC-SHA256) with a
 salt per action: a snooze token cannot be replayed as a mute. GET on a link only
 shows a confirmation page (mail scanners pre-fetch links); POST acts.
