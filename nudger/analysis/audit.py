@@ -22,6 +22,7 @@ from nudger.analysis.interactions import (
     unique_events,
     upcoming_contacts,
 )
+from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import (
     ContactFeatures,
     ContactPrefs,
@@ -34,7 +35,6 @@ from nudger.analysis.model import (
 from nudger.analysis.status import classify
 from nudger.analysis.workdays import WorkCalendar, days_away, work_calendar
 from nudger.connectors.base import CalendarEvent, EventKind
-from nudger.rules.model import Judgement, RoleCadence
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import (
     ContactFeatures,
     Interaction,
@@ -19,7 +20,6 @@ from nudger.analysis.model import (
 )
 from nudger.analysis.repair import find_rupture
 from nudger.analysis.workdays import WorkCalendar
-from nudger.rules.model import Judgement
 
 DAY_SECONDS = 86400.0
 

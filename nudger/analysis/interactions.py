@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator
 from datetime import datetime, timedelta
 
+from nudger.analysis.judgement import Judgement, SizeWeights
 from nudger.analysis.model import Interaction, Occurrence, Owner
 from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
-from nudger.rules.model import Judgement, SizeWeights
 
 ACCEPTING = frozenset({Response.ACCEPTED, Response.TENTATIVE})
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import Occurrence, Rupture
 from nudger.analysis.workdays import WorkCalendar
-from nudger.rules.model import Judgement
 
 GAP_FACTOR = 1.5
 """A series gap longer than this many intervals lost an occurrence in between."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from nudger.analysis.features import days_between
+from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import ContactFeatures, OneOnOne, Rupture, Status
 from nudger.analysis.workdays import WorkCalendar
-from nudger.rules.model import Judgement, RoleCadence
 
 DIRECT_REPORT = "direct_report"
 

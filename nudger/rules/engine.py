@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
+from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
 from nudger.analysis.status import every_days, weeks_ago
 from nudger.rules.ladder import NOT_COUNTED, Attempt, next_kind
-from nudger.rules.model import OUTER_TIER, Condition, Policies, Rule, RuleSet
+from nudger.rules.model import Condition, Policies, Rule, RuleSet
 
 DIGEST = "digest"
 

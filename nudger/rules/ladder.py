@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from nudger.rules.model import OUTER_TIER, Policies
+from nudger.analysis.judgement import OUTER_TIER
+from nudger.rules.model import Policies
 
 EMAIL, HOLD, DIGEST = "email", "hold", "digest"
 NOT_COUNTED = frozenset({"suppressed", "failed"})

@@ -8,10 +8,10 @@ from itertools import count
 from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth, audit
+from nudger.analysis.judgement import DEFAULT_ROLES, Judgement
 from nudger.analysis.model import ContactPrefs, Owner
 from nudger.analysis.workdays import WEEK, work_calendar
 from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
-from nudger.rules.model import DEFAULT_ROLES, Judgement
 
 NOW = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)  # a Wednesday
 ME = "me@corp.example"

@@ -4,9 +4,9 @@ import json
 from datetime import timedelta
 
 from nudger.analysis.audit import audit
+from nudger.analysis.judgement import DEFAULT_ROLES
 from nudger.analysis.model import ContactPrefs, Status
 from nudger.connectors.base import Attendee, CalendarEvent, Response
-from nudger.rules.model import DEFAULT_ROLES
 from tests.analysis.builders import (
     JUDGEMENT,
     ME,

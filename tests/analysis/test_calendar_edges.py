@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth, audit
+from nudger.analysis.judgement import DEFAULT_ROLES, Judgement
 from nudger.analysis.model import ContactPrefs, Owner, Status
 from nudger.connectors.base import CalendarEvent
-from nudger.rules.model import DEFAULT_ROLES, Judgement
 from tests.analysis.builders import ME, meeting
 
 LONDON = ZoneInfo("Europe/London")

@@ -13,9 +13,9 @@ from nudger.analysis.features import (
     typical_gap_days,
 )
 from nudger.analysis.interactions import interactions_in, one_on_one_occurrence
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactFeatures, Interaction, Occurrence
 from nudger.connectors.base import CalendarEvent
-from nudger.rules.model import Judgement
 from tests.analysis.builders import (
     CAL,
     JUDGEMENT,

@@ -11,8 +11,8 @@ from nudger.analysis.interactions import (
     unique_events,
     upcoming_contacts,
 )
+from nudger.analysis.judgement import SizeWeights
 from nudger.connectors.base import Attendee, CalendarEvent, EventKind, Response
-from nudger.rules.model import SizeWeights
 from tests.analysis.builders import (
     JUDGEMENT,
     MY_ALIAS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactPrefs, Status
 from nudger.connectors.base import CalendarEvent, Response
-from nudger.rules.model import Judgement
 from tests.analysis.builders import (
     days_ago,
     days_ahead,

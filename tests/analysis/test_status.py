@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from nudger.analysis.judgement import DEFAULT_ROLES, Judgement
 from nudger.analysis.model import ContactFeatures, ContactPrefs, Status
 from nudger.analysis.status import classify, describe_interval, expected_cadence
-from nudger.rules.model import DEFAULT_ROLES, Judgement
 from tests.analysis.builders import (
     CAL,
     JUDGEMENT,

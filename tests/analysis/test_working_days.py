@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactPrefs, Status
 from nudger.analysis.workdays import WEEK, days_away, work_calendar
 from nudger.connectors.base import CalendarEvent, EventKind
-from nudger.rules.model import Judgement
 from tests.analysis.builders import CAL, ME, days_ago, meeting, run_audit
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from nudger.analysis.audit import ContactHealth
+from nudger.analysis.judgement import RoleCadence
 from nudger.analysis.model import ContactFeatures, ContactPrefs, Status
 from nudger.resources import resource_dir
 from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
 from nudger.rules.loader import load_rules
-from nudger.rules.model import Policies, QuietHours, RoleCadence, RuleSet
+from nudger.rules.model import Policies, QuietHours, RuleSet
 
 NOW = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)  # Wednesday, ISO week 24
 PARIS = "Europe/Paris"

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from nudger.analysis.judgement import DEFAULT_ROLES, Judgement
 from nudger.config import load_settings
 from nudger.errors import RuleError
 from nudger.resources import resource_dir
 from nudger.rules.loader import load_rules
-from nudger.rules.model import DEFAULT_ROLES, Judgement, RuleSet
+from nudger.rules.model import RuleSet
 from nudger.rules.paths import rule_paths
 
 SHIPPED = resource_dir("config") / "rules.yaml"
