@@ -8,8 +8,6 @@ such as a corrupt row) is recorded in its report and never stops the others.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -139,7 +137,13 @@ def _run_account(
             report.enqueued = outbox.enqueue(session, ref.id, _to_outbox(decisions, healths), now)
         owner = _delivery_owner(runtime, ref.id)
         report.delivered = delivery.deliver_pending(
-            runtime, owner, connector, ruleset.policies, now, worker=_worker_id(), mail=deliver_mail
+            runtime,
+            owner,
+            connector,
+            ruleset.policies,
+            now,
+            worker=outbox.worker_id(),
+            mail=deliver_mail,
         )
     except AuthRevoked as exc:
         reconnect.request_reconnect(runtime, ref.id, now)
@@ -354,12 +358,12 @@ def _import_directory(runtime: Runtime, account_id: int, connector: Connector) -
         )
 
 
-def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.Owner:
+def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.DeliveryAccount:
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
         zone = preferences.time_zone_of(account)
         chosen = preferences.working_hours_for(preferences.of_account(account), zone)
-        return delivery.Owner(
+        return delivery.DeliveryAccount(
             account_id=account.id,
             email=account.email,
             name=account.name,
@@ -367,7 +371,3 @@ def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.Owner:
             working_hours=chosen or _working_hours(account.working_hours),
             active=account.status == "active",
         )
-
-
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"

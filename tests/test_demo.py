@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from nudger.delivery.service import Owner, greeting_name
+from nudger.delivery.service import DeliveryAccount, greeting_name
 from nudger.demo import run_demo
 
 
@@ -52,8 +52,8 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
 
 
 def test_greeting_uses_a_first_name_and_never_an_address() -> None:
-    def owner(name: str | None) -> Owner:
-        return Owner(1, "alex@example.com", name, "UTC", None, True)
+    def owner(name: str | None) -> DeliveryAccount:
+        return DeliveryAccount(1, "alex@example.com", name, "UTC", None, True)
 
     assert greeting_name(owner("Alex Morgan")) == "Alex"
     assert greeting_name(owner(None)) == "there"

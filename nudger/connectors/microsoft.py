@@ -48,7 +48,7 @@ from nudger.connectors.graph import NOT_SENT_ERRORS, GraphClient, map_graph_erro
 from nudger.connectors.microsoft_auth import DIRECTORY_READ, MicrosoftTokens
 from nudger.connectors.microsoft_payloads import (
     HOLD_PROPERTY_ID,
-    Owner,
+    Viewpoint,
     busy_interval,
     graph_time,
     hold_body,
@@ -85,9 +85,9 @@ class MicrosoftCalendar:
         return self._graph.get("/me/mailboxSettings")
 
     @cached_property
-    def _owner(self) -> Owner:
+    def _owner(self) -> Viewpoint:
         zone = iana_zone(self._mailbox_settings.get("timeZone"))
-        return Owner(frozenset({self._account}), ZoneInfo(zone))
+        return Viewpoint(frozenset({self._account}), ZoneInfo(zone))
 
     def profile(self) -> AccountProfile:
         me = self._graph.get("/me")

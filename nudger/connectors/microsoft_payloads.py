@@ -55,8 +55,9 @@ WEEKDAYS = {
 
 
 @dataclass(frozen=True)
-class Owner:
-    """Who the calendar belongs to: needed to mark the owner's own attendee entry."""
+class Viewpoint:
+    """Whose calendar a payload is read for: their addresses mark their own attendee
+    entry, their zone places all-day dates. (Analysis has its own ``Owner``.)"""
 
     emails: frozenset[str]
     zone: ZoneInfo
@@ -153,7 +154,7 @@ def person(item: dict[str, Any]) -> Person | None:
 # --- events ------------------------------------------------------------------------------------
 
 
-def to_event(item: dict[str, Any], owner: Owner, hold_contact: str | None) -> CalendarEvent:
+def to_event(item: dict[str, Any], owner: Viewpoint, hold_contact: str | None) -> CalendarEvent:
     """A Graph event (one occurrence) as nudger's ``CalendarEvent``."""
     all_day = bool(item.get("isAllDay"))
     start, end = (
@@ -187,7 +188,7 @@ def _address(holder: Any, where: str) -> str | None:
 
 
 def _attendees(
-    item: dict[str, Any], owner: Owner, organizer: str | None, where: str
+    item: dict[str, Any], owner: Viewpoint, organizer: str | None, where: str
 ) -> tuple[Attendee, ...]:
     """Everyone invited with a usable address (``addresses``); the owner's entry carries
     the owner's own answer (responseStatus)."""
@@ -208,7 +209,7 @@ def _own_response(item: dict[str, Any]) -> Response:
 
 
 def _attendee(
-    item: dict[str, Any], owner: Owner, organizer: str | None, own: Response, where: str
+    item: dict[str, Any], owner: Viewpoint, organizer: str | None, own: Response, where: str
 ) -> Attendee | None:
     email = _address(item, where)
     if email is None:

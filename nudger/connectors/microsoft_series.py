@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from nudger.connectors.base import CalendarEvent, SeriesMaster
-from nudger.connectors.microsoft_payloads import Owner, to_event
+from nudger.connectors.microsoft_payloads import Viewpoint, to_event
 
 _MASTER_ONLY = ("recurrence", "transactionId", "originalStart")
 """Master properties an occurrence does not inherit."""
@@ -36,7 +36,7 @@ def is_bare(item: dict[str, Any]) -> bool:
 class SeriesRound:
     """The masters met so far in one round, and the bare occurrences waiting for theirs."""
 
-    def __init__(self, owner: Owner) -> None:
+    def __init__(self, owner: Viewpoint) -> None:
         self._owner = owner
         self._masters: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -11,6 +11,8 @@ Holds are idempotent at the provider, so an expired hold claim goes back to pend
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -176,6 +178,11 @@ def sweep_expired_claims(session: Session, now: datetime, ttl: timedelta = CLAIM
     if retried or doubted:
         log.warning("swept expired claims: %d back to pending, %d in doubt", retried, doubted)
     return retried + doubted
+
+
+def worker_id() -> str:
+    """Who holds a claim: host and process, so a stale claim says where it was made."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def unexpected_error(exc: BaseException) -> str:

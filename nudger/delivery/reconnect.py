@@ -10,8 +10,6 @@ Reconnecting suppresses a request still waiting to be sent.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections import Counter
 from datetime import datetime
 from typing import Any, cast
@@ -81,7 +79,7 @@ def deliver_reconnect_requests(runtime: Runtime, now: datetime) -> Counter[str]:
         if pending:
             log.warning("%d reconnect emails wait: set NUDGER_SMTP_URL to send them", len(pending))
         return done
-    worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker = outbox.worker_id()
     for nudge_id in pending:
         with session_scope(runtime.db) as session:
             claimed = outbox.claim(session, nudge_id, worker, now)

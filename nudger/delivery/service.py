@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nudger import failpoints
+from nudger.clock import utcnow
 from nudger.connectors.base import (
     BusyInterval,
     Connector,
@@ -45,7 +46,7 @@ from nudger.rules.engine import quiet_now
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
-from nudger.store.models import Contact, Event, Nudge, utcnow
+from nudger.store.models import Contact, Event, Nudge
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ MAIL_KINDS = ("email", "digest")
 
 
 @dataclass(frozen=True)
-class Owner:
+class DeliveryAccount:
     """The account as delivery sees it."""
 
     account_id: int
@@ -73,7 +74,7 @@ class Outcome:
 
 def deliver_pending(
     runtime: Runtime,
-    owner: Owner,
+    owner: DeliveryAccount,
     connector: Connector,
     policies: Policies,
     now: datetime,
@@ -118,7 +119,7 @@ def _kind_of(session: Session, nudge_id: int) -> str | None:
 
 
 def _suppression(
-    runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge, now: datetime
+    runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge, now: datetime
 ) -> str | None:
     if not owner.active:
         return "account paused or awaiting reconnection"
@@ -153,7 +154,7 @@ def _finish(runtime: Runtime, nudge_id: int, outcome: Outcome, now: datetime | N
 
 def _act(
     runtime: Runtime,
-    owner: Owner,
+    owner: DeliveryAccount,
     connector: Connector,
     nudge: outbox.ClaimedNudge,
     now: datetime,
@@ -186,7 +187,7 @@ def _act(
         return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
-def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:
+def _links(runtime: Runtime, owner: DeliveryAccount, contact: str) -> dict[str, str]:
     if not contact:
         return {}
     key = signing_key(runtime.settings, runtime.cipher)
@@ -197,7 +198,9 @@ def _links(runtime: Runtime, owner: Owner, contact: str) -> dict[str, str]:
     }
 
 
-def nudge_context(runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge) -> NudgeContext:
+def nudge_context(
+    runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge
+) -> NudgeContext:
     payload = nudge.payload
     last = payload.get("last_interaction")
     return NudgeContext(
@@ -216,7 +219,7 @@ def nudge_context(runtime: Runtime, owner: Owner, nudge: outbox.ClaimedNudge) ->
 
 def _send_email(
     runtime: Runtime,
-    owner: Owner,
+    owner: DeliveryAccount,
     connector: Connector,
     nudge: outbox.ClaimedNudge,
     now: datetime,
@@ -234,7 +237,9 @@ def _send_email(
     return Outcome("sent", provider_ref=sent.provider_message_id or message.message_id)
 
 
-def _digest_context(runtime: Runtime, owner: Owner, payload: dict[str, Any]) -> DigestContext:
+def _digest_context(
+    runtime: Runtime, owner: DeliveryAccount, payload: dict[str, Any]
+) -> DigestContext:
     items = tuple(
         DigestItem(
             contact_name=item.get("contact_name"),
@@ -256,7 +261,7 @@ def _digest_context(runtime: Runtime, owner: Owner, payload: dict[str, Any]) -> 
 
 def _book_hold(
     runtime: Runtime,
-    owner: Owner,
+    owner: DeliveryAccount,
     connector: Connector,
     nudge: outbox.ClaimedNudge,
     now: datetime,
@@ -322,7 +327,7 @@ def _existing_holds(session: Session, account_id: int, window: SyncWindow) -> li
     return list(rows)
 
 
-def greeting_name(owner: Owner) -> str:
+def greeting_name(owner: DeliveryAccount) -> str:
     """How an email greets the owner: their first name, never their address."""
     if owner.name and "@" not in owner.name:
         return owner.name.split()[0]

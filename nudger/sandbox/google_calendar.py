@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from nudger.clock import utcnow
 from nudger.sandbox import google_tokens
 from nudger.sandbox.google_common import (
     GoogleError,
@@ -38,7 +39,7 @@ from nudger.sandbox.google_events import (
     new_event_id,
 )
 from nudger.sandbox.google_listing import list_page, parse_query
-from nudger.sandbox.world import Mailbox, SandboxEvent, SentMessage, World, utcnow
+from nudger.sandbox.world import Mailbox, SandboxEvent, SentMessage, World
 
 PREFIX = "/calendar/v3"
 _CAL = "https://www.googleapis.com/auth/calendar"

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from nudger.clock import utcnow
 from nudger.sandbox.google_tokens import (
     ACCESS_TTL,
     SCOPE_ALIASES,
@@ -38,7 +39,7 @@ from nudger.sandbox.google_tokens import (
     tokens,
 )
 from nudger.sandbox.oauth_common import basic_auth, s256_challenge
-from nudger.sandbox.world import Mailbox, OAuthClient, World, new_token, utcnow
+from nudger.sandbox.world import Mailbox, OAuthClient, World, new_token
 
 AUTH_PATH = "/o/oauth2/v2/auth"
 CODE_TTL = timedelta(minutes=10)

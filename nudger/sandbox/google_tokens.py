@@ -18,8 +18,9 @@ from typing import Any, cast
 
 from starlette.requests import Request
 
+from nudger.clock import utcnow
 from nudger.sandbox.google_common import GoogleError
-from nudger.sandbox.world import Mailbox, World, utcnow
+from nudger.sandbox.world import Mailbox, World
 
 ISSUER = "https://accounts.google.com"
 USERINFO = "https://www.googleapis.com/auth/userinfo."

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tzlocal.windows_tz import win_tz
 
-from nudger.sandbox.world import utcnow
+from nudger.clock import utcnow
 
 GRAPH_PREFIX = "/graph/v1.0"
 _EVENT_ID_PREFIX = "AAMkAGSandboxEvent"

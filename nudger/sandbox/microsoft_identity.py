@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from nudger.clock import utcnow
 from nudger.sandbox.microsoft_oauth_checks import (
     RESPONSE_MODES,
     IdentityError,
@@ -65,7 +66,7 @@ from nudger.sandbox.microsoft_tokens import (
     tokens,
 )
 from nudger.sandbox.oauth_common import basic_auth
-from nudger.sandbox.world import Mailbox, OAuthClient, World, utcnow
+from nudger.sandbox.world import Mailbox, OAuthClient, World
 
 CODE_TTL = timedelta(minutes=10)
 

@@ -14,9 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from nudger.clock import utcnow
 from nudger.sandbox.microsoft_tokens import OIDC_SCOPES, AuthCode, short_scope
 from nudger.sandbox.oauth_common import s256_challenge
-from nudger.sandbox.world import OAuthClient, utcnow
+from nudger.sandbox.world import OAuthClient
 
 RESPONSE_MODES = ("query", "form_post")
 _PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")

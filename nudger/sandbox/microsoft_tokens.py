@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from starlette.requests import Request
 
+from nudger.clock import utcnow
 from nudger.sandbox.microsoft_common import GraphError, directory_id
-from nudger.sandbox.world import Mailbox, World, utcnow
+from nudger.sandbox.world import Mailbox, World
 
 TENANT_NAME = "sandbox-tenant"
 """The tenant in ``Sandbox.settings()["microsoft_authority"]`` (``server.MICROSOFT_TENANT``)."""

@@ -13,12 +13,10 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from time import monotonic
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from nudger.clock import utcnow
 
 
 @dataclass

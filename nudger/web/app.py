@@ -19,13 +19,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from nudger.clock import utcnow
 from nudger.runtime import Runtime
 from nudger.sandbox.world import World
 from nudger.web.account import AccountRoutes
 from nudger.web.actions import ActionRoutes
 from nudger.web.dashboard import DashboardRoutes
 from nudger.web.headers import SecurityHeaders
-from nudger.web.pages import Web, stylesheet_route, utcnow
+from nudger.web.pages import Web, stylesheet_route
 from nudger.web.sandbox_page import SandboxRoutes
 from nudger.web.security import SignInRequired, session_middleware, sign_out
 from nudger.web.settings_page import SettingsRoutes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from nudger.clock import utcnow
 from nudger.resources import resource_dir
 from nudger.runtime import Runtime
 from nudger.sandbox.world import World
@@ -24,10 +25,6 @@ from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
 
 DATETIME = "%a %d %b %Y %H:%M"
 STYLESHEET = "/static/nudger.css"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def local_time(
