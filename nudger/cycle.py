@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from nudger.analysis.workdays import WEEK
 from nudger.connectors.base import AccountProfile, Connector, WorkingHours
 from nudger.delivery import hold_feedback, outbox, reconnect
 from nudger.delivery import service as delivery
+from nudger.delivery.payload import DigestEntry, NudgePayload, readable
 from nudger.errors import AuthRevoked, NudgerError
 from nudger.rules.engine import Decision, PastNudge, decide
 from nudger.rules.loader import load_rules
@@ -208,14 +209,13 @@ def _decide(
 
 def past_nudge(nudge: Nudge) -> PastNudge:
     """An outbox row as the engine weighs it: who it was about, and a hold's horizon."""
-    payload = nudge.payload or {}
-    group = [str(e) for e in payload.get("group") or ()]
+    payload = readable(nudge.payload, where=f"nudge {nudge.id}: payload")
+    group = payload.group
     if nudge.kind == "digest":
-        group = [str(item.get("contact_email", "")) for item in payload.get("items") or ()]
-    horizon = payload.get("hold_horizon_days")
+        group = tuple(item.contact_email for item in payload.items)
     hold_until = None
-    if nudge.kind == "hold" and isinstance(horizon, int):
-        hold_until = nudge.created_at + timedelta(days=horizon)
+    if nudge.kind == "hold":
+        hold_until = nudge.created_at + timedelta(days=payload.hold_horizon_days)
     return PastNudge(
         nudge.contact_email,
         nudge.rule,
@@ -223,7 +223,7 @@ def past_nudge(nudge: Nudge) -> PastNudge:
         nudge.status,
         nudge.created_at,
         declined_at=nudge.updated_at if nudge.status == "declined" else None,
-        group=tuple(group),
+        group=group,
         hold_until=hold_until,
     )
 
@@ -235,23 +235,19 @@ def _to_outbox(decisions: list[Decision], healths: list[ContactHealth]) -> list[
 
 def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox.NewNudge:
     health = by_email.get(decision.contact_email)
-    payload: dict[str, Any] = {
-        "template": decision.template,
-        "contact_name": decision.contact_name,
-        "status": str(decision.status),
-        "role": decision.role,
-        "hold_minutes": decision.hold_minutes,
-        "hold_horizon_days": decision.hold_horizon_days,
-    }
-    if decision.group:
-        payload["group"] = list(decision.group)
-    if health is not None:
-        payload["last_interaction"] = (
-            health.last_interaction.isoformat() if health.last_interaction else None
-        )
-        payload["cadence_days"] = health.cadence_days
+    payload = NudgePayload(
+        template=decision.template,
+        contact_name=decision.contact_name,
+        status=str(decision.status),
+        role=decision.role,
+        hold_minutes=decision.hold_minutes,
+        hold_horizon_days=decision.hold_horizon_days,
+        group=decision.group,
+        last_interaction=health.last_interaction if health else None,
+        cadence_days=health.cadence_days if health else None,
+    )
     if decision.kind == "digest":
-        payload.update(digest_payload(decision, by_email))
+        payload = digest_payload(decision, by_email, payload)
     return outbox.NewNudge(
         key=decision.key,
         contact_email=decision.contact_email,
@@ -263,28 +259,30 @@ def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox
     )
 
 
-def digest_payload(decision: Decision, by_email: dict[str, ContactHealth]) -> dict[str, Any]:
+def digest_payload(
+    decision: Decision, by_email: dict[str, ContactHealth], payload: NudgePayload
+) -> NudgePayload:
     """The weekly digest as it stood when decided: suggestions and health by role.
 
     Weak ties without a role are left out of the table: dozens of people met only in
     all-hands meetings would drown the relationships the user actually has.
     """
-    items = [
-        {
-            "contact_email": d.contact_email,
-            "contact_name": d.contact_name,
-            "status": d.status,
-            "role": d.role,
-            "reasons": list(_reasons(by_email.get(d.contact_email), d)),
-        }
+    items = tuple(
+        DigestEntry(
+            contact_email=d.contact_email,
+            contact_name=d.contact_name,
+            status=str(d.status),
+            role=d.role,
+            reasons=_reasons(by_email.get(d.contact_email), d),
+        )
         for d in decision.bundled
-    ]
+    )
     counts: dict[str, Counter[str]] = {}
     for h in by_email.values():
         if h.role is None and h.status == Status.WEAK_TIE:
             continue
         counts.setdefault(h.role or "other", Counter())[str(h.status)] += 1
-    return {"items": items, "counts_by_role": {r: dict(c) for r, c in counts.items()}}
+    return replace(payload, items=items, counts_by_role={r: dict(c) for r, c in counts.items()})
 
 
 def _reasons(health: ContactHealth | None, decision: Decision) -> tuple[str, ...]:

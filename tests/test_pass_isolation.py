@@ -14,6 +14,7 @@ from sqlalchemy import select
 from nudger import accounts
 from nudger.cycle import run_cycle
 from nudger.delivery import outbox
+from nudger.delivery.payload import NudgePayload
 from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.world import Mailbox
@@ -103,7 +104,7 @@ def test_a_nudge_that_cannot_be_built_fails_alone_and_is_not_retried(team: Team)
         contact_email=HOSTILE,
         kind="email",
         rule="neglected",
-        payload={"template": "neglected", "contact_name": "Evil", "status": "neglected"},
+        payload=NudgePayload(template="neglected", contact_name="Evil", status="neglected"),
         evidence=["you last met a while ago"],
         priority=10_000,  # delivered first: everything after it must still go
     )

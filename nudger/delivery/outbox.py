@@ -22,6 +22,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from nudger.delivery.payload import NudgePayload
 from nudger.store.models import Nudge
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class NewNudge:
     contact_email: str
     kind: str
     rule: str
-    payload: dict[str, Any]
+    payload: NudgePayload | None
+    """None for a row delivery builds from the account alone (a reconnect request)."""
     evidence: list[str]
     priority: int = 0
 
@@ -51,6 +53,8 @@ class ClaimedNudge:
     kind: str
     rule: str
     payload: dict[str, Any]
+    """As stored: delivery reads it (``NudgePayload.from_json``) where a row that cannot
+    be read fails alone."""
     evidence: list[str]
 
 
@@ -64,7 +68,7 @@ def enqueue(session: Session, account_id: int, nudges: Iterable[NewNudge], now: 
             kind=n.kind,
             rule=n.rule,
             status="pending",
-            payload=n.payload,
+            payload=n.payload.to_json() if n.payload else {},
             evidence=n.evidence,
             priority=n.priority,
             attempts=0,

@@ -48,7 +48,7 @@ def request_reconnect(runtime: Runtime, account_id: int, now: datetime) -> bool:
             contact_email="",
             kind=KIND,
             rule=KIND,
-            payload={},
+            payload=None,
             evidence=["access revoked or expired"],
             priority=1000,
         )

@@ -16,7 +16,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from nudger.delivery.email import (
     render_hold,
 )
 from nudger.delivery.links import ACTIONS, ActionLink, action_url, signing_key
+from nudger.delivery.payload import NudgePayload
 from nudger.delivery.slots import default_working_hours, find_slot
 from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
 from nudger.rules.engine import quiet_now
@@ -167,9 +167,10 @@ def _act(
         if reason:
             log.info("nudge %s suppressed: %s", nudge.id, reason)
             return Outcome("suppressed", error=reason)
+        payload = NudgePayload.from_json(nudge.payload, where=f"nudge {nudge.id}: payload")
         if nudge.kind == "hold":
-            return _book_hold(runtime, owner, connector, nudge, now, booked)
-        return _send_email(runtime, owner, connector, nudge, now)
+            return _book_hold(runtime, owner, connector, nudge, payload, now, booked)
+        return _send_email(runtime, owner, connector, nudge, payload, now)
     except OutcomeUnknown as exc:
         log.warning("nudge %s: send outcome unknown; marked in doubt", nudge.id)
         return Outcome("in_doubt", error=str(exc))
@@ -198,20 +199,18 @@ def _links(runtime: Runtime, owner: DeliveryAccount, contact: str) -> dict[str, 
     }
 
 
-def nudge_context(
-    runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge
+def _nudge_context(
+    runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge, payload: NudgePayload
 ) -> NudgeContext:
-    payload = nudge.payload
-    last = payload.get("last_interaction")
     return NudgeContext(
         owner_name=greeting_name(owner),
-        contact_name=payload.get("contact_name"),
+        contact_name=payload.contact_name,
         contact_email=nudge.contact_email,
-        status=str(payload.get("status", "")),
-        role=payload.get("role"),
+        status=payload.status,
+        role=payload.role,
         reasons=tuple(nudge.evidence),
-        last_interaction=datetime.fromisoformat(last) if last else None,
-        cadence_days=payload.get("cadence_days"),
+        last_interaction=payload.last_interaction,
+        cadence_days=payload.cadence_days,
         links=_links(runtime, owner, nudge.contact_email),
         time_zone=owner.time_zone,
     )
@@ -222,13 +221,14 @@ def _send_email(
     owner: DeliveryAccount,
     connector: Connector,
     nudge: outbox.ClaimedNudge,
+    payload: NudgePayload,
     now: datetime,
 ) -> Outcome:
-    template = str(nudge.payload.get("template", nudge.kind))
     if nudge.kind == "digest":
-        rendered = render_email("digest", _digest_context(runtime, owner, nudge.payload))
+        rendered = render_email("digest", _digest_context(runtime, owner, payload))
     else:
-        rendered = render_email(template, nudge_context(runtime, owner, nudge))
+        context = _nudge_context(runtime, owner, nudge, payload)
+        rendered = render_email(payload.template or nudge.kind, context)
     message = build_message(
         sender=owner.email, sender_name=owner.name, rendered=rendered, key=nudge.key, now=now
     )
@@ -238,23 +238,23 @@ def _send_email(
 
 
 def _digest_context(
-    runtime: Runtime, owner: DeliveryAccount, payload: dict[str, Any]
+    runtime: Runtime, owner: DeliveryAccount, payload: NudgePayload
 ) -> DigestContext:
     items = tuple(
         DigestItem(
-            contact_name=item.get("contact_name"),
-            contact_email=item["contact_email"],
-            status=item["status"],
-            role=item.get("role"),
-            reasons=tuple(item.get("reasons", ())),
-            links=_links(runtime, owner, item["contact_email"]),
+            contact_name=item.contact_name,
+            contact_email=item.contact_email,
+            status=item.status,
+            role=item.role,
+            reasons=item.reasons,
+            links=_links(runtime, owner, item.contact_email),
         )
-        for item in payload.get("items", [])
+        for item in payload.items
     )
     return DigestContext(
         owner_name=greeting_name(owner),
         time_zone=owner.time_zone,
-        counts_by_role=payload.get("counts_by_role", {}),
+        counts_by_role=payload.counts_by_role,
         items=items,
     )
 
@@ -264,11 +264,12 @@ def _book_hold(
     owner: DeliveryAccount,
     connector: Connector,
     nudge: outbox.ClaimedNudge,
+    payload: NudgePayload,
     now: datetime,
     booked: list[datetime],
 ) -> Outcome:
-    horizon = int(nudge.payload.get("hold_horizon_days", 10))
-    duration = timedelta(minutes=int(nudge.payload.get("hold_minutes", 30)))
+    horizon = payload.hold_horizon_days
+    duration = timedelta(minutes=payload.hold_minutes)
     window = SyncWindow(now, now + timedelta(days=horizon + 1))
     busy = connector.free_busy.busy(window)
     with session_scope(runtime.db) as session:
@@ -284,7 +285,7 @@ def _book_hold(
     )
     if slot is None:
         return Outcome("failed", error=f"no free slot in working hours within {horizon} days")
-    title, description = render_hold(nudge_context(runtime, owner, nudge))
+    title, description = render_hold(_nudge_context(runtime, owner, nudge, payload))
     created = connector.holds.create_hold(
         HoldRequest(
             key=nudge.key,
@@ -294,7 +295,7 @@ def _book_hold(
             start=slot.start,
             end=slot.end,
             time_zone=owner.time_zone,
-            invite_contact=bool(nudge.payload.get("invite_contact", False)),
+            invite_contact=payload.invite_contact,
         )
     )
     booked.append(slot.start)

@@ -33,6 +33,7 @@ from nudger.analysis.audit import ContactHealth
 from nudger.cycle import analyse
 from nudger.delivery import outbox
 from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
+from nudger.delivery.payload import NudgePayload
 from nudger.rules.loader import load_rules
 from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
@@ -139,13 +140,12 @@ def queue_hold(runtime: Runtime, target: Target, token: str, now: datetime) -> b
         contact_email=link.contact_email,
         kind="hold",
         rule=BOOK_RULE,
-        payload={
-            "template": "hold",
-            "contact_name": target.contact_name,
-            "status": "",
-            "hold_minutes": BOOK_MINUTES,
-            "hold_horizon_days": BOOK_HORIZON_DAYS,
-        },
+        payload=NudgePayload(
+            template="hold",
+            contact_name=target.contact_name,
+            hold_minutes=BOOK_MINUTES,
+            hold_horizon_days=BOOK_HORIZON_DAYS,
+        ),
         evidence=["You asked for this from a nudge email."],
         priority=100,
     )

@@ -19,6 +19,7 @@ from nudger import contacts
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.model import ContactPrefs, Status
 from nudger.cycle import analyse
+from nudger.delivery.payload import readable
 from nudger.rules.loader import load_rules
 from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
@@ -125,7 +126,7 @@ def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
         row.sent_at or (row.updated_at if row.status in DONE else None),
         row.last_error,
         hold_start,
-        tuple(str(e) for e in (row.payload or {}).get("group") or ()),
+        readable(row.payload, where=f"nudge {row.id}: payload").group,
     )
 
 
