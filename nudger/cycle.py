@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -20,7 +20,7 @@ from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import ContactHealth, audit
 from nudger.analysis.model import Owner, Status
 from nudger.analysis.workdays import WEEK
-from nudger.connectors.base import AccountProfile, Connector, WorkingHours
+from nudger.connectors.base import Connector
 from nudger.delivery import hold_feedback, outbox, reconnect
 from nudger.delivery import service as delivery
 from nudger.delivery.payload import DigestEntry, NudgePayload, readable
@@ -32,6 +32,7 @@ from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
 from nudger.store import events as event_store
 from nudger.store.db import session_scope
+from nudger.store.hours import hours_json
 from nudger.store.models import Account, Nudge
 from nudger.sync import sync_account, sync_window
 
@@ -294,9 +295,7 @@ def owner_of(account: Account) -> Owner:
     provider's, else Monday to Friday."""
     aliases = {a.lower() for a in account.aliases.split()}
     zone = preferences.time_zone_of(account)
-    hours = preferences.working_hours_for(preferences.of_account(account), zone) or _working_hours(
-        account.working_hours
-    )
+    hours = preferences.working_hours_of(account)
     return Owner(
         emails=frozenset({account.email.lower(), *aliases}),
         time_zone=zone,
@@ -316,30 +315,8 @@ def _refresh_profile(runtime: Runtime, account_id: int, connector: Connector) ->
         account.name = profile.name or account.name
         account.time_zone = profile.time_zone or account.time_zone
         account.aliases = " ".join(profile.aliases)
-        account.working_hours = _hours_json(profile)
-
-
-def _hours_json(profile: AccountProfile) -> dict[str, Any] | None:
-    hours = profile.working_hours
-    if hours is None:
-        return None
-    return {
-        "time_zone": hours.time_zone,
-        "days": list(hours.days),
-        "start": hours.start.isoformat(timespec="minutes"),
-        "end": hours.end.isoformat(timespec="minutes"),
-    }
-
-
-def _working_hours(data: dict[str, Any] | None) -> WorkingHours | None:
-    if not data:
-        return None
-    return WorkingHours(
-        time_zone=data["time_zone"],
-        days=tuple(data["days"]),
-        start=time.fromisoformat(data["start"]),
-        end=time.fromisoformat(data["end"]),
-    )
+        hours = profile.working_hours
+        account.working_hours = hours_json(hours) if hours else None
 
 
 def _import_directory(runtime: Runtime, account_id: int, connector: Connector) -> None:
@@ -360,12 +337,11 @@ def _delivery_owner(runtime: Runtime, account_id: int) -> delivery.DeliveryAccou
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
         zone = preferences.time_zone_of(account)
-        chosen = preferences.working_hours_for(preferences.of_account(account), zone)
         return delivery.DeliveryAccount(
             account_id=account.id,
             email=account.email,
             name=account.name,
             time_zone=zone,
-            working_hours=chosen or _working_hours(account.working_hours),
+            working_hours=preferences.working_hours_of(account),
             active=account.status == "active",
         )

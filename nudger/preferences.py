@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudger.connectors.base import WorkingHours
 from nudger.rules.model import Policies, RuleSet
+from nudger.store.hours import HoursPref, hours_json, read_hours, read_working_hours
 from nudger.store.models import Account
 
 DELIVERY_MODES = {
@@ -34,13 +35,6 @@ DELIVERY_MODES = {
 MAX_WEEKLY_BUDGET = 20
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery")
-
-
-@dataclass(frozen=True)
-class HoursPref:
-    days: tuple[int, ...]
-    start: time
-    end: time
 
 
 @dataclass(frozen=True)
@@ -63,9 +57,8 @@ class Parsed:
 def load(stored: Mapping[str, Any] | None) -> AccountPreferences:
     """Read what is stored; a damaged value falls back to the default, never raises."""
     data = stored or {}
-    hours = data.get("working_hours")
     return AccountPreferences(
-        working_hours=_stored_hours(hours) if isinstance(hours, dict) else None,
+        working_hours=read_hours(data.get("working_hours")),
         time_zone=data.get("time_zone") if _zone_ok(data.get("time_zone")) else None,
         weekly_budget=data.get("weekly_budget")
         if isinstance(data.get("weekly_budget"), int)
@@ -74,27 +67,11 @@ def load(stored: Mapping[str, Any] | None) -> AccountPreferences:
     )
 
 
-def _stored_hours(data: dict[str, Any]) -> HoursPref | None:
-    try:
-        return HoursPref(
-            tuple(int(d) for d in data["days"]),
-            time.fromisoformat(data["start"]),
-            time.fromisoformat(data["end"]),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) -> dict[str, Any]:
     """The new ``Account.settings``: these preferences over everything else kept as is."""
     data = {k: v for k, v in (stored or {}).items() if k not in OWNED_KEYS}
-    hours = preferences.working_hours
-    if hours is not None:
-        data["working_hours"] = {
-            "days": list(hours.days),
-            "start": hours.start.isoformat(timespec="minutes"),
-            "end": hours.end.isoformat(timespec="minutes"),
-        }
+    if preferences.working_hours is not None:
+        data["working_hours"] = hours_json(preferences.working_hours)
     if preferences.time_zone:
         data["time_zone"] = preferences.time_zone
     if preferences.weekly_budget is not None:
@@ -201,6 +178,12 @@ def working_hours_for(preferences: AccountPreferences, zone: str) -> WorkingHour
     if hours is None:
         return None
     return WorkingHours(time_zone=zone, days=hours.days, start=hours.start, end=hours.end)
+
+
+def working_hours_of(account: Account) -> WorkingHours | None:
+    """The hours the owner works: their own choice in their zone, else the provider's."""
+    chosen = working_hours_for(of_account(account), time_zone_of(account))
+    return chosen or read_working_hours(account.working_hours)
 
 
 def of_account(account: Account) -> AccountPreferences:

@@ -312,14 +312,6 @@ def _typed(form: FormData) -> dict[str, Any]:
     return typed
 
 
-def _hours_json(hours: preferences.HoursPref) -> dict[str, Any]:
-    return {
-        "days": list(hours.days),
-        "start": hours.start.isoformat(timespec="minutes"),
-        "end": hours.end.isoformat(timespec="minutes"),
-    }
-
-
 def _account_form(stored: dict[str, Any], account: AccountView) -> dict[str, Any]:
     """The stored preferences as form values; provider hours (or 9-5) when none are set."""
     chosen = preferences.load(stored["settings"])

@@ -158,7 +158,7 @@ def test_a_row_with_a_mistyped_payload_fails_alone_naming_the_key(team: Team) ->
         rows = list(session.scalars(select(Nudge)))
         [bad] = [n for n in rows if n.contact_email == "bad@example.com"]
         assert bad.status == "failed"
-        assert "nudge" in (bad.last_error or "") and "hold_minutes" in (bad.last_error or "")
+        assert f"nudge {bad.id}: payload: hold_minutes" in (bad.last_error or "")
         assert any(n.status == "sent" for n in rows if n.id != bad.id)
 
 
