@@ -57,14 +57,27 @@ def set_role(
     name: str | None = None,
     source: str = "user",
 ) -> None:
+    with session_scope(runtime.db) as session:
+        assign_role(session, account_id, email, role, name=name, source=source)
+
+
+def assign_role(
+    session: Session,
+    account_id: int,
+    email: str,
+    role: str | None,
+    *,
+    name: str | None = None,
+    source: str = "user",
+) -> None:
+    """``set_role`` inside a session the caller holds."""
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    with session_scope(runtime.db) as session:
-        contact = _contact(session, account_id, email)
-        if source == "directory" and contact.role_source == "user":
-            return
-        contact.role, contact.role_source = role, source
-        contact.name = name or contact.name
+    contact = _contact(session, account_id, email)
+    if source == "directory" and contact.role_source == "user":
+        return
+    contact.role, contact.role_source = role, source
+    contact.name = name or contact.name
 
 
 def snooze(runtime: Runtime, account_id: int, email: str, until: datetime) -> None:

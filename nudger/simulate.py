@@ -20,10 +20,8 @@ from zoneinfo import ZoneInfo
 from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import audit
 from nudger.connectors.base import CalendarEvent
-from nudger.cycle import owner_of
+from nudger.passes.analyse import owner_of, rules_in_force
 from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
-from nudger.rules.loader import load_rules
-from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
 from nudger.store import events as event_store
 from nudger.store.db import session_scope
@@ -80,7 +78,7 @@ def simulate(
 ) -> list[SimulatedNudge]:
     now = now or datetime.now(UTC)
     ref = accounts.find_account(runtime, email)
-    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    ruleset = rules_in_force(runtime)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, ref.id)
         ruleset = preferences.ruleset_for(account, ruleset)

@@ -30,12 +30,10 @@ from starlette.routing import Route
 
 from nudger import contacts
 from nudger.analysis.audit import ContactHealth
-from nudger.cycle import analyse
 from nudger.delivery import outbox
 from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
 from nudger.delivery.payload import NudgePayload
-from nudger.rules.loader import load_rules
-from nudger.rules.paths import rule_paths
+from nudger.passes.analyse import analyse, rules_in_force
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
@@ -113,7 +111,7 @@ def cadence_of(runtime: Runtime, link: ActionLink, now: datetime) -> timedelta:
     known = contacts.find_contact(runtime, link.account_id, link.contact_email)
     if known and known.cadence_override_days:
         return timedelta(days=known.cadence_override_days)
-    ruleset = load_rules(rule_paths(settings=runtime.settings))
+    ruleset = rules_in_force(runtime)
     health = _health(analyse(runtime, link.account_id, ruleset, now), link.contact_email)
     if health and health.cadence_days:
         return timedelta(days=health.cadence_days)

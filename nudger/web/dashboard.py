@@ -18,10 +18,8 @@ from starlette.routing import Route
 from nudger import contacts
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.model import ContactPrefs, Status
-from nudger.cycle import analyse
 from nudger.delivery.payload import readable
-from nudger.rules.loader import load_rules
-from nudger.rules.paths import rule_paths
+from nudger.passes.analyse import analyse, rules_in_force
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Event, Nudge
@@ -103,8 +101,7 @@ def load_account(runtime: Runtime, account_id: int) -> AccountView:
 
 
 def account_healths(runtime: Runtime, account_id: int, now: datetime) -> list[ContactHealth]:
-    ruleset = load_rules(rule_paths(settings=runtime.settings))
-    return analyse(runtime, account_id, ruleset, now)
+    return analyse(runtime, account_id, rules_in_force(runtime), now)
 
 
 def audit_groups(healths: list[ContactHealth]) -> tuple[AuditGroup, ...]:

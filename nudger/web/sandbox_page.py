@@ -29,10 +29,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from nudger import preferences
-from nudger.cycle import CycleReport, account_ruleset, run_cycle
+from nudger.cycle import CycleReport, run_cycle
+from nudger.passes.analyse import account_ruleset, rules_in_force
 from nudger.rules.engine import quiet_now
-from nudger.rules.loader import load_rules
-from nudger.rules.paths import rule_paths
 from nudger.runtime import Runtime
 from nudger.sandbox.world import World
 from nudger.store.db import session_scope
@@ -140,9 +139,7 @@ class SandboxRoutes:
 
 def next_awake(runtime: Runtime, account_id: int, now: datetime) -> datetime:
     """``now``, or the first whole hour after it outside the owner's quiet hours."""
-    ruleset = account_ruleset(
-        runtime, account_id, load_rules(rule_paths(settings=runtime.settings))
-    )
+    ruleset = account_ruleset(runtime, account_id, rules_in_force(runtime))
     with session_scope(runtime.db) as session:
         zone = preferences.time_zone_of(session.get_one(Account, account_id))
     moment = now
