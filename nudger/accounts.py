@@ -27,6 +27,7 @@ from nudger.connectors.registry import provider
 from nudger.delivery.reconnect import cancel_reconnect_requests
 from nudger.errors import ConnectorError, IdentityConflict, OAuthStateError, UnusableAddress
 from nudger.runtime import Runtime
+from nudger.store import accounts as account_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Meta, OAuthPending
 
@@ -130,12 +131,8 @@ def _account_for(session: Session, runtime: Runtime, provider_name: str, grant: 
     account of a different user is refused (``IdentityConflict``) rather than shared: it
     has moved to someone else, and attaching the grant would hand them the account.
     """
-    mine = session.scalar(
-        select(Account).where(Account.provider == provider_name, Account.subject == grant.subject)
-    )
-    holder = session.scalar(
-        select(Account).where(Account.provider == provider_name, Account.email == grant.email)
-    )
+    mine = account_store.account_of_user(session, provider_name, grant.subject)
+    holder = account_store.account_holding(session, provider_name, grant.email)
     if holder is not None and holder is not mine:
         if mine is not None or not _legacy_of(runtime, provider_name, holder, grant):
             raise IdentityConflict(_conflict_message(provider_name, grant.email))
@@ -209,7 +206,7 @@ def _unused_account_id(session: Session) -> int | None:
 
 def list_accounts(runtime: Runtime) -> list[AccountRef]:
     with session_scope(runtime.db) as session:
-        return [_ref(a) for a in session.scalars(select(Account).order_by(Account.email))]
+        return [_ref(a) for a in account_store.accounts_by_email(session)]
 
 
 def account_ref(runtime: Runtime, account_id: int) -> AccountRef:
@@ -222,7 +219,7 @@ def account_ref(runtime: Runtime, account_id: int) -> AccountRef:
 
 def find_account(runtime: Runtime, email: str) -> AccountRef:
     with session_scope(runtime.db) as session:
-        account = session.scalar(select(Account).where(Account.email == email.lower()))
+        account = account_store.account_by_email(session, email)
         if account is None:
             raise ConnectorError(f"no connected account {email}")
         return _ref(account)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nudger.analysis.model import ContactPrefs
 from nudger.runtime import Runtime
+from nudger.store import contacts as contact_store
 from nudger.store.db import session_scope
-from nudger.store.models import Contact, Event, EventAttendee
+from nudger.store.models import Contact
 
 ROLES = ("direct_report", "manager", "mentor", "peer", "external", "key")
 
@@ -33,17 +33,13 @@ def _prefs(contact: Contact) -> ContactPrefs:
 
 def prefs_of(session: Session, account_id: int) -> dict[str, ContactPrefs]:
     """Everything the user has told nudger about the account's contacts, by address."""
-    rows = session.scalars(select(Contact).where(Contact.account_id == account_id))
-    return {c.email: _prefs(c) for c in rows}
+    return {c.email: _prefs(c) for c in contact_store.contact_rows(session, account_id)}
 
 
 def _contact(session: Session, account_id: int, email: str) -> Contact:
-    email = email.lower()
-    contact = session.scalar(
-        select(Contact).where(Contact.account_id == account_id, Contact.email == email)
-    )
+    contact = contact_store.contact_row(session, account_id, email)
     if contact is None:
-        contact = Contact(account_id=account_id, email=email, muted=False)
+        contact = Contact(account_id=account_id, email=email.lower(), muted=False)
         session.add(contact)
     return contact
 
@@ -109,17 +105,12 @@ def snooze_at_least(runtime: Runtime, account_id: int, email: str, until: dateti
 
 def list_contacts(runtime: Runtime, account_id: int) -> list[ContactPrefs]:
     with session_scope(runtime.db) as session:
-        rows = session.scalars(
-            select(Contact).where(Contact.account_id == account_id).order_by(Contact.email)
-        )
-        return [_prefs(c) for c in rows]
+        return [_prefs(c) for c in contact_store.contact_rows(session, account_id)]
 
 
 def find_contact(runtime: Runtime, account_id: int, email: str) -> ContactPrefs | None:
     with session_scope(runtime.db) as session:
-        contact = session.scalar(
-            select(Contact).where(Contact.account_id == account_id, Contact.email == email.lower())
-        )
+        contact = contact_store.contact_row(session, account_id, email)
         return _prefs(contact) if contact else None
 
 
@@ -129,17 +120,7 @@ def display_name(runtime: Runtime, account_id: int, email: str) -> str | None:
     if known and known.name:
         return known.name
     with session_scope(runtime.db) as session:
-        return session.scalar(
-            select(EventAttendee.name)
-            .join(Event, Event.id == EventAttendee.event_id)
-            .where(
-                Event.account_id == account_id,
-                EventAttendee.email == email.lower(),
-                EventAttendee.name.is_not(None),
-            )
-            .order_by(Event.start.desc())
-            .limit(1)
-        )
+        return contact_store.latest_attendee_name(session, account_id, email)
 
 
 def update_contact(runtime: Runtime, account_id: int, change: ContactPrefs) -> None:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from nudger.store.models import Calendar, Event, Nudge
+from nudger.store import nudges, schedule
 
 log = logging.getLogger(__name__)
 
@@ -29,41 +28,13 @@ LOOKBACK = timedelta(days=60)
 
 def record_deleted_holds(session: Session, account_id: int, now: datetime) -> int:
     """Mark the account's deleted holds ``declined``; returns how many were marked."""
-    synced_at = session.scalar(
-        select(Calendar.cursor_saved_at).where(
-            Calendar.account_id == account_id, Calendar.primary.is_(True)
-        )
-    )
+    synced_at = schedule.primary_synced_at(session, account_id)
     if synced_at is None:
         return 0
-    booked = session.execute(
-        select(Nudge.id, Nudge.provider_ref).where(
-            Nudge.account_id == account_id,
-            Nudge.kind == "hold",
-            Nudge.status == "sent",
-            Nudge.provider_ref.is_not(None),
-            Nudge.sent_at >= now - LOOKBACK,
-            Nudge.sent_at < synced_at,
-        )
-    ).all()
-    if not booked:
-        return 0
-    on_calendar = set(
-        session.scalars(
-            select(Event.provider_event_id).where(
-                Event.account_id == account_id,
-                Event.provider_event_id.in_([ref for _, ref in booked]),
-                Event.cancelled.is_(False),
-            )
-        )
-    )
+    booked = nudges.sent_holds(session, account_id, since=now - LOOKBACK, before=synced_at)
+    on_calendar = schedule.event_starts(session, account_id, [ref for _, ref in booked])
     gone = [nudge_id for nudge_id, ref in booked if ref not in on_calendar]
     if gone:
-        session.execute(
-            update(Nudge)
-            .where(Nudge.id.in_(gone), Nudge.status == "sent")
-            .values(status="declined", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        nudges.mark_declined(session, gone, now)
         log.info("account %s: %d hold(s) deleted by the user, taken as no", account_id, len(gone))
     return len(gone)

@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime
-from typing import Any, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from nudger.connectors.base import OutgoingEmail
@@ -24,8 +22,10 @@ from nudger.delivery.email import build_message, render_email
 from nudger.delivery.system_mail import SystemMailer
 from nudger.errors import ConnectorError, OutcomeUnknown, TransientError
 from nudger.runtime import Runtime
+from nudger.store import accounts as account_store
+from nudger.store import nudges as nudge_store
 from nudger.store.db import session_scope
-from nudger.store.models import Account, Nudge
+from nudger.store.models import Account
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,10 @@ KIND = "reconnect"
 def request_reconnect(runtime: Runtime, account_id: int, now: datetime) -> bool:
     """Pause the account; True when this call queued the (single) reconnect email."""
     with session_scope(runtime.db) as session:
-        result = session.execute(
-            update(Account)
-            .where(Account.id == account_id, Account.status == "active")
-            .values(status="reconnect", reconnect_notified_at=now)
-            .execution_options(synchronize_session=False)
+        paused = account_store.change_status(
+            session, account_id, "active", "reconnect", reconnect_notified_at=now
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
+        if not paused:
             return False
         request = outbox.NewNudge(
             key=f"{account_id}:{KIND}:{now.isoformat()}",
@@ -59,12 +56,7 @@ def request_reconnect(runtime: Runtime, account_id: int, now: datetime) -> bool:
 
 def cancel_reconnect_requests(session: Session, account_id: int, now: datetime) -> None:
     """The owner reconnected: a request not yet sent is no longer needed."""
-    session.execute(
-        update(Nudge)
-        .where(Nudge.account_id == account_id, Nudge.kind == KIND, Nudge.status == "pending")
-        .values(status="suppressed", last_error="account reconnected", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    nudge_store.suppress_pending(session, account_id, KIND, "account reconnected", now)
 
 
 def deliver_reconnect_requests(runtime: Runtime, now: datetime) -> Counter[str]:
@@ -72,9 +64,7 @@ def deliver_reconnect_requests(runtime: Runtime, now: datetime) -> Counter[str]:
     done: Counter[str] = Counter()
     mailer = SystemMailer.from_settings(runtime.settings)
     with session_scope(runtime.db) as session:
-        pending = list(
-            session.scalars(select(Nudge.id).where(Nudge.kind == KIND, Nudge.status == "pending"))
-        )
+        pending = nudge_store.pending_of_kind(session, KIND)
     if mailer is None:
         if pending:
             log.warning("%d reconnect emails wait: set NUDGER_SMTP_URL to send them", len(pending))

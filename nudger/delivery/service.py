@@ -17,13 +17,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from nudger import failpoints
 from nudger.clock import utcnow
 from nudger.connectors.base import (
-    BusyInterval,
     Connector,
     HoldRequest,
     SyncWindow,
@@ -45,8 +41,10 @@ from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, Transient
 from nudger.rules.engine import quiet_now
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
+from nudger.store import contacts as contact_store
+from nudger.store import nudges as nudge_store
+from nudger.store import schedule
 from nudger.store.db import session_scope
-from nudger.store.models import Contact, Event, Nudge
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +107,9 @@ def _claim(
     runtime: Runtime, nudge_id: int, now: datetime, worker: str, quiet: bool
 ) -> outbox.ClaimedNudge | None:
     with session_scope(runtime.db) as session:
-        if quiet and _kind_of(session, nudge_id) in MAIL_KINDS:
+        if quiet and nudge_store.kind_of(session, nudge_id) in MAIL_KINDS:
             return None  # stays pending until the owner's morning
         return outbox.claim(session, nudge_id, worker, now)
-
-
-def _kind_of(session: Session, nudge_id: int) -> str | None:
-    return session.scalar(select(Nudge.kind).where(Nudge.id == nudge_id))
 
 
 def _suppression(
@@ -126,11 +120,7 @@ def _suppression(
     if not nudge.contact_email:
         return None
     with session_scope(runtime.db) as session:
-        contact = session.scalar(
-            select(Contact).where(
-                Contact.account_id == owner.account_id, Contact.email == nudge.contact_email
-            )
-        )
+        contact = contact_store.contact_row(session, owner.account_id, nudge.contact_email)
         if contact is None:
             return None
         if contact.muted:
@@ -273,8 +263,8 @@ def _book_hold(
     window = SyncWindow(now, now + timedelta(days=horizon + 1))
     busy = connector.free_busy.busy(window)
     with session_scope(runtime.db) as session:
-        busy = busy + _out_of_office(session, owner.account_id, window)
-        holds = _existing_holds(session, owner.account_id, window)
+        busy = busy + schedule.out_of_office(session, owner.account_id, window)
+        holds = schedule.hold_starts_from(session, owner.account_id, window.start)
     slot = find_slot(
         busy=busy,
         working_hours=owner.working_hours or default_working_hours(owner.time_zone),
@@ -301,31 +291,6 @@ def _book_hold(
     booked.append(slot.start)
     log.info("nudge %s booked hold %s", nudge.id, created.event_id)
     return Outcome("sent", provider_ref=created.event_id)
-
-
-def _out_of_office(session: Session, account_id: int, window: SyncWindow) -> list[BusyInterval]:
-    rows = session.execute(
-        select(Event.start, Event.end).where(
-            Event.account_id == account_id,
-            Event.kind == "out_of_office",
-            Event.cancelled.is_(False),
-            Event.end > window.start,
-            Event.start < window.end,
-        )
-    )
-    return [BusyInterval(start, end, out_of_office=True) for start, end in rows]
-
-
-def _existing_holds(session: Session, account_id: int, window: SyncWindow) -> list[datetime]:
-    rows = session.scalars(
-        select(Event.start).where(
-            Event.account_id == account_id,
-            Event.hold_contact.is_not(None),
-            Event.cancelled.is_(False),
-            Event.start >= window.start,
-        )
-    )
-    return list(rows)
 
 
 def greeting_name(owner: DeliveryAccount) -> str:

@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,13 +19,13 @@ from nudger.analysis.model import ContactPrefs, Status
 from nudger.delivery.payload import readable
 from nudger.passes.analyse import analyse, rules_in_force
 from nudger.runtime import Runtime
+from nudger.store import nudges as nudge_store
+from nudger.store import schedule
 from nudger.store.db import session_scope
-from nudger.store.models import Account, Event, Nudge
+from nudger.store.models import Account, Nudge
 from nudger.web.pages import Web
 from nudger.web.security import SignInRequired, signed_in_account
 
-UPCOMING = ("pending", "claimed")
-DONE = ("sent", "in_doubt", "failed", "suppressed", "declined")
 HISTORY_LIMIT = 50
 NO_REACTION_AFTER = timedelta(days=7)
 """A nudge nothing came of for this long got no reaction (before: "no reaction yet")."""
@@ -120,7 +118,7 @@ def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
         row.status,
         tuple(row.evidence or ()),
         row.created_at,
-        row.sent_at or (row.updated_at if row.status in DONE else None),
+        row.sent_at or (row.updated_at if row.status in nudge_store.DONE else None),
         row.last_error,
         hold_start,
         readable(row.payload, where=f"nudge {row.id}: payload").group,
@@ -129,39 +127,15 @@ def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
 
 def _outbox(runtime: Runtime, account_id: int) -> tuple[list[NudgeView], ...]:
     with session_scope(runtime.db) as session:
-        mine = select(Nudge).where(Nudge.account_id == account_id)
-        upcoming = session.scalars(mine.where(Nudge.status.in_(UPCOMING)).order_by(Nudge.id))
-        holds = list(
-            session.scalars(
-                mine.where(Nudge.kind == "hold", Nudge.provider_ref.is_not(None)).order_by(Nudge.id)
-            )
-        )
-        starts = _hold_starts(session, account_id, [n.provider_ref for n in holds])
-        history = session.scalars(
-            mine.where(Nudge.status.in_(DONE)).order_by(Nudge.updated_at.desc(), Nudge.id.desc())
-        )
+        holds = nudge_store.booked_holds(session, account_id)
+        # When each booked hold sits in the calendar, once the sync has seen it.
+        refs = [n.provider_ref for n in holds if n.provider_ref]
+        starts = schedule.event_starts(session, account_id, refs)
         return (
-            [_view(n) for n in upcoming],
+            [_view(n) for n in nudge_store.upcoming(session, account_id)],
             [_view(n, starts.get(n.provider_ref or "")) for n in holds],
-            [_view(n) for n in list(history)[:HISTORY_LIMIT]],
+            [_view(n) for n in nudge_store.finished(session, account_id, HISTORY_LIMIT)],
         )
-
-
-def _hold_starts(
-    session: Session, account_id: int, provider_refs: list[str | None]
-) -> dict[str, datetime]:
-    """When each booked hold sits in the calendar, once the sync has seen it (one query)."""
-    refs = [ref for ref in provider_refs if ref]
-    if not refs:
-        return {}
-    rows = session.execute(
-        select(Event.provider_event_id, Event.start).where(
-            Event.account_id == account_id,
-            Event.provider_event_id.in_(refs),
-            Event.cancelled.is_(False),
-        )
-    )
-    return {event_id: start for event_id, start in rows}
 
 
 def build_dashboard(runtime: Runtime, account_id: int, now: datetime) -> Dashboard:

@@ -16,7 +16,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -27,6 +26,7 @@ from nudger import contacts, preferences
 from nudger.analysis.model import ContactPrefs
 from nudger.contacts import ROLES
 from nudger.runtime import Runtime
+from nudger.store import accounts as account_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 from nudger.web.dashboard import AccountView, account_healths, load_account
@@ -91,13 +91,7 @@ def set_paused(runtime: Runtime, account_id: int, action: str) -> bool:
     """Pause or resume; a conditional UPDATE, so an account awaiting reconnection stays so."""
     before, after = PAUSABLE[action]
     with session_scope(runtime.db) as session:
-        result = session.execute(
-            update(Account)
-            .where(Account.id == account_id, Account.status == before)
-            .values(status=after)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        return account_store.change_status(session, account_id, before, after)
 
 
 # --- contact rows ----------------------------------------------------------------------
