@@ -147,9 +147,8 @@ def rules_check(file: Annotated[Path | None, typer.Argument()] = None) -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt stored credentials under the newest key of NUDGER_ENCRYPTION_KEYS."""
-    from nudger.crypto import reencrypt_all
     from nudger.runtime import open_runtime
-    from nudger.store.db import session_scope
+    from nudger.store.db import reencrypt_all, session_scope
 
     runtime = open_runtime()
     with session_scope(runtime.db) as session:

@@ -4,7 +4,8 @@ Keys come from ``NUDGER_ENCRYPTION_KEYS`` (comma-separated, newest first): the
 newest encrypts, every key decrypts, so keys rotate without downtime (``nudger
 keys rotate`` re-encrypts stored values under the newest). Without that setting a
 key file is generated once in the data folder, readable by its owner only.
-A wrong key is refused at startup (see the canary in ``nudger.store.db``).
+A wrong key is refused at startup, and ``nudger keys rotate`` re-encrypts what is
+stored (both in ``nudger.store.db``: crypto knows nothing of the database).
 
 Signing keys (session cookies, one-click links, link-form proofs) are derived with
 HKDF-SHA256 (RFC 5869), one ``info`` label per purpose, from secret material:
@@ -24,8 +25,6 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from nudger.config import Settings
 from nudger.errors import ConfigError, CryptoError
@@ -125,20 +124,3 @@ def _local_key(data_dir: Path) -> str:
         path,
     )
     return key
-
-
-def reencrypt_all(session: Session, cipher: TokenCipher) -> int:
-    """Rotate every encrypted value in the database to the newest key."""
-    from nudger.store.models import Account, Meta, OAuthPending
-
-    count = 0
-    for account in session.scalars(select(Account)):
-        account.credentials = cipher.rotate(account.credentials)
-        count += 1
-    for pending in session.scalars(select(OAuthPending)):
-        pending.payload = cipher.rotate(pending.payload)
-        count += 1
-    canary = session.get(Meta, "key_canary")
-    if canary is not None:
-        canary.value = cipher.rotate(canary.value)
-    return count

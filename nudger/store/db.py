@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +24,7 @@ from nudger.config import Settings
 from nudger.crypto import TokenCipher
 from nudger.errors import ConfigError, CryptoError
 from nudger.files import FILE_MODE, private_file, private_folder, tighten
-from nudger.store.models import Meta
+from nudger.store.models import Account, Meta, OAuthPending
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CANARY_KEY = "key_canary"
@@ -112,6 +112,21 @@ def check_key_canary(db: Database, cipher: TokenCipher) -> None:
             "stored in this database (wrong key, or the key file was replaced). Configure the "
             "key that was used, or add it after the new one to rotate."
         )
+
+
+def reencrypt_all(session: Session, cipher: TokenCipher) -> int:
+    """Rotate every encrypted value in the database to the newest key."""
+    count = 0
+    for account in session.scalars(select(Account)):
+        account.credentials = cipher.rotate(account.credentials)
+        count += 1
+    for pending in session.scalars(select(OAuthPending)):
+        pending.payload = cipher.rotate(pending.payload)
+        count += 1
+    canary = session.get(Meta, CANARY_KEY)
+    if canary is not None:
+        canary.value = cipher.rotate(canary.value)
+    return count
 
 
 @contextmanager

@@ -21,12 +21,11 @@ from starlette.responses import RedirectResponse, Response
 
 from nudger.clock import utcnow
 from nudger.runtime import Runtime
-from nudger.sandbox.world import World
 from nudger.web.account import AccountRoutes
 from nudger.web.actions import ActionRoutes
 from nudger.web.dashboard import DashboardRoutes
 from nudger.web.headers import SecurityHeaders
-from nudger.web.pages import Web, stylesheet_route
+from nudger.web.pages import SentMailbox, Web, stylesheet_route
 from nudger.web.sandbox_page import SandboxRoutes
 from nudger.web.security import SignInRequired, session_middleware, sign_out
 from nudger.web.settings_page import SettingsRoutes
@@ -40,7 +39,7 @@ def create_app(
     *,
     login_hints: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] = utcnow,
-    sandbox_world: World | None = None,
+    sandbox_world: SentMailbox | None = None,
 ) -> Starlette:
     """``login_hints``: provider → address to preselect (the sandbox user);
     ``sandbox_world``: the emulator's world, whose sent mail /sandbox shows."""

@@ -6,10 +6,10 @@ and the navigation render the same way without each route repeating it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -20,7 +20,6 @@ from starlette.templating import Jinja2Templates
 from nudger.clock import utcnow
 from nudger.resources import resource_dir
 from nudger.runtime import Runtime
-from nudger.sandbox.world import World
 from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
 
 DATETIME = "%a %d %b %Y %H:%M"
@@ -42,6 +41,24 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
+class SentMail(Protocol):
+    @property
+    def mailbox(self) -> str: ...
+
+    @property
+    def raw(self) -> bytes:
+        """The RFC 5322 message as sent."""
+        ...
+
+
+class SentMailbox(Protocol):
+    """Where the emulator keeps the mail nudger sent, for the sandbox pages: its world
+    is one (``nudger.sandbox.world.World``). The web app never imports the emulator."""
+
+    @property
+    def sent(self) -> Sequence[SentMail]: ...
+
+
 @dataclass(frozen=True)
 class Web:
     """The web app's dependencies, handed to each route module."""
@@ -50,7 +67,7 @@ class Web:
     clock: Callable[[], datetime] = utcnow
     login_hints: Mapping[str, str] = field(default_factory=dict)
     """Provider name → address passed as ``login_hint`` (the sandbox user)."""
-    sandbox_world: World | None = None
+    sandbox_world: SentMailbox | None = None
     """Set by ``nudger serve --sandbox``: the emulator's world, for the sandbox mail page."""
     templates: Jinja2Templates = field(default_factory=_templates)
 

@@ -33,12 +33,11 @@ from nudger.cycle import CycleReport, run_cycle
 from nudger.passes.analyse import account_ruleset, rules_in_force
 from nudger.rules.engine import quiet_now
 from nudger.runtime import Runtime
-from nudger.sandbox.world import World
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 from nudger.web.dashboard import load_account
 from nudger.web.headers import content_security_policy
-from nudger.web.pages import Web
+from nudger.web.pages import SentMailbox, Web
 from nudger.web.security import checked_form, signed_in_account
 
 PAGE_POLICY = content_security_policy(frame_src="'self'")
@@ -63,7 +62,7 @@ class MailView:
     html: str
 
 
-def mail_of(world: World, mailbox: str) -> list[MailView]:
+def mail_of(world: SentMailbox, mailbox: str) -> list[MailView]:
     """What nudger sent from ``mailbox``, newest first."""
     sent = [(n, m) for n, m in enumerate(world.sent) if m.mailbox.lower() == mailbox.lower()]
     return [_view(n, email.message_from_bytes(m.raw, policy=default)) for n, m in reversed(sent)]
@@ -89,7 +88,7 @@ def as_framed(html: str) -> str:
 
 
 class SandboxRoutes:
-    def __init__(self, web: Web, world: World) -> None:
+    def __init__(self, web: Web, world: SentMailbox) -> None:
         self.web = web
         self.world = world
 

@@ -11,10 +11,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from nudger.config import load_settings
-from nudger.crypto import TokenCipher, reencrypt_all
+from nudger.crypto import TokenCipher
 from nudger.errors import ConfigError, CryptoError
 from nudger.runtime import Runtime, open_runtime
-from nudger.store.db import session_scope
+from nudger.store.db import reencrypt_all, session_scope
 from nudger.store.models import Account
 
 SECRET = '{"refresh_token": "1//very-secret-refresh-token"}'
