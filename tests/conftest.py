@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from nudger.config import Settings, load_settings
 from nudger.runtime import Runtime, open_runtime
 from tests.live_server import LiveServer
+from tests.team import MONDAY, Team, generated_team
 
 POSTGRES_URL = os.environ.get("NUDGER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -68,6 +69,16 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     opened = open_runtime(settings)
     yield opened
     opened.db.dispose()
+
+
+@pytest.fixture
+def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Team]:
+    """A generated team on the emulator on ``MONDAY``, its owner signed in with Google."""
+    with generated_team(
+        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
+    ) as generated:
+        generated.connect_owner()
+        yield generated
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import email
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -46,6 +46,10 @@ class Team:
     def connect_owner(self) -> accounts.AccountRef:
         start = accounts.begin_connect(self.runtime, "google", login_hint=self.org.owner.email)
         return accounts.complete_connect(self.runtime, "google", consent(self.sandbox, start.url))
+
+
+MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+"""09:30 in London on a working day: the generated team's nudges may go out."""
 
 
 @contextmanager

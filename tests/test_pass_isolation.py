@@ -4,11 +4,8 @@ is recorded on its own row or report while the rest goes on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from nudger import accounts
@@ -22,24 +19,14 @@ from nudger.store.db import session_scope
 from nudger.store.models import Account, Contact, Event, EventAttendee, Nudge
 from tests.connectors import google_helpers
 from tests.connectors.google_helpers import consent
-from tests.team import Team, generated_team
+from tests.team import MONDAY, Team
 
-MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London: nudges may go out
 HOSTILE = "evil@example.com\r\nBcc: x@y"
 
 
 def nudges(team: Team) -> list[Nudge]:
     with session_scope(team.runtime.db) as session:
         return list(session.scalars(select(Nudge).order_by(Nudge.id)))
-
-
-@pytest.fixture
-def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Team]:
-    with generated_team(
-        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
-    ) as generated:
-        generated.connect_owner()
-        yield generated
 
 
 def planted(org: GeneratedOrg, status: str) -> str:

@@ -4,9 +4,7 @@ type is refused with the row and the key named."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +14,8 @@ from nudger.delivery import outbox
 from nudger.delivery.payload import DigestEntry, NudgePayload, PayloadError, readable
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
-from tests.team import Team, generated_team
+from tests.team import MONDAY, Team
 
-MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London: nudges may go out
 WHERE = "nudge 7: payload"
 
 # Rows as versions before the codec stored them (cycle.py, web/actions.py, reconnect.py).
@@ -128,15 +125,6 @@ def test_readers_of_the_history_take_the_defaults_for_an_unreadable_row() -> Non
 
 
 # --- through a pass -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Team]:
-    with generated_team(
-        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
-    ) as generated:
-        generated.connect_owner()
-        yield generated
 
 
 def test_a_row_with_a_mistyped_payload_fails_alone_naming_the_key(team: Team) -> None:

@@ -10,10 +10,6 @@ nothing. Against the emulator over HTTP and a real database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -24,18 +20,7 @@ from nudger.passes.deliver_step import deliver_step
 from nudger.passes.sync_step import sync_step
 from nudger.store.db import session_scope
 from nudger.store.models import Calendar, Contact, Event, EventAttendee, Nudge
-from tests.team import Team, generated_team
-
-MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)  # 09:30 in London: nudges may go out
-
-
-@pytest.fixture
-def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Team]:
-    with generated_team(
-        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
-    ) as generated:
-        generated.connect_owner()
-        yield generated
+from tests.team import MONDAY, Team
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ damaged value falls back to the next source instead of failing the account."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, time
-from pathlib import Path
+from datetime import time
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +14,8 @@ from nudger.cycle import account_audit, run_cycle
 from nudger.store.db import session_scope
 from nudger.store.hours import HoursPref, hours_json, read_hours, read_working_hours
 from nudger.store.models import Account
-from tests.team import Team, generated_team
+from tests.team import MONDAY, Team
 
-MONDAY = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 PROVIDERS = WorkingHours(time_zone="Europe/London", days=(1, 2, 3, 4), start=time(8), end=time(16))
 
 
@@ -56,15 +53,6 @@ def test_the_users_hours_have_the_same_shape_without_a_zone() -> None:
 )
 def test_damaged_hours_read_as_none(damaged: object) -> None:
     assert read_working_hours(damaged) is None
-
-
-@pytest.fixture
-def team(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Team]:
-    with generated_team(
-        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
-    ) as generated:
-        generated.connect_owner()
-        yield generated
 
 
 def test_damaged_provider_hours_leave_the_audit_on_monday_to_friday(team: Team) -> None:
