@@ -1,0 +1,39 @@
+"""When an account's passes are due: every ``SYNC_PERIOD``, each account in its own slot.
+
+An account's slot is a fixed offset into the period derived from its id by a hash, so a
+thousand accounts spread over the fifteen minutes instead of all starting at once, and the
+same account keeps its place from one period to the next and across schedulers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+SYNC_MINUTES = 15
+SYNC_PERIOD = timedelta(minutes=SYNC_MINUTES)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def slot_offset(account_id: int) -> timedelta:
+    """The account's fixed place in the period (whole seconds)."""
+    digest = hashlib.blake2b(str(account_id).encode(), digest_size=8).digest()
+    return timedelta(seconds=int.from_bytes(digest, "big") % int(SYNC_PERIOD.total_seconds()))
+
+
+def next_slot(account_id: int, after: datetime) -> datetime:
+    """The account's first slot strictly after ``after``."""
+    periods = (after - _EPOCH - slot_offset(account_id)) // SYNC_PERIOD + 1
+    return _EPOCH + slot_offset(account_id) + periods * SYNC_PERIOD
+
+
+def first_due(account_id: int, created_at: datetime, now: datetime) -> datetime:
+    """A new sign-up is due at once; an account that was never scheduled (one connected
+    before the workers came) waits for its slot, so an upgrade does not start them all."""
+    return created_at if now - created_at < SYNC_PERIOD else next_slot(account_id, now)
+
+
+def next_due(account_id: int, started: datetime, *, spread: bool) -> datetime:
+    """When the pass after one started at ``started`` is due: the account's next slot when
+    workers run passes (``spread``), else one period on, as the in-process scheduler runs."""
+    return next_slot(account_id, started) if spread else started + SYNC_PERIOD

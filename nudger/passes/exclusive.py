@@ -1,0 +1,52 @@
+"""One pass per account at a time, across every process and machine.
+
+A pass holds the lease row ``pass:{account_id}`` (``nudger.lease``, on SQLite and
+PostgreSQL alike) from before its first step until after its last, renewed while it
+runs, so ``nudger cycle``, the in-process scheduler and any number of workers never
+overlap on one account. Whoever finds the lease held skips the pass: the holder is
+doing that very work. A redelivered worker task is the exception: the lease may still
+carry the task's own earlier delivery, which died (its renewals stopped) or still runs
+(they go on); it waits for the lease to lapse and skips only if it never does.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from nudger import lease
+from nudger.clock import utcnow
+from nudger.runtime import Runtime
+
+WAIT_STEP_SECONDS = 0.5
+
+
+def lease_name(account_id: int) -> str:
+    return f"pass:{account_id}"
+
+
+def take_pass(
+    runtime: Runtime, account_id: int, holder: str, *, successor_of: str | None = None
+) -> lease.KeptLease | None:
+    """The account's pass lease, kept until released; None when another pass holds it.
+
+    ``successor_of``: a holder prefix this one succeeds (the same task, delivered again).
+    """
+    ttl = timedelta(seconds=runtime.settings.pass_lease_seconds)
+    name = lease_name(account_id)
+    kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
+    if successor_of is None:
+        return kept
+    deadline = time.monotonic() + ttl.total_seconds() + 2 * WAIT_STEP_SECONDS
+    while kept is None and _waiting_on(runtime, name, successor_of):
+        if time.monotonic() > deadline:
+            return None  # the earlier delivery is alive and renewing: it does the pass
+        time.sleep(WAIT_STEP_SECONDS)
+        kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
+    return kept
+
+
+def _waiting_on(runtime: Runtime, name: str, prefix: str) -> bool:
+    """Held by an earlier delivery of the same task, or just lapsed (try again)."""
+    holder = lease.holder_of(runtime.db, name, utcnow())
+    return holder is None or holder.startswith(prefix)
