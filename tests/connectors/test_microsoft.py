@@ -410,9 +410,8 @@ def test_at_most_four_requests_per_mailbox(
     provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox
 ) -> None:
     connector = connected(provider_settings, sandbox, [])
-    slots = mailbox_slots(MS_OWNER)
-    for _ in range(4):
-        slots.acquire()  # four requests in flight elsewhere in the process
+    slots = mailbox_slots(MS_OWNER, provider_settings)
+    held = [slots.acquire() for _ in range(4)]  # four requests in flight elsewhere
     done = threading.Event()
 
     def list_calendars() -> None:
@@ -426,10 +425,10 @@ def test_at_most_four_requests_per_mailbox(
         assert not done.wait(0.5)
         assert graph_requests(world, "/me/calendars") == before
     finally:
-        slots.release()
+        slots.release(held.pop())
     assert done.wait(10)
-    for _ in range(3):
-        slots.release()
+    for token in held:
+        slots.release(token)
 
 
 # --- free/busy and holds ----------------------------------------------------------------------
