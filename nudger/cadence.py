@@ -1,4 +1,5 @@
-"""When an account's passes are due: every ``SYNC_PERIOD``, each account in its own slot.
+"""When an account's passes are due: every ``SYNC_PERIOD``, each account in its own slot;
+and when a scheduled pass may send nudge emails: in the owner's weekday morning.
 
 An account's slot is a fixed offset into the period derived from its id by a hash, so a
 thousand accounts spread over the fifteen minutes instead of all starting at once, and the
@@ -8,11 +9,18 @@ same account keeps its place from one period to the next and across schedulers.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+import logging
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
 
 SYNC_MINUTES = 15
 SYNC_PERIOD = timedelta(minutes=SYNC_MINUTES)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+MORNING_START, MORNING_END = time(8, 0), time(11, 0)
+WORKING_DAYS = frozenset({1, 2, 3, 4, 5})
+"""ISO weekdays (Monday=1) on which nudges go out."""
 
 
 def slot_offset(account_id: int) -> timedelta:
@@ -37,3 +45,17 @@ def next_due(account_id: int, started: datetime, *, spread: bool) -> datetime:
     """When the pass after one started at ``started`` is due: the account's next slot when
     workers run passes (``spread``), else one period on, as the in-process scheduler runs."""
     return next_slot(account_id, started) if spread else started + SYNC_PERIOD
+
+
+def in_morning_window(now: datetime, time_zone: str | None) -> bool:
+    """True between 08:00 and 11:00 on a working day on the owner's wall clock."""
+    local = now.astimezone(_zone(time_zone))
+    return local.isoweekday() in WORKING_DAYS and MORNING_START <= local.time() < MORNING_END
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r; using UTC", name)
+        return ZoneInfo("UTC")

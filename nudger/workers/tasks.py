@@ -1,0 +1,86 @@
+"""The worker's one task: an account's pass, by id.
+
+The message carries the account id, whether nudge emails wait for the owner's morning
+(the scheduler's passes) or go at once (``nudger cycle --enqueue``, like ``nudger
+cycle``), and, as a header, when it was queued. Everything else is read from the
+database when the pass starts. The result is the pass's ``CycleReport`` as JSON; a pass
+that fails is recorded on its report and its account row, the task itself succeeds.
+
+Each pool process opens its own runtime (engine and connection pool) on first use:
+nothing opened before the fork is shared with the children.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from typing import Any
+
+from celery import Task, shared_task
+
+from nudger import lease, preferences
+from nudger.cadence import in_morning_window
+from nudger.clock import utcnow
+from nudger.delivery import reconnect
+from nudger.passes.account_pass import CycleReport, PassLock, run_account_pass
+from nudger.runtime import Runtime, open_runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Account
+from nudger.workers.app import PASS_TASK
+
+log = logging.getLogger(__name__)
+
+QUEUED_AT = "nudger_queued_at"
+"""Message header: when the pass was queued (ISO 8601), for the queue latency."""
+
+_runtimes: dict[int, Runtime] = {}
+
+
+def worker_runtime() -> Runtime:
+    """This process's runtime, opened on first use (after the pool's fork)."""
+    pid = os.getpid()
+    if pid not in _runtimes:
+        _runtimes.clear()
+        _runtimes[pid] = open_runtime()
+    return _runtimes[pid]
+
+
+@shared_task(name=PASS_TASK, bind=True)
+def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict[str, Any]:
+    runtime, now = worker_runtime(), utcnow()
+    _log_start(task, account_id, now)
+    mail = not morning_only or _morning(runtime, account_id, now)
+    report = run_account_pass(
+        runtime, account_id, now=now, deliver_mail=mail, lock=_lock(task.request.id)
+    )
+    reconnect.deliver_reconnect_requests(runtime, now)  # a revoked grant's email, if any
+    return report.to_json()
+
+
+def _lock(task_id: str) -> PassLock:
+    """A redelivered task succeeds its own earlier delivery's pass lease."""
+    prefix = f"task:{task_id}:"
+    return PassLock(lease.new_holder(prefix), successor_of=prefix)
+
+
+def _morning(runtime: Runtime, account_id: int, now: datetime) -> bool:
+    with session_scope(runtime.db) as session:
+        account = session.get(Account, account_id)
+        return account is not None and in_morning_window(now, preferences.time_zone_of(account))
+
+
+def _log_start(task: Task, account_id: int, now: datetime) -> None:
+    queued = (task.request.headers or {}).get(QUEUED_AT) or getattr(task.request, QUEUED_AT, None)
+    waited = (now - datetime.fromisoformat(queued)).total_seconds() if queued else -1.0
+    redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
+    log.info(
+        "pass of account %s starts %.1f s after it was queued%s",
+        account_id,
+        waited,
+        " (redelivered: its first worker died)" if redelivered else "",
+    )
+
+
+def report_of(result: dict[str, Any]) -> CycleReport:
+    return CycleReport.from_json(result)
