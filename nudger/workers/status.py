@@ -17,7 +17,6 @@ from nudger.clock import utcnow
 from nudger.runtime import Runtime
 from nudger.store import pass_status
 from nudger.store.db import session_scope
-from nudger.workers.app import QUEUE
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,12 @@ class PassStatus:
             ],
         }
 
+    def to_health_json(self) -> dict[str, Any]:
+        """/healthz, which anyone may read: the same, but failing accounts only counted."""
+        data = self.to_json()
+        data["failing_accounts"] = len(self.overview.failing)
+        return {"status": "ok", **data}
+
 
 def pass_status_now(runtime: Runtime) -> PassStatus:
     now = utcnow()
@@ -55,6 +60,8 @@ def pass_status_now(runtime: Runtime) -> PassStatus:
 def queue_depth(broker: str | None) -> int | None:
     if broker is None:
         return None
+    from nudger.workers.app import QUEUE  # Celery is imported only where a broker is set
+
     client = redis.Redis.from_url(broker, socket_timeout=2, socket_connect_timeout=2)
     try:
         return int(client.llen(QUEUE))
