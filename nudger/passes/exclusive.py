@@ -6,7 +6,8 @@ runs, so ``nudger cycle``, the in-process scheduler and any number of workers ne
 overlap on one account. Whoever finds the lease held skips the pass: the holder is
 doing that very work. A redelivered worker task is the exception: the lease may still
 carry the task's own earlier delivery, which died (its renewals stopped) or still runs
-(they go on); it waits for the lease to lapse and skips only if it never does.
+(they go on); it waits for the lease to lapse, and if it never does, the worker task
+tries again later rather than trusting a delivery that may yet die.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def take_pass(
         time.sleep(WAIT_STEP_SECONDS)
         kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
     return kept
+
+
+def held_by(runtime: Runtime, account_id: int, prefix: str) -> bool:
+    """Whether a holder whose name starts with ``prefix`` holds the account's pass now."""
+    holder = lease.holder_of(runtime.db, lease_name(account_id), utcnow())
+    return holder is not None and holder.startswith(prefix)
 
 
 def _waiting_on(runtime: Runtime, name: str, prefix: str) -> bool:

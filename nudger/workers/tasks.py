@@ -24,6 +24,7 @@ from nudger.cadence import in_morning_window
 from nudger.clock import utcnow
 from nudger.delivery import reconnect
 from nudger.passes.account_pass import CycleReport, PassLock, run_account_pass
+from nudger.passes.exclusive import held_by
 from nudger.runtime import Runtime, open_runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
@@ -46,22 +47,27 @@ def worker_runtime() -> Runtime:
     return _runtimes[pid]
 
 
-@shared_task(name=PASS_TASK, bind=True)
+@shared_task(name=PASS_TASK, bind=True, max_retries=None)
 def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict[str, Any]:
     runtime, now = worker_runtime(), utcnow()
     _log_start(task, account_id, now)
     mail = not morning_only or _morning(runtime, account_id, now)
-    report = run_account_pass(
-        runtime, account_id, now=now, deliver_mail=mail, lock=_lock(task.request.id)
-    )
+    prefix = f"task:{task.request.id}:"
+    lock = PassLock(lease.new_holder(prefix), successor_of=prefix)
+    report = run_account_pass(runtime, account_id, now=now, deliver_mail=mail, lock=lock)
+    if report.skipped and held_by(runtime, account_id, prefix):
+        # This message was delivered again while its first delivery still runs (a pass
+        # longer than the visibility timeout). Acknowledging it would leave nothing on
+        # the queue should that delivery die yet: come back later instead.
+        log.info("pass of account %s still runs under this task; retrying later", account_id)
+        raise task.retry(countdown=retry_seconds(runtime))
     reconnect.deliver_reconnect_requests(runtime, now)  # a revoked grant's email, if any
     return report.to_json()
 
 
-def _lock(task_id: str) -> PassLock:
-    """A redelivered task succeeds its own earlier delivery's pass lease."""
-    prefix = f"task:{task_id}:"
-    return PassLock(lease.new_holder(prefix), successor_of=prefix)
+def retry_seconds(runtime: Runtime) -> int:
+    """Within the visibility timeout, so the delayed message is not redelivered itself."""
+    return max(1, runtime.settings.broker_visibility_timeout // 2)
 
 
 def _morning(runtime: Runtime, account_id: int, now: datetime) -> bool:
