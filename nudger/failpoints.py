@@ -5,9 +5,10 @@ it unset (or naming another point) ``hit`` does nothing. SIGKILL, not an excepti
 ``finally``, no rollback handler, no atexit runs, exactly as when the machine loses
 power or the OOM killer strikes.
 
-``hold:NAME`` stops the process at the point instead, for good, after writing its pid
-to the file ``NUDGER_FAILPOINT_HELD`` names: a test that must kill a whole worker (its
-pool processes too) mid-pass waits for that file, then kills at a moment it knows.
+``hold:NAME`` stops the first process to reach the point instead, for good, after
+writing its pid to the file ``NUDGER_FAILPOINT_HELD`` names (once that file exists, the
+point lets everyone through): a test that kills a worker, or one of its pool processes,
+mid-pass waits for the file, then kills at a moment it knows.
 """
 
 from __future__ import annotations
@@ -35,5 +36,9 @@ def hit(name: str) -> None:
 def _hold() -> None:
     held = os.environ.get(HELD_FILE_VAR)
     if held:
-        Path(held).write_text(f"{os.getpid()}\n")
+        try:
+            with Path(held).open("x") as first:  # created by one process only
+                first.write(f"{os.getpid()}\n")
+        except FileExistsError:
+            return  # another process held here already: its work is being redone
     threading.Event().wait()  # until killed

@@ -112,6 +112,6 @@ class PassQueue:
 
 def _report(item: Queued, result: AsyncResult) -> CycleReport:
     try:
-        return report_of(result.get())
+        return report_of(result.get(), item.email)
     except Exception as exc:  # the task raised (its pass could not run), or Redis failed
         return CycleReport(item.email, error=f"no report from the worker: {exc!r}")

@@ -3,8 +3,9 @@
 The message carries the account id, whether nudge emails wait for the owner's morning
 (the scheduler's passes) or go at once (``nudger cycle --enqueue``, like ``nudger
 cycle``), and, as a header, when it was queued. Everything else is read from the
-database when the pass starts. The result is the pass's ``CycleReport`` as JSON; a pass
-that fails is recorded on its report and its account row, the task itself succeeds.
+database when the pass starts. The result is the pass's ``CycleReport`` as JSON (less
+the owner's address); a pass that fails is recorded on its report and its account row,
+and the task itself succeeds.
 
 Each pool process opens its own runtime (engine and connection pool) on first use:
 nothing opened before the fork is shared with the children.
@@ -62,7 +63,9 @@ def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict
         log.info("pass of account %s still runs under this task; retrying later", account_id)
         raise task.retry(countdown=retry_seconds(runtime))
     reconnect.deliver_reconnect_requests(runtime, now)  # a revoked grant's email, if any
-    return report.to_json()
+    result = report.to_json()
+    del result["account"]  # results are logged and kept in Redis: the id says enough
+    return result
 
 
 def retry_seconds(runtime: Runtime) -> int:
@@ -88,5 +91,6 @@ def _log_start(task: Task, account_id: int, now: datetime) -> None:
     )
 
 
-def report_of(result: dict[str, Any]) -> CycleReport:
-    return CycleReport.from_json(result)
+def report_of(result: dict[str, Any], email: str) -> CycleReport:
+    """The pass's report from the task's result."""
+    return CycleReport.from_json({**result, "account": email})
