@@ -68,8 +68,11 @@ class LocalSlots:
 class RedisSlots:
     """The slots of one mailbox shared by every process using this Redis."""
 
-    def __init__(self, client: redis.Redis, mailbox: str, limit: int) -> None:
+    def __init__(
+        self, client: redis.Redis, mailbox: str, limit: int, *, hold_seconds: float = HOLD_SECONDS
+    ) -> None:
         self._client, self._key, self._limit = client, KEY_PREFIX + mailbox.lower(), limit
+        self._hold = hold_seconds
         self._script = client.register_script(_ACQUIRE)
 
     def acquire(self) -> str:
@@ -82,7 +85,7 @@ class RedisSlots:
 
     def _try(self, token: str) -> bool:
         try:
-            return bool(self._script(keys=[self._key], args=[self._limit, HOLD_SECONDS, token]))
+            return bool(self._script(keys=[self._key], args=[self._limit, self._hold, token]))
         except redis.RedisError as exc:
             raise TransientError(f"request slots unavailable: {type(exc).__name__}") from None
 

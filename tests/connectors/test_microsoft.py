@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 
 from nudger.config import Settings
 from nudger.connectors import microsoft
@@ -48,6 +49,7 @@ from nudger.errors import (
 )
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, Mailbox, SandboxAttendee, World
+from tests.workers.test_graph_slots import holder
 
 from .microsoft_helpers import (
     MS_OWNER,
@@ -429,6 +431,22 @@ def test_at_most_four_requests_per_mailbox(
     assert done.wait(10)
     for token in held:
         slots.release(token)
+
+
+def test_with_a_broker_the_four_requests_count_across_processes(
+    provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox, redis_url: str
+) -> None:
+    settings = provider_settings.model_copy(update={"broker_url": SecretStr(redis_url)})
+    connector = connected(settings, sandbox, [])
+    done = threading.Event()
+    before = graph_requests(world, "/me/calendars")
+    with holder(redis_url, 4, mailbox=MS_OWNER):  # four requests in flight in another process
+        worker = threading.Thread(target=lambda: (connector.calendar.list_calendars(), done.set()))
+        worker.start()
+        assert not done.wait(0.5)
+        assert graph_requests(world, "/me/calendars") == before
+    assert done.wait(10)
+    worker.join()
 
 
 # --- free/busy and holds ----------------------------------------------------------------------
