@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from nudger.cadence import SYNC_PERIOD, next_slot
-from nudger.config import load_settings
+from nudger.config import Settings
 from nudger.runtime import Runtime, open_runtime
 from nudger.scheduler import Scheduler
 from nudger.store import pass_status
@@ -26,16 +26,8 @@ LONG_AGO = T0 - timedelta(days=90)
 
 
 @pytest.fixture
-def runtime(
-    database_url: str, redis_url: str, tmp_path: Path, encryption_key: str
-) -> Iterator[Runtime]:
-    settings = load_settings(
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        encryption_keys=encryption_key,
-        broker_url=redis_url,
-    )
-    opened = open_runtime(settings)
+def runtime(settings: Settings, redis_url: str) -> Iterator[Runtime]:
+    opened = open_runtime(settings.model_copy(update={"broker_url": SecretStr(redis_url)}))
     yield opened
     opened.db.dispose()
 
