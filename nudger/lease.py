@@ -62,6 +62,15 @@ def holder_of(db: Database, name: str, now: datetime) -> str | None:
         )
 
 
+def lease_of(db: Database, name: str) -> tuple[str, datetime] | None:
+    """Lease ``name``'s holder and expiry as stored, lapsed or not; None when absent."""
+    with session_scope(db) as session:
+        row = session.execute(
+            select(Lease.holder, Lease.expires_at).where(Lease.name == name)
+        ).first()
+        return (row.holder, row.expires_at) if row else None
+
+
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
 

@@ -6,14 +6,14 @@ runs, so ``nudger cycle``, the in-process scheduler and any number of workers ne
 overlap on one account. Whoever finds the lease held skips the pass: the holder is
 doing that very work. A redelivered worker task is the exception: the lease may still
 carry the task's own earlier delivery, which died (its renewals stopped) or still runs
-(they go on); it waits for the lease to lapse, and if it never does, the worker task
-tries again later rather than trusting a delivery that may yet die.
+(they go on). It waits until the lease lapses (then takes it) or is renewed (then the
+worker task tries again later rather than trust a delivery that may yet die).
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nudger import lease
 from nudger.clock import utcnow
@@ -36,15 +36,18 @@ def take_pass(
     ttl = timedelta(seconds=runtime.settings.pass_lease_seconds)
     name = lease_name(account_id)
     kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
-    if successor_of is None:
+    if kept is not None or successor_of is None:
         return kept
+    first = lease.lease_of(runtime.db, name)
     deadline = time.monotonic() + ttl.total_seconds() + 2 * WAIT_STEP_SECONDS
-    while kept is None and _waiting_on(runtime, name, successor_of):
+    while _earlier_delivery_may_be_dead(runtime, name, successor_of, first):
         if time.monotonic() > deadline:
-            return None  # the earlier delivery is alive and renewing: it does the pass
+            return None
         time.sleep(WAIT_STEP_SECONDS)
         kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
-    return kept
+        if kept is not None:
+            return kept
+    return None
 
 
 def held_by(runtime: Runtime, account_id: int, prefix: str) -> bool:
@@ -53,7 +56,14 @@ def held_by(runtime: Runtime, account_id: int, prefix: str) -> bool:
     return holder is not None and holder.startswith(prefix)
 
 
-def _waiting_on(runtime: Runtime, name: str, prefix: str) -> bool:
-    """Held by an earlier delivery of the same task, or just lapsed (try again)."""
-    holder = lease.holder_of(runtime.db, name, utcnow())
-    return holder is None or holder.startswith(prefix)
+def _earlier_delivery_may_be_dead(
+    runtime: Runtime, name: str, prefix: str, first: tuple[str, datetime] | None
+) -> bool:
+    """Worth waiting: the lease lapsed or is the same task's and was not renewed since
+    ``first``. Another pass's lease, or a renewal (that delivery lives), is no use."""
+    current = lease.lease_of(runtime.db, name)
+    if current is None or current[1] < utcnow():
+        return True
+    holder, expires = current
+    renewed = first is not None and expires > first[1]
+    return holder.startswith(prefix) and not renewed

@@ -101,3 +101,14 @@ def test_a_redelivered_task_takes_over_its_dead_deliverys_lease_once_it_lapses(
     assert kept is not None
     kept.release()
     assert 0.5 < time.monotonic() - started < 3
+
+
+def test_a_redelivered_task_leaves_a_live_earlier_delivery_alone(runtime: Runtime) -> None:
+    earlier = lease.KeptLease.take(
+        runtime.db, lease_name(7), "task:t3:host:1", timedelta(seconds=0.6)
+    )
+    assert earlier is not None
+    with earlier:  # alive: renewed every 0.2 s
+        started = time.monotonic()
+        assert take_pass(runtime, 7, "task:t3:host:2", successor_of="task:t3:") is None
+        assert time.monotonic() - started < 2  # one renewal seen, not the 60 s lease waited

@@ -98,10 +98,10 @@ def test_a_killed_worker_s_pass_is_redelivered_to_another_and_nothing_is_sent_tw
         assert "(redelivered: its first worker died)" in survivor.output()
 
 
-def test_a_killed_pool_process_s_pass_is_requeued_at_once(
-    database_url: str, redis_url: str, tmp_path: Path
-) -> None:
-    with fleet(database_url, redis_url, tmp_path, owners=2, **SHORT) as scene:
+def test_a_killed_pool_process_s_pass_is_requeued_at_once(redis_url: str, tmp_path: Path) -> None:
+    """The broker's part only: on one database (the one above runs on each)."""
+    sqlite = f"sqlite:///{tmp_path / 'nudger.db'}"
+    with fleet(sqlite, redis_url, tmp_path, owners=2, **SHORT) as scene:
         worker = scene.start_worker("only", **holding_worker(scene))
         worker.wait_ready()
         waiting = scene.nudger_in_background("cycle", "--enqueue", "--wait")
