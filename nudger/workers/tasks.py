@@ -52,7 +52,10 @@ def worker_runtime() -> Runtime:
 def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict[str, Any]:
     runtime, now = worker_runtime(), utcnow()
     _log_start(task, account_id, now)
-    mail = not morning_only or _morning(runtime, account_id, now)
+    zone = _time_zone(runtime, account_id)
+    if zone is None:  # removed since it was queued
+        return _result(CycleReport("", skipped="account removed"))
+    mail = not morning_only or in_morning_window(now, zone)
     prefix = f"task:{task.request.id}:"
     lock = PassLock(lease.new_holder(prefix), successor_of=prefix)
     report = run_account_pass(runtime, account_id, now=now, deliver_mail=mail, lock=lock)
@@ -63,6 +66,10 @@ def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict
         log.info("pass of account %s still runs under this task; retrying later", account_id)
         raise task.retry(countdown=retry_seconds(runtime))
     reconnect.deliver_reconnect_requests(runtime, now)  # a revoked grant's email, if any
+    return _result(report)
+
+
+def _result(report: CycleReport) -> dict[str, Any]:
     result = report.to_json()
     del result["account"]  # results are logged and kept in Redis: the id says enough
     return result
@@ -73,10 +80,11 @@ def retry_seconds(runtime: Runtime) -> int:
     return max(1, runtime.settings.broker_visibility_timeout // 2)
 
 
-def _morning(runtime: Runtime, account_id: int, now: datetime) -> bool:
+def _time_zone(runtime: Runtime, account_id: int) -> str | None:
+    """The owner's zone; None when the account no longer exists."""
     with session_scope(runtime.db) as session:
         account = session.get(Account, account_id)
-        return account is not None and in_morning_window(now, preferences.time_zone_of(account))
+        return preferences.time_zone_of(account) if account else None
 
 
 def _log_start(task: Task, account_id: int, now: datetime) -> None:
@@ -87,7 +95,7 @@ def _log_start(task: Task, account_id: int, now: datetime) -> None:
         "pass of account %s starts %.1f s after it was queued%s",
         account_id,
         waited,
-        " (redelivered: its first worker died)" if redelivered else "",
+        " (redelivered: its first delivery was never acknowledged)" if redelivered else "",
     )
 
 

@@ -1,11 +1,13 @@
 """Passes on real ``nudger worker`` processes over the local Redis (no eager mode):
-``nudger cycle --enqueue --wait`` runs every account's pass and prints each report.
+``nudger cycle --enqueue --wait`` runs every account's pass and prints each report; an
+account removed while its pass waited on the queue is skipped, not failed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nudger.accounts import remove_account
 from nudger.workers.status import pass_status_now
 from tests.workers.fleet import fleet
 
@@ -13,17 +15,23 @@ from tests.workers.fleet import fleet
 def test_enqueue_and_wait_runs_every_accounts_pass_on_workers(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    with fleet(database_url, redis_url, tmp_path, owners=2) as scene:
+    with fleet(database_url, redis_url, tmp_path, owners=3) as scene:
+        waiting = scene.nudger_in_background("cycle", "--enqueue", "--wait")
+        assert waiting.stdout is not None
+        assert waiting.stdout.readline().strip() == "queued 3 passes"
+        removed = scene.orgs[2].owner.email
+        remove_account(scene.runtime, removed)
         scene.start_worker("a", concurrency=2).wait_ready()
 
-        result = scene.nudger("cycle", "--enqueue", "--wait")
+        output, _ = waiting.communicate(timeout=60)
 
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "queued 2 passes" in result.stdout
-        for org in scene.orgs:
-            assert f"{org.owner.email}: " in result.stdout
-        assert "failed" not in result.stdout
+        assert waiting.returncode == 0, output
+        for org in scene.orgs[:2]:
+            assert f"{org.owner.email}: " in output
+        assert f"{removed}: skipped: account removed" in output
+        assert "failed" not in output
         passes = scene.passes()
+        assert set(passes) == {org.owner.email for org in scene.orgs[:2]}
         assert {status for status, _, _ in passes.values()} == {"ok"}
         assert all(queued is None for _, _, queued in passes.values())
         assert scene.sent_keys(), "the passes sent no email"
