@@ -8,7 +8,9 @@ expiry against their own clocks: keep the TTL well above any clock skew.
 
 ``KeptLease`` holds a lease for as long as some work runs, renewing it from a
 background thread every third of its TTL; when the process dies the renewals stop and
-the lease lapses one TTL later at most.
+the lease lapses one TTL later at most. It keeps the time of the work it guards: taken
+at the work's ``now`` (the wall clock in production, a chosen moment in tests and
+simulations), renewed at that ``now`` plus the time elapsed since.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -81,26 +84,36 @@ def new_holder(prefix: str = "") -> str:
 
 
 class KeptLease:
-    """A lease taken on the wall clock and renewed in the background until released."""
+    """A lease taken at ``start`` and renewed in the background until released."""
 
-    def __init__(self, db: Database, name: str, holder: str, ttl: timedelta) -> None:
+    def __init__(
+        self, db: Database, name: str, holder: str, ttl: timedelta, start: datetime
+    ) -> None:
         self.db, self.name, self.holder, self.ttl = db, name, holder, ttl
+        self._start, self._started = start, time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._keep, name=f"lease {name}", daemon=True)
 
     @classmethod
-    def take(cls, db: Database, name: str, holder: str, ttl: timedelta) -> KeptLease | None:
-        """The lease, now held and kept; None when someone else holds it."""
-        if not try_acquire(db, name, holder, utcnow(), ttl):
+    def take(
+        cls, db: Database, name: str, holder: str, ttl: timedelta, now: datetime | None = None
+    ) -> KeptLease | None:
+        """The lease, now held and kept; None when someone else holds it at ``now``."""
+        now = now or utcnow()
+        if not try_acquire(db, name, holder, now, ttl):
             return None
-        kept = cls(db, name, holder, ttl)
+        kept = cls(db, name, holder, ttl, now)
         kept._thread.start()
         return kept
+
+    def clock(self) -> datetime:
+        """The guarded work's time: its start plus the time elapsed since."""
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
 
     def _keep(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 3):
             try:
-                if not try_acquire(self.db, self.name, self.holder, utcnow(), self.ttl):
+                if not try_acquire(self.db, self.name, self.holder, self.clock(), self.ttl):
                     log.warning("lease %s was lost to another holder", self.name)
                     return
             except SQLAlchemyError as exc:  # the next renewal may succeed: two more chances

@@ -120,7 +120,7 @@ def pass_of(
         _record(runtime, ref.id, now, None)
         return CycleReport(ref.email, error=f"skipped: account {ref.status}")
     lock = lock or PassLock(lease.new_holder("pass:"))
-    kept = take_pass(runtime, ref.id, lock.holder, successor_of=lock.successor_of)
+    kept = take_pass(runtime, ref.id, lock.holder, now, successor_of=lock.successor_of)
     if kept is None:
         log.info("pass of account %s skipped: another pass holds it", ref.id)
         return CycleReport(ref.email, skipped="another pass of this account is running")

@@ -16,7 +16,6 @@ import time
 from datetime import datetime, timedelta
 
 from nudger import lease
-from nudger.clock import utcnow
 from nudger.runtime import Runtime
 
 WAIT_STEP_SECONDS = 0.5
@@ -27,42 +26,52 @@ def lease_name(account_id: int) -> str:
 
 
 def take_pass(
-    runtime: Runtime, account_id: int, holder: str, *, successor_of: str | None = None
+    runtime: Runtime,
+    account_id: int,
+    holder: str,
+    now: datetime,
+    *,
+    successor_of: str | None = None,
 ) -> lease.KeptLease | None:
     """The account's pass lease, kept until released; None when another pass holds it.
 
-    ``successor_of``: a holder prefix this one succeeds (the same task, delivered again).
+    ``now``: the pass's time. ``successor_of``: a holder prefix this one succeeds (the
+    same task, delivered again).
     """
     ttl = timedelta(seconds=runtime.settings.pass_lease_seconds)
     name = lease_name(account_id)
-    kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
+    kept = lease.KeptLease.take(runtime.db, name, holder, ttl, now)
     if kept is not None or successor_of is None:
         return kept
-    first = lease.lease_of(runtime.db, name)
-    deadline = time.monotonic() + ttl.total_seconds() + 2 * WAIT_STEP_SECONDS
-    while _earlier_delivery_may_be_dead(runtime, name, successor_of, first):
+    first, started = lease.lease_of(runtime.db, name), time.monotonic()
+    deadline = started + ttl.total_seconds() + 2 * WAIT_STEP_SECONDS
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    while _earlier_delivery_may_be_dead(runtime, name, successor_of, first, clock()):
         if time.monotonic() > deadline:
             return None
         time.sleep(WAIT_STEP_SECONDS)
-        kept = lease.KeptLease.take(runtime.db, name, holder, ttl)
+        kept = lease.KeptLease.take(runtime.db, name, holder, ttl, clock())
         if kept is not None:
             return kept
     return None
 
 
-def held_by(runtime: Runtime, account_id: int, prefix: str) -> bool:
-    """Whether a holder whose name starts with ``prefix`` holds the account's pass now."""
-    holder = lease.holder_of(runtime.db, lease_name(account_id), utcnow())
+def held_by(runtime: Runtime, account_id: int, prefix: str, now: datetime) -> bool:
+    """Whether a holder whose name starts with ``prefix`` holds the account's pass."""
+    holder = lease.holder_of(runtime.db, lease_name(account_id), now)
     return holder is not None and holder.startswith(prefix)
 
 
 def _earlier_delivery_may_be_dead(
-    runtime: Runtime, name: str, prefix: str, first: tuple[str, datetime] | None
+    runtime: Runtime, name: str, prefix: str, first: tuple[str, datetime] | None, now: datetime
 ) -> bool:
     """Worth waiting: the lease lapsed or is the same task's and was not renewed since
     ``first``. Another pass's lease, or a renewal (that delivery lives), is no use."""
     current = lease.lease_of(runtime.db, name)
-    if current is None or current[1] < utcnow():
+    if current is None or current[1] < now:
         return True
     holder, expires = current
     renewed = first is not None and expires > first[1]

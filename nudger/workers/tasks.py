@@ -59,7 +59,7 @@ def account_pass(task: Task, account_id: int, morning_only: bool = True) -> dict
     prefix = f"task:{task.request.id}:"
     lock = PassLock(lease.new_holder(prefix), successor_of=prefix)
     report = run_account_pass(runtime, account_id, now=now, deliver_mail=mail, lock=lock)
-    if report.skipped and held_by(runtime, account_id, prefix):
+    if report.skipped and held_by(runtime, account_id, prefix, utcnow()):
         # This message was delivered again while its first delivery still runs (a pass
         # longer than the visibility timeout). Acknowledging it would leave nothing on
         # the queue should that delivery die yet: come back later instead.

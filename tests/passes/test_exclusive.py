@@ -37,7 +37,7 @@ def overview(runtime: Runtime) -> pass_status.PassOverview:
 
 def test_a_pass_finding_its_account_held_is_skipped_not_failed(team: Team, account_id: int) -> None:
     other = lease.KeptLease.take(
-        team.runtime.db, lease_name(account_id), "another process", timedelta(seconds=30)
+        team.runtime.db, lease_name(account_id), "another process", timedelta(seconds=30), MONDAY
     )
     assert other is not None
     with other:
@@ -77,6 +77,20 @@ def test_a_failed_pass_lists_its_account_as_failing_until_one_succeeds(team: Tea
     assert overview(team.runtime).failing == []
 
 
+def test_a_pass_killed_mid_way_frees_its_account_one_lease_later(
+    team: Team, account_id: int
+) -> None:
+    # Its lease, taken at the pass's time and never renewed again (the process died):
+    assert lease.try_acquire(
+        team.runtime.db, lease_name(account_id), "dead process", MONDAY, timedelta(seconds=60)
+    )
+    [report] = run_cycle(team.runtime, now=MONDAY + timedelta(seconds=30))
+    assert report.skipped
+    [report] = run_cycle(team.runtime, now=MONDAY + timedelta(seconds=61))
+    assert report.skipped is None
+    assert report.events_synced > 0
+
+
 def test_a_kept_lease_outlives_its_ttl_until_released(runtime: Runtime) -> None:
     kept = lease.KeptLease.take(runtime.db, "x", "me", timedelta(seconds=0.3))
     assert kept is not None
@@ -95,9 +109,9 @@ def test_a_redelivered_task_takes_over_its_dead_deliverys_lease_once_it_lapses(
         runtime.db, lease_name(7), "task:t1:host:1", utcnow(), timedelta(seconds=0.8)
     )
     started = time.monotonic()
-    assert take_pass(runtime, 7, "task:t2:host:2", successor_of="task:t2:") is None
+    assert take_pass(runtime, 7, "task:t2:host:2", utcnow(), successor_of="task:t2:") is None
     assert time.monotonic() - started < 0.5  # another task's pass: skipped at once
-    kept = take_pass(runtime, 7, "task:t1:host:3", successor_of="task:t1:")
+    kept = take_pass(runtime, 7, "task:t1:host:3", utcnow(), successor_of="task:t1:")
     assert kept is not None
     kept.release()
     assert 0.5 < time.monotonic() - started < 3
@@ -110,5 +124,5 @@ def test_a_redelivered_task_leaves_a_live_earlier_delivery_alone(runtime: Runtim
     assert earlier is not None
     with earlier:  # alive: renewed every 0.2 s
         started = time.monotonic()
-        assert take_pass(runtime, 7, "task:t3:host:2", successor_of="task:t3:") is None
+        assert take_pass(runtime, 7, "task:t3:host:2", utcnow(), successor_of="task:t3:") is None
         assert time.monotonic() - started < 2  # one renewal seen, not the 60 s lease waited
