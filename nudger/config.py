@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         "loss) is delivered to another worker; Redis' default would be an hour.",
     )
     pass_lease_seconds: int = Field(
-        60,
+        30,
         ge=3,
         le=3600,
         description="Lifetime of an account's pass lock, renewed every third of it while "
