@@ -106,6 +106,11 @@ class KeptLease:
         kept._thread.start()
         return kept
 
+    @property
+    def taken_at(self) -> datetime:
+        """When the lease was taken, in the guarded work's time."""
+        return self._start
+
     def clock(self) -> datetime:
         """The guarded work's time: its start plus the time elapsed since."""
         return self._start + timedelta(seconds=time.monotonic() - self._started)

@@ -124,6 +124,7 @@ def pass_of(
     if kept is None:
         log.info("pass of account %s skipped: another pass holds it", ref.id)
         return CycleReport(ref.email, skipped="another pass of this account is running")
+    now = kept.taken_at  # later than asked if it waited for a dead pass's lease
     with kept:
         report = _guarded(runtime, ref, now, ruleset, dry_run=dry_run, mail=deliver_mail)
         if not dry_run:
