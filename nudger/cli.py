@@ -17,6 +17,9 @@ from nudger.errors import NudgerError
 if TYPE_CHECKING:
     from nudger.runtime import Runtime
 
+PING_SECONDS = 5.0
+"""How long `nudger worker --ping` waits for an answer."""
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 accounts_app = typer.Typer(no_args_is_help=True, help="Connected accounts.")
 rules_app = typer.Typer(no_args_is_help=True, help="Rules files.")
@@ -113,14 +116,44 @@ def worker(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Passes run at once (pool processes).")
     ] = 2,
+    ping: Annotated[
+        bool,
+        typer.Option(
+            "--ping",
+            help="Start nothing: exit 0 if a worker on this host answers (a health check).",
+        ),
+    ] = False,
 ) -> None:
     """A Celery worker running passes from the queue (needs NUDGER_BROKER_URL)."""
     from nudger.runtime import open_runtime
     from nudger.workers.app import create_app
 
+    if ping:
+        _ping_local_worker()
+        return
     runtime = open_runtime()  # migrated and keys checked once, before the pool forks
     runtime.db.dispose()
     create_app(runtime.settings).worker_main(worker_argv(concurrency))
+
+
+def _ping_local_worker() -> None:
+    """Asks the workers over the broker and waits for one named for this host (the
+    container's own): a worker that stopped consuming does not answer."""
+    import socket
+
+    from nudger.config import load_settings
+    from nudger.workers.app import create_app
+
+    replies = create_app(load_settings()).control.ping(timeout=PING_SECONDS)
+    mine = [
+        name for reply in replies for name in reply if name.endswith(f"@{socket.gethostname()}")
+    ]
+    if not mine:
+        typer.echo(
+            f"no worker on {socket.gethostname()} answered within {PING_SECONDS} s", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(f"{', '.join(sorted(mine))}: ok")
 
 
 def worker_argv(concurrency: int) -> list[str]:

@@ -21,7 +21,11 @@ def test_enqueue_and_wait_runs_every_accounts_pass_on_workers(
         assert waiting.stdout.readline().strip() == "queued 3 passes"
         removed = scene.orgs[2].owner.email
         remove_account(scene.runtime, removed)
+        assert scene.nudger("worker", "--ping").returncode == 1  # none yet: unhealthy
         scene.start_worker("a", concurrency=2).wait_ready()
+        ping = scene.nudger("worker", "--ping")  # compose.yaml's health check of a worker
+        assert ping.returncode == 0, ping.stderr
+        assert ping.stdout.strip().endswith(": ok")
 
         output, _ = waiting.communicate(timeout=60)
 
