@@ -38,6 +38,8 @@ SECRET_FIELDS = (
     "microsoft_client_secret",
     "broker_url",
 )
+# Read from ``NUDGER_<NAME>_FILE`` too: the secrets, and URLs that carry a password.
+FILE_FIELDS = (*SECRET_FIELDS, "database_url")
 
 
 class Settings(BaseSettings):
@@ -276,14 +278,15 @@ def _loopback(host: str) -> bool:
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):
-    """Reads ``NUDGER_<SECRET>_FILE`` for each secret field (Docker and k8s secrets)."""
+    """Reads ``NUDGER_<NAME>_FILE`` for each secret field and each URL that may carry a
+    password (Docker and k8s secrets)."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in SECRET_FIELDS:
+        for name in FILE_FIELDS:
             path = os.environ.get(f"NUDGER_{name.upper()}_FILE")
             if path and not os.environ.get(f"NUDGER_{name.upper()}"):
                 try:
