@@ -7,6 +7,7 @@ an implementation detail. Only metadata is stored (no titles, no descriptions).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from nudger.connectors.base import (
     SyncPage,
     SyncWindow,
 )
+from nudger.store import analysis_state
 from nudger.store.models import Calendar, Event, EventAttendee
 
 LOAD_BATCH = 2000
@@ -81,15 +83,60 @@ def wipe_calendar(session: Session, calendar_id: int) -> None:
     session.execute(delete(Event).where(Event.calendar_id == calendar_id))
     calendar = session.get_one(Calendar, calendar_id)
     calendar.cursor = None
+    analysis_state.note_changes(session, calendar.account_id, (), everything=True)
 
 
 def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPage) -> None:
-    """Upsert the page's events and drop its removed ones (replace = delete + insert).
+    """Upsert the page's events and drop its removed ones (replace = delete + insert),
+    and note the change for the analysis (who was in the events, before and after).
 
     Plain-row bulk INSERTs rather than ORM objects: a full sync writes every event and
     attendee in the window, and the unit of work would insert them one row at a time.
     """
     replaced = [e.event_id for e in page.events] + list(page.removed_ids)
+    if not (replaced or page.series):
+        return
+    if page.full:  # a full round: every contact may have changed
+        _write_page(session, calendar_id, account_id, page, replaced)
+        analysis_state.note_changes(session, account_id, (), everything=True)
+        return
+    series = {e.series_id for e in page.events if e.series_id}
+    series |= {m.series_id for m in page.series}
+    before = _people_in(session, calendar_id, replaced, series)
+    _write_page(session, calendar_id, account_id, page, replaced)
+    after = _people_in(session, calendar_id, replaced, series)
+    analysis_state.note_changes(
+        session, account_id, before.people | after.people, everything=before.away or after.away
+    )
+
+
+@dataclass(frozen=True)
+class _People:
+    people: frozenset[str]
+    away: bool
+    """An out-of-office event is among them: the owner's working days change for all."""
+
+
+def _people_in(
+    session: Session, calendar_id: int, provider_ids: list[str], series: set[str]
+) -> _People:
+    """Everyone in the calendar's events with these ids or in these series."""
+    wheres = [Event.provider_event_id.in_(c) for c in _chunks(provider_ids, CHUNK)]
+    wheres += [Event.series_id.in_(c) for c in _chunks(sorted(series), CHUNK)]
+    rows: dict[int, str] = {}
+    for where in wheres:
+        query = select(Event.id, Event.kind).where(Event.calendar_id == calendar_id, where)
+        rows.update(session.execute(query).tuples())
+    people: set[str] = set()
+    for chunk in _chunks(list(rows), CHUNK):
+        query = select(EventAttendee.email).where(EventAttendee.event_id.in_(chunk)).distinct()
+        people.update(session.scalars(query))
+    return _People(frozenset(people), EventKind.OUT_OF_OFFICE.value in rows.values())
+
+
+def _write_page(
+    session: Session, calendar_id: int, account_id: int, page: SyncPage, replaced: list[str]
+) -> None:
     for chunk in _chunks(replaced, CHUNK):
         stale = select(Event.id).where(
             Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
