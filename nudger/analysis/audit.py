@@ -7,7 +7,7 @@ occurrences are kept (linear memory), then each contact is judged on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -101,20 +101,97 @@ def audit(
     roles: Mapping[str, RoleCadence],
 ) -> list[ContactHealth]:
     """Every contact's health, most urgent first (then strongest first)."""
-    by_email = {email.lower(): pref for email, pref in prefs.items()}
-    tz = ZoneInfo(owner.time_zone)
+    return full_audit(owner, events, prefs, now, judgement, roles).healths
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit, and the owner's days away it counted working days with."""
+
+    healths: list[ContactHealth]
+    away: frozenset[date]
+
+
+def full_audit(
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> Audit:
+    """``audit``, keeping the days away for a later ``partial_audit``."""
     gathered = collect_ledgers(owner, events, now, judgement)
-    cal = work_calendar(tz, owner.working_days, gathered.away)
+    everyone = set(gathered.ledgers) | _with_roles(prefs, owner)
+    fresh = _assessed(everyone, gathered, owner, prefs, now, judgement, roles)
+    return Audit(_listed(fresh, judgement), frozenset(gathered.away))
+
+
+def partial_audit(
+    previous: Audit,
+    touched: Collection[str],
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> Audit:
+    """``previous`` with the ``touched`` contacts assessed again from ``events``.
+
+    ``events`` must hold every event a touched contact is in, and every event sharing a
+    series or an iCalendar UID with one of those (see ``series_partners``); the days
+    away must not have changed. Then each touched contact's health is what
+    ``full_audit`` would find, and the others keep theirs.
+    """
+    gathered = Gathered(collect_ledgers(owner, events, now, judgement).ledgers, set(previous.away))
+    again = {email.lower() for email in touched}
+    present = again & (set(gathered.ledgers) | _with_roles(prefs, owner))
+    kept = [replace(h, group=()) for h in previous.healths if h.email not in again]
+    fresh = _assessed(present, gathered, owner, prefs, now, judgement, roles)
+    return Audit(_listed(kept + fresh, judgement), previous.away)
+
+
+def series_partners(
+    events: Iterable[CalendarEvent], owner: Owner, contacts: Collection[str]
+) -> frozenset[str]:
+    """Everyone with a one-on-one in a series one of ``contacts`` has one in: an orphan
+    cancellation goes to one of them, so they are assessed together."""
+    by_series: defaultdict[str, set[str]] = defaultdict(set)
+    for event in events:
+        found = one_on_one_occurrence(event, owner)
+        if found is not None and event.series_id:
+            by_series[event.series_id].add(found[0])
+    wanted = {c.lower() for c in contacts}
+    return frozenset(e for people in by_series.values() if people & wanted for e in people)
+
+
+def _with_roles(prefs: Mapping[str, ContactPrefs], owner: Owner) -> set[str]:
+    """People the user gave a role: in the audit even with no meeting on record."""
+    return {e.lower() for e, p in prefs.items() if p.role and e.lower() not in owner.emails}
+
+
+def _assessed(
+    emails: Iterable[str],
+    gathered: Gathered,
+    owner: Owner,
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> list[ContactHealth]:
+    by_email = {email.lower(): pref for email, pref in prefs.items()}
+    cal = work_calendar(ZoneInfo(owner.time_zone), owner.working_days, gathered.away)
     ledgers = gathered.ledgers
-    healths = [
-        assess(email, ledger, by_email.get(email), now, cal, judgement, roles)
-        for email, ledger in ledgers.items()
+    return [
+        assess(
+            email, ledgers.get(email) or _Ledger(), by_email.get(email), now, cal, judgement, roles
+        )
+        for email in emails
     ]
-    healths += [
-        assess(email, _Ledger(), pref, now, cal, judgement, roles)
-        for email, pref in by_email.items()
-        if pref.role and email not in ledgers and email not in owner.emails
-    ]
+
+
+def _listed(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
     listed = [h for h in healths if _worth_listing(h)]
     return sorted(with_groups(listed, judgement), key=_severity_then_strength)
 

@@ -84,7 +84,12 @@ def schema() -> str:
 def _names(cls: type) -> list[str]:
     hints = get_type_hints(cls)
     names = [f"{cls.__name__}.{f.name}" for f in fields(cls) if f.init]
-    nested = {a for h in hints.values() for a in (h, *get_args(h)) if is_dataclass(a)}
+    nested = {
+        a
+        for h in hints.values()
+        for a in (h, *get_args(h))
+        if isinstance(a, type) and is_dataclass(a)
+    }
     for inner in sorted(nested, key=lambda c: c.__name__):
         names += _names(inner)
     return names

@@ -32,26 +32,34 @@ class Stored:
     touched_all: bool
     analysed_version: int | None
     analysis_key: str | None
-    outbox_mark: str | None
+    decision_key: str | None
     valid_until: datetime | None
     audit: Mapping[str, Any] | None
     outcome: Mapping[str, Any] | None
+    decided_at: datetime | None
 
 
 @dataclass(frozen=True)
-class Analysed:
-    """What the decide step saves: its inputs' versions and keys, the audit, the outcome."""
+class Decided:
+    """What the decide step saves: the keys its inputs had, its outcome, and when the
+    engine's answer may change on its own."""
 
-    events_version: int
-    analysis_key: str
-    outbox_mark: str
+    decision_key: str
     valid_until: datetime | None
-    audit: Mapping[str, Any]
     outcome: Mapping[str, Any]
     at: datetime
 
 
-NOTHING = Stored(0, frozenset(), True, None, None, None, None, None, None)
+@dataclass(frozen=True)
+class Analysed:
+    """An audit to keep: the events version and the key it was computed from."""
+
+    events_version: int
+    analysis_key: str
+    audit: Mapping[str, Any]
+
+
+NOTHING = Stored(0, frozenset(), True, None, None, None, None, None, None, None)
 
 
 def _row(session: Session, account_id: int) -> AnalysisState:
@@ -85,34 +93,28 @@ def load(session: Session, account_id: int) -> Stored:
         touched_all=row.touched_all,
         analysed_version=row.analysed_version,
         analysis_key=row.analysis_key,
-        outbox_mark=row.outbox_mark,
+        decision_key=row.decision_key,
         valid_until=row.valid_until,
         audit=row.audit,
         outcome=row.outcome,
+        decided_at=row.decided_at,
     )
 
 
-def save(session: Session, account_id: int, analysed: Analysed, *, read: Stored) -> None:
-    """Store the decision; what the sync noted after ``read`` was taken stays noted."""
+def save(
+    session: Session, account_id: int, decided: Decided, analysed: Analysed | None, read: Stored
+) -> None:
+    """Store a decision, and the audit it was made on when it is new (``analysed``);
+    what the sync noted after ``read`` was taken stays noted."""
     row = _row(session, account_id)
+    row.decision_key, row.valid_until = decided.decision_key, decided.valid_until
+    row.outcome, row.decided_at = dict(decided.outcome), decided.at
+    if analysed is None:
+        return
     if row.events_version == read.events_version:
         row.touched, row.touched_all = [], False
-    row.analysed_version = analysed.events_version
-    row.analysis_key, row.outbox_mark = analysed.analysis_key, analysed.outbox_mark
-    row.valid_until, row.analysed_at = analysed.valid_until, analysed.at
-    row.audit, row.outcome = dict(analysed.audit), dict(analysed.outcome)
-
-
-def save_outcome(
-    session: Session,
-    account_id: int,
-    outbox_mark: str,
-    valid_until: datetime | None,
-    outcome: Mapping[str, Any],
-) -> None:
-    """A new decision over the stored audit: only the engine's inputs moved."""
-    row = _row(session, account_id)
-    row.outbox_mark, row.valid_until, row.outcome = outbox_mark, valid_until, dict(outcome)
+    row.analysed_version, row.analysis_key = analysed.events_version, analysed.analysis_key
+    row.audit = dict(analysed.audit)
 
 
 def outbox_mark(session: Session, account_id: int) -> str:

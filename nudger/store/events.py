@@ -6,7 +6,7 @@ an implementation detail. Only metadata is stored (no titles, no descriptions).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -102,9 +102,10 @@ def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPa
         return
     series = {e.series_id for e in page.events if e.series_id}
     series |= {m.series_id for m in page.series}
-    before = _people_in(session, calendar_id, replaced, series)
+    uids = {e.ical_uid for e in page.events if e.ical_uid}
+    before = _people_in(session, calendar_id, account_id, replaced, series, uids)
     _write_page(session, calendar_id, account_id, page, replaced)
-    after = _people_in(session, calendar_id, replaced, series)
+    after = _people_in(session, calendar_id, account_id, replaced, series, uids)
     analysis_state.note_changes(
         session, account_id, before.people | after.people, everything=before.away or after.away
     )
@@ -118,19 +119,34 @@ class _People:
 
 
 def _people_in(
-    session: Session, calendar_id: int, provider_ids: list[str], series: set[str]
+    session: Session,
+    calendar_id: int,
+    account_id: int,
+    provider_ids: list[str],
+    series: set[str],
+    uids: set[str],
 ) -> _People:
-    """Everyone in the calendar's events with these ids or in these series."""
-    wheres = [Event.provider_event_id.in_(c) for c in _chunks(provider_ids, CHUNK)]
-    wheres += [Event.series_id.in_(c) for c in _chunks(sorted(series), CHUNK)]
+    """Everyone in the calendar's events with these ids, and in the account's events that
+    share a series or an iCalendar UID with them (an audit judges those together)."""
     rows: dict[int, str] = {}
-    for where in wheres:
-        query = select(Event.id, Event.kind).where(Event.calendar_id == calendar_id, where)
-        rows.update(session.execute(query).tuples())
+    for chunk in _chunks(provider_ids, CHUNK):
+        named = select(Event.id, Event.kind, Event.series_id, Event.ical_uid).where(
+            Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
+        )
+        for row_id, kind, series_id, uid in session.execute(named):
+            rows[row_id] = kind
+            series.update([series_id] if series_id else [])
+            uids.update([uid] if uid else [])
+    for column, values in ((Event.series_id, series), (Event.ical_uid, uids)):
+        for chunk in _chunks(sorted(values), CHUNK):
+            related = select(Event.id, Event.kind).where(
+                Event.account_id == account_id, column.in_(chunk)
+            )
+            rows.update((row_id, kind) for row_id, kind in session.execute(related))
     people: set[str] = set()
     for chunk in _chunks(list(rows), CHUNK):
-        query = select(EventAttendee.email).where(EventAttendee.event_id.in_(chunk)).distinct()
-        people.update(session.scalars(query))
+        emails = select(EventAttendee.email).where(EventAttendee.event_id.in_(chunk)).distinct()
+        people.update(session.scalars(emails))
     return _People(frozenset(people), EventKind.OUT_OF_OFFICE.value in rows.values())
 
 
@@ -250,21 +266,54 @@ def iter_events(session: Session, account_id: int) -> Iterator[CalendarEvent]:
     Core selects rather than ORM objects: an audit reads every event and attendee of
     the account, and building mapped objects for them would cost several times more.
     """
-    events, attendees = Event.__table__, EventAttendee.__table__
     last_id = 0
     while True:
         rows = session.execute(
-            select(events)
-            .where(events.c.account_id == account_id, events.c.id > last_id)
-            .order_by(events.c.id)
+            select(EVENTS)
+            .where(EVENTS.c.account_id == account_id, EVENTS.c.id > last_id)
+            .order_by(EVENTS.c.id)
             .limit(LOAD_BATCH)
         ).all()
         if not rows:
             return
-        people = _attendees_of(session, attendees, [row.id for row in rows])
-        for row in rows:
-            yield _event(row, people.get(row.id, ()))
+        yield from _with_attendees(session, rows)
         last_id = rows[-1].id
+
+
+def family_events(
+    session: Session, account_id: int, contacts: Collection[str]
+) -> list[CalendarEvent]:
+    """The account's events any of ``contacts`` is in, and every event that shares a
+    series or an iCalendar UID with one of them (the same meeting in two calendars, a
+    cancelled occurrence that came without attendees), in stored order."""
+    found: dict[int, tuple[str | None, str | None]] = {}
+    for chunk in _chunks(sorted({c.lower() for c in contacts}), CHUNK):
+        query = (
+            select(Event.id, Event.series_id, Event.ical_uid)
+            .join(EventAttendee, EventAttendee.event_id == Event.id)
+            .where(Event.account_id == account_id, EventAttendee.email.in_(chunk))
+            .distinct()
+        )
+        found.update((row_id, (series, uid)) for row_id, series, uid in session.execute(query))
+    ids = set(found)
+    for column, values in (
+        (Event.series_id, {series for series, _ in found.values() if series}),
+        (Event.ical_uid, {uid for _, uid in found.values() if uid}),
+    ):
+        for chunk in _chunks(sorted(values), CHUNK):
+            kin = select(Event.id).where(Event.account_id == account_id, column.in_(chunk))
+            ids.update(session.scalars(kin))
+    events: list[CalendarEvent] = []
+    for chunk in _chunks(sorted(ids), CHUNK):
+        rows = session.execute(select(EVENTS).where(EVENTS.c.id.in_(chunk)).order_by(EVENTS.c.id))
+        events += _with_attendees(session, rows.all())
+    return events
+
+
+def _with_attendees(session: Session, rows: Sequence[Any]) -> Iterator[CalendarEvent]:
+    people = _attendees_of(session, ATTENDEES, [row.id for row in rows])
+    for row in rows:
+        yield _event(row, people.get(row.id, ()))
 
 
 def _attendees_of(

@@ -250,14 +250,14 @@ class AnalysisState(Base):
     """The ``events_version`` the stored audit reflects; None: nothing stored yet."""
     analysis_key: Mapped[str | None] = mapped_column(String(64))
     """Digest of everything else the audit depends on (settings, contacts, rules, day)."""
-    outbox_mark: Mapped[str | None] = mapped_column(String(64))
-    """Digest of the outbox as the engine weighed it (rows per state, last id, change)."""
+    decision_key: Mapped[str | None] = mapped_column(String(64))
+    """Digest of the engine's other inputs: the outbox, snoozes and mutes, the rules."""
     valid_until: Mapped[datetime | None]
     """When the engine's answer may change on its own (a snooze or cooldown ends)."""
     audit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The audit as analysis left it (``nudger.analysis.codec``), with the days away."""
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    analysed_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
 
 
 class OAuthPending(Base):

@@ -30,11 +30,11 @@ def upgrade() -> None:
         sa.Column("touched_all", sa.Boolean(), nullable=False),
         sa.Column("analysed_version", sa.Integer(), nullable=True),
         sa.Column("analysis_key", sa.String(length=64), nullable=True),
-        sa.Column("outbox_mark", sa.String(length=64), nullable=True),
+        sa.Column("decision_key", sa.String(length=64), nullable=True),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("audit", sa.JSON(), nullable=True),
         sa.Column("outcome", sa.JSON(), nullable=True),
-        sa.Column("analysed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
