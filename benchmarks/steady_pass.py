@@ -27,6 +27,7 @@ import pstats
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -46,7 +47,7 @@ from sqlalchemy.engine import make_url
 
 from nudger import accounts
 from nudger.config import Settings, load_settings
-from nudger.cycle import run_account_pass
+from nudger.cycle import CycleReport, run_account_pass
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import OrgSpec, generate_org
 from nudger.sandbox.server import Sandbox
@@ -55,8 +56,8 @@ from nudger.store.db import session_scope
 from nudger.store.models import Calendar
 from nudger.sync import sync_window
 
-NOW = datetime(2026, 11, 23, 7, tzinfo=UTC)
-"""A Monday, 07:00 in the owner's zone (London): passes run through the working day."""
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+"""A Monday, 09:00 in the owner's zone (London): passes run through the working day."""
 STEP = timedelta(minutes=15)
 """The scheduler's cadence: each measured pass is 15 minutes after the previous one."""
 PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT}
@@ -150,12 +151,14 @@ def database(url: str | None, workdir: Path) -> Iterator[str]:
 class Cost:
     cpu: float
     wall: float
+    analysis: str
+    """How the decide step had its audit: skipped, stored, partial or full."""
 
 
-def measured(run: Callable[[], object]) -> Cost:
+def measured(run: Callable[[], CycleReport]) -> Cost:
     cpu, wall = time.process_time(), time.perf_counter()
-    run()
-    return Cost(time.process_time() - cpu, time.perf_counter() - wall)
+    report = run()
+    return Cost(time.process_time() - cpu, time.perf_counter() - wall, report.analysis)
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class Report:
     floor: float
     no_change: list[Cost]
     one_event: list[Cost]
+    new_day: list[Cost]
 
 
 class Account:
@@ -178,13 +182,14 @@ class Account:
         self.runtime, self.id = runtime, accounts.complete_connect(runtime, provider, params).id
         self.now = NOW
 
-    def next_pass(self) -> Cost:
-        self.now += STEP
+    def next_pass(self, step: timedelta = STEP) -> Cost:
+        self.now += step
         now = self.now
 
-        def run() -> None:
+        def run() -> CycleReport:
             report = run_account_pass(self.runtime, self.id, now=now)
             assert report.error is None, report.error
+            return report
 
         return measured(run)
 
@@ -243,11 +248,18 @@ def _passes(
     for _ in range(passes):
         emulator.change_one_event()
         one_event.append(account.next_pass())
+    new_day = [account.next_pass(_next_morning(account.now)) for _ in range(3)]
     if profile:
         _profile(account, emulator, profile)
     floor = floor_seconds(PROVIDERS[provider], runtime.settings, owner, _calendars(runtime), 3)
     backend = runtime.settings.database_url.split(":")[0].split("+")[0]
-    return Report(provider, backend, emulator.served.events, first, floor, no_change, one_event)
+    events = emulator.served.events
+    return Report(provider, backend, events, first, floor, no_change, one_event, new_day)
+
+
+def _next_morning(now: datetime) -> timedelta:
+    """From ``now`` to 09:00 the next day (the day's first pass: everything analysed)."""
+    return datetime.combine(now.date() + timedelta(days=1), NOW.timetz()) - now
 
 
 def _calendars(runtime: Runtime) -> list[str]:
@@ -272,6 +284,10 @@ def _ms(costs: list[Cost], attr: str) -> str:
     return f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}"
 
 
+def _how(costs: list[Cost]) -> str:
+    return ", ".join(f"{n} {how}" for how, n in sorted(Counter(c.analysis for c in costs).items()))
+
+
 def print_reports(reports: list[Report], passes: int) -> None:
     print(f"\nnudger's CPU and wall time per pass, ms: min / median / max over {passes} passes")
     headers = ["", *(f"{r.provider} {r.backend}" for r in reports)]
@@ -285,6 +301,11 @@ def print_reports(reports: list[Report], passes: int) -> None:
         ["no change: wall ms", *(_ms(r.no_change, "wall") for r in reports)],
         ["one event: CPU ms", *(_ms(r.one_event, "cpu") for r in reports)],
         ["one event: wall ms", *(_ms(r.one_event, "wall") for r in reports)],
+        ["new day: CPU ms", *(_ms(r.new_day, "cpu") for r in reports)],
+        ["new day: wall ms", *(_ms(r.new_day, "wall") for r in reports)],
+        ["analysis, no change", *(_how(r.no_change) for r in reports)],
+        ["analysis, one event", *(_how(r.one_event) for r in reports)],
+        ["analysis, new day", *(_how(r.new_day) for r in reports)],
     ]
     print_table(headers, rows)
 

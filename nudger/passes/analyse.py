@@ -156,7 +156,7 @@ def _partial(
 ) -> Refreshed | None:
     """Only the touched contacts again (and their one-on-one series' partners); None
     when that is too many to be worth it."""
-    people = set(touched)
+    people = set(touched) - owner.emails
     limit = max(PARTIAL_MIN, PARTIAL_SHARE * len(previous.healths))
     while len(people) <= limit:
         events = event_store.family_events(session, account_id, people)

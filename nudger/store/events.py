@@ -145,8 +145,12 @@ def _people_in(
             rows.update((row_id, kind) for row_id, kind in session.execute(related))
     people: set[str] = set()
     for chunk in _chunks(list(rows), CHUNK):
-        emails = select(EventAttendee.email).where(EventAttendee.event_id.in_(chunk)).distinct()
-        people.update(session.scalars(emails))
+        emails = select(EventAttendee.email).where(
+            EventAttendee.event_id.in_(chunk),
+            EventAttendee.is_self.is_(False),  # the owner and rooms are never contacts
+            EventAttendee.is_resource.is_(False),
+        )
+        people.update(session.scalars(emails.distinct()))
     return _People(frozenset(people), EventKind.OUT_OF_OFFICE.value in rows.values())
 
 
