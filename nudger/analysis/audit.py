@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from nudger.analysis.features import build_features
 from nudger.analysis.groups import find_groups
 from nudger.analysis.interactions import (
-    interactions_in,
-    one_on_one_occurrence,
-    orphan_cancellation,
-    other_people,
+    Seen,
+    interactions_of,
+    occurrence_of,
+    orphan_of,
+    seen,
     unique_events,
-    upcoming_contacts,
+    upcoming_of,
 )
 from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import (
@@ -159,7 +160,7 @@ def series_partners(
     cancellation goes to one of them, so they are assessed together."""
     by_series: defaultdict[str, set[str]] = defaultdict(set)
     for event in events:
-        found = one_on_one_occurrence(event, owner)
+        found = occurrence_of(seen(event, owner)) if event.series_id else None
         if found is not None and event.series_id:
             by_series[event.series_id].add(found[0])
     wanted = {c.lower() for c in contacts}
@@ -212,8 +213,9 @@ def collect_ledgers(
     orphans: list[Occurrence] = []
     away_events: list[CalendarEvent] = []
     for event in unique_events(events):
-        _record(event, owner, now, judgement, ledgers)
-        orphan = orphan_cancellation(event, owner)
+        view = seen(event, owner)
+        _record(view, now, judgement, ledgers)
+        orphan = orphan_of(view)
         if orphan is not None:
             orphans.append(orphan)
         if event.kind is EventKind.OUT_OF_OFFICE:
@@ -223,15 +225,12 @@ def collect_ledgers(
 
 
 def _record(
-    event: CalendarEvent,
-    owner: Owner,
-    now: datetime,
-    judgement: Judgement,
-    ledgers: defaultdict[str, _Ledger],
+    view: Seen, now: datetime, judgement: Judgement, ledgers: defaultdict[str, _Ledger]
 ) -> None:
-    for interaction in interactions_in(event, owner, now, judgement):
+    event = view.event
+    for interaction in interactions_of(view, now, judgement):
         ledgers[interaction.contact].interactions.append(interaction)
-    planned = upcoming_contacts(event, owner, now)
+    planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
     for contact in planned:
         ledger = ledgers[contact]
@@ -239,10 +238,10 @@ def _record(
             ledger.next_meeting = event.start
         if small:
             ledger.upcoming_small.append(event.series_id)
-    found = one_on_one_occurrence(event, owner)
+    found = occurrence_of(view)
     if found is not None:
         ledgers[found[0]].occurrences.append(found[1])
-    for attendee in other_people(event, owner):
+    for attendee in view.others:
         if attendee.name:
             _note_name(ledgers[attendee.email.lower()], attendee.name, event.start)
 

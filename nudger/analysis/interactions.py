@@ -13,6 +13,7 @@ contact (or anyone) into the time nudger kept, so it is a meeting like any other
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nudger.analysis.judgement import Judgement, SizeWeights
@@ -90,16 +91,42 @@ def size_weight(size: int, weights: SizeWeights) -> float:
     return weights.large
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One event as the owner sees it, worked out once: the other people in it, whether
+    the owner declined, whether it is a real meeting (``is_meeting_kind``)."""
+
+    event: CalendarEvent
+    others: tuple[Attendee, ...]
+    owner_declined: bool
+    meeting: bool
+
+
+def seen(event: CalendarEvent, owner: Owner) -> Seen:
+    return Seen(
+        event,
+        other_people(event, owner),
+        owner_declined(event, owner),
+        is_meeting_kind(event, owner),
+    )
+
+
 def interactions_in(
     event: CalendarEvent, owner: Owner, now: datetime, judgement: Judgement
 ) -> list[Interaction]:
-    """One interaction per attending contact of a past, held meeting; else none.
+    """One interaction per attending contact of a past, held meeting; else none."""
+    return interactions_of(seen(event, owner), now, judgement)
+
+
+def interactions_of(view: Seen, now: datetime, judgement: Judgement) -> list[Interaction]:
+    """``interactions_in`` of an event already seen.
 
     Size counts the people who did not decline (they are who was in the room).
     """
-    if not _held_in_window(event, owner, now, judgement.lookback_days):
+    if not _held_in_window(view, now, judgement.lookback_days):
         return []
-    attending = [a for a in other_people(event, owner) if not declined(a)]
+    event = view.event
+    attending = [a for a in view.others if not declined(a)]
     size = len(attending) + 1
     weight = size_weight(size, judgement.weights)
     return [
@@ -110,40 +137,45 @@ def interactions_in(
     ]
 
 
-def _held_in_window(event: CalendarEvent, owner: Owner, now: datetime, lookback: int) -> bool:
+def _held_in_window(view: Seen, now: datetime, lookback: int) -> bool:
+    event = view.event
     return (
-        is_meeting_kind(event, owner)
+        view.meeting
         and not event.cancelled
         and event.end <= now
         and event.start >= now - timedelta(days=lookback)
-        and not owner_declined(event, owner)
+        and not view.owner_declined
     )
 
 
 def upcoming_contacts(event: CalendarEvent, owner: Owner, now: datetime) -> list[str]:
     """Contacts with whom this future meeting is planned (nobody concerned declined)."""
-    if not is_meeting_kind(event, owner) or event.cancelled or event.start <= now:
+    return upcoming_of(seen(event, owner), now)
+
+
+def upcoming_of(view: Seen, now: datetime) -> list[str]:
+    event = view.event
+    if not view.meeting or event.cancelled or event.start <= now or view.owner_declined:
         return []
-    if owner_declined(event, owner):
-        return []
-    return [a.email.lower() for a in other_people(event, owner) if not declined(a)]
+    return [a.email.lower() for a in view.others if not declined(a)]
 
 
 def one_on_one_occurrence(event: CalendarEvent, owner: Owner) -> tuple[str, Occurrence] | None:
     """A scheduled two-person meeting (held, cancelled or declined), keyed by the contact."""
-    if not is_meeting_kind(event, owner):
+    return occurrence_of(seen(event, owner))
+
+
+def occurrence_of(view: Seen) -> tuple[str, Occurrence] | None:
+    if not view.meeting or len(view.others) != 1:
         return None
-    others = other_people(event, owner)
-    if len(others) != 1:
-        return None
-    contact = others[0]
+    event, contact = view.event, view.others[0]
     occurrence = Occurrence(
         start=event.start,
         end=event.end,
         series_id=event.series_id,
         cancelled=event.cancelled,
-        declined=declined(contact) or owner_declined(event, owner),
-        owner_declined=owner_declined(event, owner),
+        declined=declined(contact) or view.owner_declined,
+        owner_declined=view.owner_declined,
     )
     return contact.email.lower(), occurrence
 
@@ -153,8 +185,11 @@ def orphan_cancellation(event: CalendarEvent, owner: Owner) -> Occurrence | None
 
     The audit attaches it to the contact whose one-on-one series it belongs to.
     """
-    if not (event.cancelled and event.series_id and is_meeting_kind(event, owner)):
-        return None
-    if other_people(event, owner):
+    return orphan_of(seen(event, owner))
+
+
+def orphan_of(view: Seen) -> Occurrence | None:
+    event = view.event
+    if not (event.cancelled and event.series_id and view.meeting) or view.others:
         return None
     return Occurrence(event.start, event.end, event.series_id, cancelled=True)

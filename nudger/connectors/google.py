@@ -16,6 +16,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
@@ -150,9 +151,34 @@ def _execute(request: Any) -> Any:
 # --- services -----------------------------------------------------------------
 
 
-def _http(settings: Settings, credentials: Credentials) -> google_auth_httplib2.AuthorizedHttp:
-    http = httplib2.Http(ca_certs=ca_bundle_path(settings.ca_bundle), timeout=60)
+_local = threading.local()
+
+
+def _http(
+    settings: Settings, credentials: Credentials, *, shared: bool
+) -> google_auth_httplib2.AuthorizedHttp:
+    http = shared_http(settings) if shared else _new_http(settings)
     return google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+
+
+def _new_http(settings: Settings) -> httplib2.Http:
+    return httplib2.Http(ca_certs=ca_bundle_path(settings.ca_bundle), timeout=60)
+
+
+def shared_http(settings: Settings) -> httplib2.Http:
+    """The thread's plain HTTP client for this CA bundle, shared by every account's
+    Calendar connector (each wraps it with its own credentials): loading the CA file
+    into a TLS context costs more than a whole incremental sync, and kept-alive
+    connections save a handshake per request. Per thread, because ``httplib2.Http`` is
+    not thread-safe. Gmail keeps a client of its own: httplib2 resends a request whose
+    kept-alive connection turns out stale, which Calendar's requests (reads, holds with
+    deterministic ids) take safely and a ``messages.send`` must never risk."""
+    ca_certs = ca_bundle_path(settings.ca_bundle)
+    clients: dict[str, httplib2.Http] = _local.__dict__.setdefault("clients", {})
+    http = clients.get(ca_certs)
+    if http is None:
+        http = clients[ca_certs] = _new_http(settings)
+    return http
 
 
 def calendar_service(settings: Settings, credentials: Credentials) -> Resource:
@@ -160,7 +186,7 @@ def calendar_service(settings: Settings, credentials: Credentials) -> Resource:
     return build(
         "calendar",
         "v3",
-        http=_http(settings, credentials),
+        http=_http(settings, credentials, shared=True),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": endpoint},
@@ -172,7 +198,7 @@ def gmail_service(settings: Settings, credentials: Credentials) -> Resource:
     return build(
         "gmail",
         "v1",
-        http=_http(settings, credentials),
+        http=_http(settings, credentials, shared=False),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": endpoint},

@@ -315,28 +315,37 @@ def family_events(
 
 
 def _with_attendees(session: Session, rows: Sequence[Any]) -> Iterator[CalendarEvent]:
-    people = _attendees_of(session, ATTENDEES, [row.id for row in rows])
+    people = _attendees_of(session, [row.id for row in rows])
     for row in rows:
         yield _event(row, people.get(row.id, ()))
 
 
-def _attendees_of(
-    session: Session, attendees: Any, event_ids: list[int]
-) -> dict[int, tuple[Attendee, ...]]:
+_ATTENDEE_COLUMNS = (
+    ATTENDEES.c.event_id,
+    ATTENDEES.c.email,
+    ATTENDEES.c.name,
+    ATTENDEES.c.response,
+    ATTENDEES.c.is_resource,
+    ATTENDEES.c.is_self,
+    ATTENDEES.c.is_organizer,
+    ATTENDEES.c.optional,
+)
+
+
+def _attendees_of(session: Session, event_ids: list[int]) -> dict[int, tuple[Attendee, ...]]:
+    """The events' attendees, in stored order. One person answering the same way is one
+    (frozen) ``Attendee`` shared by all their events: a year of meetings repeats the same
+    few hundred people, and building each anew costs more than reading the row."""
     found: dict[int, list[Attendee]] = {}
-    query = select(attendees).where(attendees.c.event_id.in_(event_ids)).order_by(attendees.c.id)
-    for a in session.execute(query):
-        found.setdefault(a.event_id, []).append(
-            Attendee(
-                email=a.email,
-                name=a.name,
-                response=_RESPONSES[a.response],
-                is_resource=a.is_resource,
-                is_self=a.is_self,
-                is_organizer=a.is_organizer,
-                optional=a.optional,
-            )
-        )
+    made: dict[tuple[Any, ...], Attendee] = {}
+    query = select(*_ATTENDEE_COLUMNS).where(ATTENDEES.c.event_id.in_(event_ids))
+    for event_id, *fields in session.execute(query.order_by(ATTENDEES.c.id)):
+        key = tuple(fields)
+        attendee = made.get(key)
+        if attendee is None:
+            email, name, response, *flags = key
+            attendee = made[key] = Attendee(email, name, _RESPONSES[response], *flags)
+        found.setdefault(event_id, []).append(attendee)
     return {event_id: tuple(items) for event_id, items in found.items()}
 
 
