@@ -7,7 +7,7 @@ occurrences are kept (linear memory), then each contact is judged on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -145,8 +145,9 @@ def partial_audit(
     away must not have changed. Then each touched contact's health is what
     ``full_audit`` would find, and the others keep theirs.
     """
-    gathered = Gathered(collect_ledgers(owner, events, now, judgement).ledgers, set(previous.away))
     again = {email.lower() for email in touched}
+    ledgers = collect_ledgers(owner, events, now, judgement, only=again).ledgers
+    gathered = Gathered(ledgers, set(previous.away))
     present = again & (set(gathered.ledgers) | _with_roles(prefs, owner))
     kept = [replace(h, group=()) for h in previous.healths if h.email not in again]
     fresh = _assessed(present, gathered, owner, prefs, now, judgement, roles)
@@ -206,15 +207,21 @@ class Gathered:
 
 
 def collect_ledgers(
-    owner: Owner, events: Iterable[CalendarEvent], now: datetime, judgement: Judgement
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    now: datetime,
+    judgement: Judgement,
+    only: Collection[str] | None = None,
 ) -> Gathered:
-    """One pass: each contact's interactions, one-on-one occurrences, next meeting, name."""
+    """One pass: each contact's interactions, one-on-one occurrences, next meeting, name
+    (``only`` these contacts' ledgers when given)."""
     ledgers: defaultdict[str, _Ledger] = defaultdict(_Ledger)
     orphans: list[Occurrence] = []
     away_events: list[CalendarEvent] = []
+    keep = (lambda _email: True) if only is None else frozenset(only).__contains__
     for event in unique_events(events):
         view = seen(event, owner)
-        _record(view, now, judgement, ledgers)
+        _record(view, now, judgement, ledgers, keep)
         orphan = orphan_of(view)
         if orphan is not None:
             orphans.append(orphan)
@@ -225,25 +232,30 @@ def collect_ledgers(
 
 
 def _record(
-    view: Seen, now: datetime, judgement: Judgement, ledgers: defaultdict[str, _Ledger]
+    view: Seen,
+    now: datetime,
+    judgement: Judgement,
+    ledgers: defaultdict[str, _Ledger],
+    keep: Callable[[str], bool],
 ) -> None:
     event = view.event
     for interaction in interactions_of(view, now, judgement):
-        ledgers[interaction.contact].interactions.append(interaction)
+        if keep(interaction.contact):
+            ledgers[interaction.contact].interactions.append(interaction)
     planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
-    for contact in planned:
+    for contact in filter(keep, planned):
         ledger = ledgers[contact]
         if ledger.next_meeting is None or event.start < ledger.next_meeting:
             ledger.next_meeting = event.start
         if small:
             ledger.upcoming_small.append(event.series_id)
     found = occurrence_of(view)
-    if found is not None:
+    if found is not None and keep(found[0]):
         ledgers[found[0]].occurrences.append(found[1])
     for attendee in view.others:
-        if attendee.name:
-            _note_name(ledgers[attendee.email.lower()], attendee.name, event.start)
+        if attendee.name and keep(email := attendee.email.lower()):
+            _note_name(ledgers[email], attendee.name, event.start)
 
 
 def _note_name(ledger: _Ledger, name: str, seen: datetime) -> None:

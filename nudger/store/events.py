@@ -172,21 +172,24 @@ def _write_page(
             insert(EVENTS), [_event_row(calendar_id, account_id, e) for e in page.events]
         )
         ids = _row_ids(session, calendar_id, [e.event_id for e in page.events])
-        _insert_attendees(session, [(ids[e.event_id], e.attendees) for e in page.events])
+        rows = [(ids[e.event_id], e.attendees) for e in page.events]
+        _insert_attendees(session, account_id, rows)
     if not page.full:
         in_page = {e.event_id for e in page.events}
         for master in page.series:
-            _follow_series(session, calendar_id, master, in_page)
+            _follow_series(session, calendar_id, account_id, master, in_page)
 
 
-def _insert_attendees(session: Session, rows: list[tuple[int, tuple[Attendee, ...]]]) -> None:
-    attendees = [_attendee_row(row_id, a) for row_id, people in rows for a in people]
+def _insert_attendees(
+    session: Session, account_id: int, rows: list[tuple[int, tuple[Attendee, ...]]]
+) -> None:
+    attendees = [_attendee_row(account_id, row_id, a) for row_id, people in rows for a in people]
     if attendees:
         session.execute(insert(ATTENDEES), attendees)
 
 
 def _follow_series(
-    session: Session, calendar_id: int, master: SeriesMaster, skip: set[str]
+    session: Session, calendar_id: int, account_id: int, master: SeriesMaster, skip: set[str]
 ) -> None:
     """Give the stored plain occurrences of a series its master's (new) details.
 
@@ -212,7 +215,8 @@ def _follow_series(
             )
         )
         session.execute(delete(EventAttendee).where(EventAttendee.event_id.in_(chunk)))
-        _insert_attendees(session, [(row_id, template.attendees) for row_id in chunk])
+        rows = [(row_id, template.attendees) for row_id in chunk]
+        _insert_attendees(session, account_id, rows)
 
 
 def _delete_attendees(session: Session, event_ids: object) -> None:
@@ -251,8 +255,9 @@ def _event_row(calendar_id: int, account_id: int, event: CalendarEvent) -> dict[
     }
 
 
-def _attendee_row(event_id: int, attendee: Attendee) -> dict[str, Any]:
+def _attendee_row(account_id: int, event_id: int, attendee: Attendee) -> dict[str, Any]:
     return {
+        "account_id": account_id,
         "event_id": event_id,
         "email": attendee.email.lower(),
         "name": attendee.name,
@@ -290,28 +295,36 @@ def family_events(
     """The account's events any of ``contacts`` is in, and every event that shares a
     series or an iCalendar UID with one of them (the same meeting in two calendars, a
     cancelled occurrence that came without attendees), in stored order."""
-    found: dict[int, tuple[str | None, str | None]] = {}
+    ids: set[int] = set()
     for chunk in _chunks(sorted({c.lower() for c in contacts}), CHUNK):
-        query = (
-            select(Event.id, Event.series_id, Event.ical_uid)
-            .join(EventAttendee, EventAttendee.event_id == Event.id)
-            .where(Event.account_id == account_id, EventAttendee.email.in_(chunk))
-            .distinct()
+        theirs = select(EventAttendee.event_id).where(
+            EventAttendee.account_id == account_id, EventAttendee.email.in_(chunk)
         )
-        found.update((row_id, (series, uid)) for row_id, series, uid in session.execute(query))
-    ids = set(found)
+        ids.update(session.scalars(theirs))
+    found = [
+        row for chunk in _chunks(sorted(ids), CHUNK) for row in _rows(session, account_id, chunk)
+    ]
+    ids = {row.id for row in found}
     for column, values in (
-        (Event.series_id, {series for series, _ in found.values() if series}),
-        (Event.ical_uid, {uid for _, uid in found.values() if uid}),
+        (Event.series_id, {row.series_id for row in found if row.series_id}),
+        (Event.ical_uid, {row.ical_uid for row in found if row.ical_uid}),
     ):
         for chunk in _chunks(sorted(values), CHUNK):
             kin = select(Event.id).where(Event.account_id == account_id, column.in_(chunk))
             ids.update(session.scalars(kin))
-    events: list[CalendarEvent] = []
-    for chunk in _chunks(sorted(ids), CHUNK):
-        rows = session.execute(select(EVENTS).where(EVENTS.c.id.in_(chunk)).order_by(EVENTS.c.id))
-        events += _with_attendees(session, rows.all())
-    return events
+    known = {row.id for row in found}
+    found += [
+        row
+        for chunk in _chunks(sorted(ids - known), CHUNK)
+        for row in _rows(session, account_id, chunk)
+    ]
+    found.sort(key=lambda row: row.id)
+    return list(_with_attendees(session, found))
+
+
+def _rows(session: Session, account_id: int, row_ids: list[int]) -> Sequence[Any]:
+    query = select(EVENTS).where(EVENTS.c.id.in_(row_ids), EVENTS.c.account_id == account_id)
+    return session.execute(query).all()
 
 
 def _with_attendees(session: Session, rows: Sequence[Any]) -> Iterator[CalendarEvent]:
@@ -339,7 +352,8 @@ def _attendees_of(session: Session, event_ids: list[int]) -> dict[int, tuple[Att
     found: dict[int, list[Attendee]] = {}
     made: dict[tuple[Any, ...], Attendee] = {}
     query = select(*_ATTENDEE_COLUMNS).where(ATTENDEES.c.event_id.in_(event_ids))
-    for event_id, *fields in session.execute(query.order_by(ATTENDEES.c.id)):
+    # Per event in stored order; (event_id, id) follows the event_id index, no sorting.
+    for event_id, *fields in session.execute(query.order_by(ATTENDEES.c.event_id, ATTENDEES.c.id)):
         key = tuple(fields)
         attendee = made.get(key)
         if attendee is None:

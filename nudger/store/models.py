@@ -137,6 +137,9 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("calendar_id", "provider_event_id"),
         Index("ix_events_account_start", "account_id", "start"),
+        # Re-analysing a few contacts reads their events' series and copies by these.
+        Index("ix_events_account_series", "account_id", "series_id"),
+        Index("ix_events_account_uid", "account_id", "ical_uid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,11 +168,17 @@ class Event(Base):
 
 class EventAttendee(Base):
     __tablename__ = "event_attendees"
+    __table_args__ = (
+        # Re-analysing one contact reads only their events, within their account: the
+        # same colleague sits in many accounts' calendars.
+        Index("ix_event_attendees_account_email", "account_id", "email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(320), index=True)
-    """Indexed: re-analysing one contact reads only the events they are in."""
+    account_id: Mapped[int] = mapped_column(Integer)
+    """The event's account (copied, for the index)."""
+    email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     response: Mapped[str] = mapped_column(String(20))
     is_resource: Mapped[bool] = mapped_column(Boolean, default=False)

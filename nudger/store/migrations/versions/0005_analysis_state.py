@@ -2,8 +2,9 @@
 
 ``analysis_state`` (one row per account) lets a pass with nothing new skip the analysis
 and the decision; ``accounts.profile_synced_at`` lets the profile and the directory be
-read once a day; the index on ``event_attendees.email`` lets one contact's events be
-read alone, for re-analysing only the contacts a change touched.
+read once a day; ``event_attendees.account_id`` with an index on (account, email), and
+indexes on the events' series and iCalendar UIDs, let one contact's events be read
+alone, for re-analysing only the contacts a change touched.
 
 Revision ID: 0005
 Revises: 0004
@@ -48,12 +49,26 @@ def upgrade() -> None:
             sa.Column("profile_synced_at", sa.DateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("event_attendees", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_attendees_email"), ["email"], unique=False)
+        batch_op.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
+    op.execute(
+        "UPDATE event_attendees SET account_id = "
+        "(SELECT events.account_id FROM events WHERE events.id = event_attendees.event_id)"
+    )
+    with op.batch_alter_table("event_attendees", schema=None) as batch_op:
+        batch_op.alter_column("account_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.create_index("ix_event_attendees_account_email", ["account_id", "email"])
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_account_series", ["account_id", "series_id"])
+        batch_op.create_index("ix_events_account_uid", ["account_id", "ical_uid"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_account_uid")
+        batch_op.drop_index("ix_events_account_series")
     with op.batch_alter_table("event_attendees", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_event_attendees_email"))
+        batch_op.drop_index("ix_event_attendees_account_email")
+        batch_op.drop_column("account_id")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("profile_synced_at")
     op.drop_table("analysis_state")
