@@ -179,10 +179,11 @@ def analysis_key(
     parts = {
         "version": [ANALYSIS_VERSION, codec.schema()],
         "owner": [sorted(owner.emails), owner.time_zone, sorted(owner.working_days)],
-        "contacts": [
+        "contacts": sorted(  # a row with none of these reads as no row at all
             [p.email.lower(), p.name, p.role, p.cadence_override_days]
-            for p in sorted(prefs.values(), key=lambda p: p.email.lower())
-        ],
+            for p in prefs.values()
+            if p.name or p.role or p.cadence_override_days is not None
+        ),
         "judgement": ruleset.judgement.model_dump(mode="json"),
         "roles": {r: c.model_dump(mode="json") for r, c in sorted(ruleset.roles.items())},
         "day": now.astimezone(ZoneInfo(owner.time_zone)).date().isoformat(),
