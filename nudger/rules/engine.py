@@ -19,7 +19,7 @@ from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
 from nudger.analysis.status import every_days, weeks_ago
-from nudger.rules.ladder import EMAIL_WINDOW, NOT_COUNTED, Attempt, next_kind, quiet_ends
+from nudger.rules.ladder import EMAIL, EMAIL_WINDOW, NOT_COUNTED, Attempt, next_kind, quiet_ends
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
 
 DIGEST = "digest"
@@ -136,10 +136,9 @@ def next_change(
 
 
 def _nudge_moments(nudge: PastNudge, policies: Policies) -> list[datetime]:
-    moments = [
-        nudge.created_at + timedelta(days=policies.cooldown_days),
-        nudge.created_at + EMAIL_WINDOW,
-    ]
+    moments = [nudge.created_at + timedelta(days=policies.cooldown_days)]
+    if nudge.kind == EMAIL:
+        moments.append(nudge.created_at + EMAIL_WINDOW)
     if nudge.declined_at is not None:
         moments.append(nudge.declined_at + timedelta(days=policies.declined_cooldown_days))
     if nudge.hold_until is not None:
