@@ -239,9 +239,8 @@ def _record(
     keep: Callable[[str], bool],
 ) -> None:
     event = view.event
-    for interaction in interactions_of(view, now, judgement):
-        if keep(interaction.contact):
-            ledgers[interaction.contact].interactions.append(interaction)
+    for interaction in interactions_of(view, now, judgement, keep):
+        ledgers[interaction.contact].interactions.append(interaction)
     planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
     for contact in filter(keep, planned):

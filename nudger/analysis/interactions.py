@@ -12,7 +12,7 @@ contact (or anyone) into the time nudger kept, so it is a meeting like any other
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,21 +41,24 @@ def unique_events(events: Iterable[CalendarEvent]) -> Iterator[CalendarEvent]:
             yield event
 
 
-def is_owner(attendee: Attendee, owner: Owner) -> bool:
-    return attendee.is_self or attendee.email.lower() in owner.emails
-
-
 def other_people(event: CalendarEvent, owner: Owner) -> tuple[Attendee, ...]:
     """Invited people besides the owner: no resources, each address once."""
+    return _split(event, owner)[0]
+
+
+def _split(event: CalendarEvent, owner: Owner) -> tuple[tuple[Attendee, ...], bool]:
+    """(``other_people``, ``owner_declined``) in one look at the attendees."""
     seen: set[str] = set()
     people: list[Attendee] = []
+    declined_by_owner = False
     for attendee in event.attendees:
         email = attendee.email.lower()
-        if attendee.is_resource or not email or is_owner(attendee, owner) or email in seen:
-            continue
-        seen.add(email)
-        people.append(attendee)
-    return tuple(people)
+        if attendee.is_self or email in owner.emails:  # the owner, under any address
+            declined_by_owner = declined_by_owner or attendee.response is Response.DECLINED
+        elif not (attendee.is_resource or not email or email in seen):
+            seen.add(email)
+            people.append(attendee)
+    return tuple(people), declined_by_owner
 
 
 def declined(attendee: Attendee) -> bool:
@@ -63,21 +66,28 @@ def declined(attendee: Attendee) -> bool:
 
 
 def owner_declined(event: CalendarEvent, owner: Owner) -> bool:
-    return any(is_owner(a, owner) and declined(a) for a in event.attendees)
+    return _split(event, owner)[1]
 
 
-def is_meeting_kind(event: CalendarEvent, owner: Owner) -> bool:
+def is_meeting_kind(
+    event: CalendarEvent, owner: Owner, others: tuple[Attendee, ...] | None = None
+) -> bool:
     """Only real meetings can be interactions: never nudger's own untouched holds, and
     never all-day events, which mark days (offsites, holidays, birthdays), not time
-    spent together."""
+    spent together. (``others``: the event's ``other_people``, when already known.)"""
     if event.kind is not EventKind.MEETING or event.all_day:
         return False
-    return not event.is_hold or turned_into_meeting(event, owner)
+    if not event.is_hold:
+        return True
+    return turned_into_meeting(event, owner, others)
 
 
-def turned_into_meeting(event: CalendarEvent, owner: Owner) -> bool:
+def turned_into_meeting(
+    event: CalendarEvent, owner: Owner, others: tuple[Attendee, ...] | None = None
+) -> bool:
     """A hold someone besides the owner accepted: the user made it a real meeting."""
-    return any(a.response in ACCEPTING for a in other_people(event, owner))
+    people = other_people(event, owner) if others is None else others
+    return any(a.response in ACCEPTING for a in people)
 
 
 def size_weight(size: int, weights: SizeWeights) -> float:
@@ -103,12 +113,8 @@ class Seen:
 
 
 def seen(event: CalendarEvent, owner: Owner) -> Seen:
-    return Seen(
-        event,
-        other_people(event, owner),
-        owner_declined(event, owner),
-        is_meeting_kind(event, owner),
-    )
+    others, declined_by_owner = _split(event, owner)
+    return Seen(event, others, declined_by_owner, is_meeting_kind(event, owner, others))
 
 
 def interactions_in(
@@ -118,22 +124,22 @@ def interactions_in(
     return interactions_of(seen(event, owner), now, judgement)
 
 
-def interactions_of(view: Seen, now: datetime, judgement: Judgement) -> list[Interaction]:
-    """``interactions_in`` of an event already seen.
+def interactions_of(
+    view: Seen, now: datetime, judgement: Judgement, keep: Callable[[str], bool] | None = None
+) -> list[Interaction]:
+    """``interactions_in`` of an event already seen (``keep``: only with these contacts).
 
     Size counts the people who did not decline (they are who was in the room).
     """
     if not _held_in_window(view, now, judgement.lookback_days):
         return []
     event = view.event
-    attending = [a for a in view.others if not declined(a)]
+    attending = [a.email.lower() for a in view.others if a.response is not Response.DECLINED]
     size = len(attending) + 1
     weight = size_weight(size, judgement.weights)
     return [
-        Interaction(
-            a.email.lower(), event.start, event.end, size, weight, size == 2, event.event_id
-        )
-        for a in attending
+        Interaction(email, event.start, event.end, size, weight, size == 2, event.event_id)
+        for email in (attending if keep is None else filter(keep, attending))
     ]
 
 
