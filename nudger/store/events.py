@@ -319,7 +319,7 @@ def family_events(
         for row in _rows(session, account_id, chunk)
     ]
     found.sort(key=lambda row: row.id)
-    return list(_with_attendees(session, found))
+    return [e for chunk in _chunks(found, LOAD_BATCH) for e in _with_attendees(session, chunk)]
 
 
 def _rows(session: Session, account_id: int, row_ids: list[int]) -> Sequence[Any]:
@@ -352,14 +352,18 @@ def _attendees_of(session: Session, event_ids: list[int]) -> dict[int, tuple[Att
     found: dict[int, list[Attendee]] = {}
     made: dict[tuple[Any, ...], Attendee] = {}
     query = select(*_ATTENDEE_COLUMNS).where(ATTENDEES.c.event_id.in_(event_ids))
-    # Per event in stored order; (event_id, id) follows the event_id index, no sorting.
-    for event_id, *fields in session.execute(query.order_by(ATTENDEES.c.event_id, ATTENDEES.c.id)):
+    # Event by event in stored order: (event_id, id) follows the event_id index, no sort.
+    rows = session.execute(query.order_by(ATTENDEES.c.event_id, ATTENDEES.c.id)).all()
+    current: list[Attendee] = []
+    for event_id, *fields in rows:
         key = tuple(fields)
         attendee = made.get(key)
         if attendee is None:
             email, name, response, *flags = key
             attendee = made[key] = Attendee(email, name, _RESPONSES[response], *flags)
-        found.setdefault(event_id, []).append(attendee)
+        if event_id not in found:
+            current = found[event_id] = []
+        current.append(attendee)
     return {event_id: tuple(items) for event_id, items in found.items()}
 
 
