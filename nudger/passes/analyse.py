@@ -44,8 +44,8 @@ from nudger.store.db import session_scope
 from nudger.store.models import Account
 
 ANALYSIS_VERSION = 1
-"""Bump when the analysis concludes differently from the same inputs: stored audits of
-another version are never used."""
+"""Bump when the analysis or the rules engine concludes differently from the same
+inputs: audits and outcomes stored under another version are never used."""
 PARTIAL_SHARE = 0.25
 """Re-analyse only the touched contacts while they are at most this share of everyone
 (and at least ``PARTIAL_MIN``); beyond, one pass over every event is as cheap."""

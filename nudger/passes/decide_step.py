@@ -32,6 +32,7 @@ from nudger.analysis.model import ContactPrefs, Status
 from nudger.delivery import outbox
 from nudger.delivery.payload import DigestEntry, NudgePayload, readable
 from nudger.passes.analyse import (
+    ANALYSIS_VERSION,
     Refreshed,
     analysis_key,
     audit_to_json,
@@ -127,6 +128,7 @@ def decision_key(
     """Digest of the engine's inputs besides the audit: the outbox, what the user said
     (mute, snooze, "we already talked"), the rules with the account's policies, the zone."""
     parts = {
+        "version": ANALYSIS_VERSION,
         "outbox": analysis_state.outbox_mark(session, account_id),
         "contacts": [
             [p.email.lower(), p.muted, _iso(p.snoozed_until), _iso(p.talked_at)]
