@@ -2,23 +2,22 @@
 
 ``NUDGER_TEST_DATABASE_URL`` names a PostgreSQL server database the suite may use
 to create and drop scratch databases; every test that asks for ``database_url``
-then runs once on SQLite and once on a fresh PostgreSQL database of its own.
+then runs on SQLite and on PostgreSQL, each time on an empty migrated database that
+no other test uses meanwhile (see tests/databases.py).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from nudger.config import Settings, load_settings
 from nudger.runtime import Runtime, open_runtime
+from tests.databases import ReusedDatabase, ScratchServer, copy_sqlite, migrated_sqlite
 from tests.live_server import LiveServer
 from tests.team import MONDAY, Team, generated_team
 
@@ -35,21 +34,32 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("NUDGER_DATA_DIR", str(tmp_path / "data"))
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nudger.db'}"
-        return
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"nudger_test_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite-template") / "nudger.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[ReusedDatabase]:
+    """This pytest process's own database (each xdist worker, gw0, gw1..., has one)."""
+    server = ScratchServer(POSTGRES_URL)
+    url = server.create(os.environ.get("PYTEST_XDIST_WORKER", "main"))
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        database = ReusedDatabase(url)
+        yield database
+        database.close()
     finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+        server.drop(url)
+        server.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "nudger.db")
+    database: ReusedDatabase = request.getfixturevalue("postgres_database")
+    database.empty()
+    return database.url
 
 
 @pytest.fixture
