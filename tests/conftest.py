@@ -25,13 +25,17 @@ POSTGRES_URL = os.environ.get("NUDGER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     """No developer setting leaks into a test; HOME-relative defaults stay in tmp."""
     for name in list(os.environ):
         if name.startswith("NUDGER_") and name != "NUDGER_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("NUDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NUDGER_DATA_DIR", str(data_dir))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path / "data")
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +64,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     database: ReusedDatabase = request.getfixturevalue("postgres_database")
     database.empty()
     return database.url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: bytes
+) -> Iterator[str]:
+    """A migrated database for one module's tests that only read what one costly setup
+    wrote; on PostgreSQL a database of its own, apart from the one ``database_url`` empties."""
+    if request.param == "sqlite":
+        yield copy_sqlite(sqlite_template, tmp_path_factory.mktemp("module-db") / "nudger.db")
+        return
+    server = ScratchServer(POSTGRES_URL)
+    url = server.create("module")
+    try:
+        yield url
+    finally:
+        server.drop(url)
+        server.close()
 
 
 @pytest.fixture
