@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-UV := $(BIN)/uv pip --python $(BIN)/python
+UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 # Dependencies come from requirements/*.lock: exact versions, every file's sha256 checked.
 # pip installs uv alone from installer.lock; uv installs dev.lock (checking every hash as
@@ -17,8 +17,8 @@ LOCK_FLAGS := --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
 $(BIN)/.installed: pyproject.toml requirements/dev.lock requirements/installer.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/installer.lock
-	$(UV) install --quiet --require-hashes -r requirements/dev.lock
-	$(UV) install --quiet --no-deps --no-build-isolation -e .
+	$(UV_INSTALL) --require-hashes -r requirements/dev.lock
+	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
 demo: $(BIN)/.installed
