@@ -2,28 +2,29 @@
 
 ``NUDGER_TEST_DATABASE_URL`` names a PostgreSQL server database the suite may use
 to create and drop scratch databases; every test that asks for ``database_url``
-then runs once on SQLite and once on a fresh PostgreSQL database of its own.
+then runs on SQLite and on PostgreSQL, each time on an empty migrated database that
+no other test uses meanwhile (see tests/databases.py).
 
-``redis_url``: the machine's Redis (``.ci/run`` starts it), database 5 flushed for each
-test (``NUDGER_TEST_REDIS_URL`` names another). Without Redis its tests are skipped,
-unless ``NUDGER_REQUIRE_REDIS=1`` (CI) makes that a failure.
+``redis_url``: the machine's Redis (``.ci/run`` starts it), database 5 (plus the xdist
+worker's number, so parallel workers never share a queue) flushed for each test
+(``NUDGER_TEST_REDIS_URL`` names another). Without Redis its tests are skipped, unless
+``NUDGER_REQUIRE_REDIS=1`` (CI) makes that a failure.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from nudger.config import Settings, load_settings
 from nudger.runtime import Runtime, open_runtime
+from tests.databases import ReusedDatabase, ScratchServer, copy_sqlite, migrated_sqlite
 from tests.live_server import LiveServer
 from tests.team import MONDAY, Team, generated_team
 
@@ -34,47 +35,89 @@ REQUIRE_REDIS = os.environ.get("NUDGER_REQUIRE_REDIS") == "1"
 """Read at import: ``_isolated_environment`` clears every NUDGER_ variable for the tests."""
 
 
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def isolate(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     """No developer setting leaks into a test; HOME-relative defaults stay in tmp."""
     for name in list(os.environ):
         if name.startswith("NUDGER_") and name != "NUDGER_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("NUDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NUDGER_DATA_DIR", str(data_dir))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return migrated_sqlite(tmp_path_factory.mktemp("sqlite-template") / "nudger.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[ReusedDatabase]:
+    """This pytest process's own database (each xdist worker, gw0, gw1..., has one)."""
+    server = ScratchServer(POSTGRES_URL)
+    url = server.create(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    try:
+        database = ReusedDatabase(url)
+        yield database
+        database.close()
+    finally:
+        server.drop(url)
+        server.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nudger.db'}"
+        return copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "nudger.db")
+    database: ReusedDatabase = request.getfixturevalue("postgres_database")
+    database.empty()
+    return database.url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: bytes
+) -> Iterator[str]:
+    """A migrated database for one module's tests that only read what one costly setup
+    wrote; on PostgreSQL a database of its own, apart from the one ``database_url`` empties."""
+    if request.param == "sqlite":
+        yield copy_sqlite(sqlite_template, tmp_path_factory.mktemp("module-db") / "nudger.db")
         return
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"nudger_test_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server = ScratchServer(POSTGRES_URL)
+    url = server.create("module")
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+        server.drop(url)
+        server.close()
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+def redis_url(worker_id: str) -> Iterator[str]:
+    url = redis_for_worker(REDIS_URL, worker_id)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()
     except redis.RedisError as exc:
         if REQUIRE_REDIS:
-            pytest.fail(f"NUDGER_REQUIRE_REDIS=1 but Redis at {REDIS_URL} is unreachable: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+            pytest.fail(f"NUDGER_REQUIRE_REDIS=1 but Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"no Redis at {url}")
     client.flushdb()
     try:
-        yield REDIS_URL
+        yield url
     finally:
         client.flushdb()
         client.close()
+
+
+def redis_for_worker(url: str, worker_id: str) -> str:
+    """The xdist worker ``gwN`` gets database ``base + N``; ``master`` (no xdist) the base."""
+    parsed = urlsplit(url)
+    base = int(parsed.path.strip("/") or 0)
+    offset = int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
+    return urlunsplit(parsed._replace(path=f"/{base + offset}"))
 
 
 @pytest.fixture

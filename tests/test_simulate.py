@@ -20,13 +20,23 @@ from nudger.sandbox.run import start_sandbox
 from nudger.simulate import SimulatedNudge, mornings, parse_span, simulate
 from nudger.store.db import session_scope
 from nudger.store.models import Nudge
+from tests.conftest import isolate
 from tests.connectors.google_helpers import consent
 
 NOW = demo_clock("Europe/London", datetime(2026, 11, 23, 12, tzinfo=UTC))
 
 
-@pytest.fixture
-def replay(database_url: str) -> Iterator[tuple[Runtime, GeneratedOrg, list[SimulatedNudge]]]:
+@pytest.fixture(scope="module")
+def replay(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Runtime, GeneratedOrg, list[SimulatedNudge]]]:
+    """A 120-day replay (seconds of work) that the tests below only read."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("replay"))
+        yield from _replay(module_database_url)
+
+
+def _replay(database_url: str) -> Iterator[tuple[Runtime, GeneratedOrg, list[SimulatedNudge]]]:
     sandbox, org = start_sandbox(seed=5, now=NOW)
     settings = load_settings(
         **sandbox.settings(),

@@ -84,3 +84,10 @@ def test_the_tests_run_on_the_locked_versions() -> None:
     """Installed from ``requirements/dev.lock`` (``make test``), nothing newer or older."""
     pins = {n: v for n, (v, _) in locked("dev.lock").items() if n not in BUILD_ONLY}
     assert {n: Version(installed_version(n)) for n in pins} == pins
+
+
+def test_the_installer_is_pinned_with_hashes() -> None:
+    """``make`` installs uv with pip --require-hashes before uv installs anything."""
+    pins = locked("installer.lock")
+    assert set(pins) == {"uv"}
+    assert pins["uv"][1] > 0

@@ -144,10 +144,12 @@ def test_event_count_follows_density_and_history(months: int, per_week: int) -> 
 
 
 def test_large_organisation_generates_quickly() -> None:
-    started = clock.perf_counter()
+    # The generator's own CPU time: the suite's other workers share the cores, and
+    # while they run, wall time says more about them than about the generator.
+    started = clock.thread_time()
     generated = build(people=300, events_per_week=200)
 
-    assert clock.perf_counter() - started < 2.0
+    assert clock.thread_time() - started < 2.0
     assert generated.event_count > 9_000
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.databases import ScratchServer
 
 PROCESSES = 4
 
@@ -31,9 +33,21 @@ engine.dispose()
 """
 
 
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """An empty database, never migrated (the suite's own are migrated already)."""
+    server = ScratchServer(POSTGRES_URL)
+    url = server.create("fresh")
+    try:
+        yield url
+    finally:
+        server.drop(url)
+        server.close()
+
+
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="needs NUDGER_TEST_DATABASE_URL")
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_processes_migrating_one_fresh_database_at_once_all_start(database_url: str) -> None:
+def test_processes_migrating_one_fresh_database_at_once_all_start(fresh_postgres: str) -> None:
+    database_url = fresh_postgres
     at = str(time.time() + 4)
     started = [
         subprocess.Popen(
