@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 
 from nudger.config import Settings, load_settings
 from nudger.runtime import Runtime, open_runtime
-from tests.databases import ReusedDatabase, ScratchServer, copy_sqlite, migrated_sqlite
+from tests.databases import ReusedDatabase, copy_sqlite, migrated_sqlite, scratch_database
 from tests.live_server import LiveServer
 from tests.team import MONDAY, Team, generated_team
 
@@ -56,15 +56,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[ReusedDatabase]:
     """This pytest process's own database (each xdist worker, gw0, gw1..., has one)."""
-    server = ScratchServer(POSTGRES_URL)
-    url = server.create(os.environ.get("PYTEST_XDIST_WORKER", "main"))
-    try:
+    with scratch_database(POSTGRES_URL, os.environ.get("PYTEST_XDIST_WORKER", "main")) as url:
         database = ReusedDatabase(url)
         yield database
         database.close()
-    finally:
-        server.drop(url)
-        server.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,18 +75,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: bytes
 ) -> Iterator[str]:
-    """A migrated database for one module's tests that only read what one costly setup
-    wrote; on PostgreSQL a database of its own, apart from the one ``database_url`` empties."""
+    """A database for the tests of one module that only read what one costly setup wrote:
+    on PostgreSQL a new one of its own (apart from the one ``database_url`` empties)."""
     if request.param == "sqlite":
         yield copy_sqlite(sqlite_template, tmp_path_factory.mktemp("module-db") / "nudger.db")
         return
-    server = ScratchServer(POSTGRES_URL)
-    url = server.create("module")
-    try:
+    with scratch_database(POSTGRES_URL, "module") as url:
         yield url
-    finally:
-        server.drop(url)
-        server.close()
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ as ``DROP DATABASE ... WITH (FORCE)`` did.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -39,29 +41,22 @@ def copy_sqlite(template: bytes, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-class ScratchServer:
-    """The PostgreSQL server behind ``url``, where the suite makes and drops databases."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine = create_engine(url, isolation_level="AUTOCOMMIT")
-
-    def create(self, label: str) -> str:
-        """A new empty database (its URL). Its commits do not wait for the disk: that
-        matters only when the server itself crashes, never to what a session sees."""
-        name = f"nudger_test_{label}_{secrets.token_hex(4)}"
-        with self._engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        with self._engine.connect() as conn:
+@contextmanager
+def scratch_database(server_url: str, label: str) -> Iterator[str]:
+    """A new empty database on the server of ``server_url`` (its URL), dropped at the end.
+    Its commits do not wait for the disk: that matters only when the server itself
+    crashes, never to what a session sees."""
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"nudger_test_{label}_{secrets.token_hex(4)}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def close(self) -> None:
-        self._engine.dispose()
+        server.dispose()
 
 
 class ReusedDatabase:
@@ -69,8 +64,10 @@ class ReusedDatabase:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        migrating = create_engine_for(url)  # as nudger migrates: in one transaction
+        migrate(migrating)
+        migrating.dispose()
         self._engine: Engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        migrate(self._engine)
         self._tables = self._emptied_tables()
         self._check_migrations_leave_no_rows()
 
