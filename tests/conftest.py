@@ -71,6 +71,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return database.url
 
 
+@pytest.fixture(params=BACKENDS)
+def unmigrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nudger has never opened: for the tests of migrating itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'unmigrated.db'}"
+        return
+    with scratch_database(POSTGRES_URL, "unmigrated") as url:
+        yield url
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: bytes

@@ -12,13 +12,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import BACKENDS, POSTGRES_URL
-from tests.databases import ScratchServer
+from tests.conftest import BACKENDS
 
 PROCESSES = 4
 
@@ -33,21 +31,12 @@ engine.dispose()
 """
 
 
-@pytest.fixture
-def fresh_postgres() -> Iterator[str]:
-    """An empty database, never migrated (the suite's own are migrated already)."""
-    server = ScratchServer(POSTGRES_URL)
-    url = server.create("fresh")
-    try:
-        yield url
-    finally:
-        server.drop(url)
-        server.close()
-
-
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="needs NUDGER_TEST_DATABASE_URL")
-def test_processes_migrating_one_fresh_database_at_once_all_start(fresh_postgres: str) -> None:
-    database_url = fresh_postgres
+@pytest.mark.parametrize("unmigrated_database_url", ["postgres"], indirect=True)
+def test_processes_migrating_one_fresh_database_at_once_all_start(
+    unmigrated_database_url: str,
+) -> None:
+    database_url = unmigrated_database_url
     at = str(time.time() + 4)
     started = [
         subprocess.Popen(

@@ -75,8 +75,10 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
     assert diff == []
 
 
-def test_attendees_stored_before_revision_0005_gain_their_account(database_url: str) -> None:
-    engine = create_engine(database_url)
+def test_attendees_stored_before_revision_0005_gain_their_account(
+    unmigrated_database_url: str,
+) -> None:
+    engine = create_engine(unmigrated_database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
