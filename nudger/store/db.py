@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CANARY_KEY = "key_canary"
 CANARY_TEXT = "nudger-key-canary"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATION_LOCK = 0x6E75646765  # "nudge": one advisory lock key for schema migrations
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,18 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision (a no-op when it is current)."""
+    """Upgrade the schema to the newest revision (a no-op when it is current).
+
+    On PostgreSQL the web app and every worker may start at once on one database: a
+    transaction-level advisory lock makes the others wait for the first to commit, then
+    read ``alembic_version`` afresh and find nothing to do. (SQLite's write lock already
+    serialises them.)
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
