@@ -70,6 +70,7 @@ class CycleReport:
             "statuses": dict(self.statuses),
             "decisions": self.decisions,
             "enqueued": self.enqueued,
+            "analysis": self.analysis,
             "delivered": dict(self.delivered),
             "error": self.error,
             "skipped": self.skipped,
