@@ -10,10 +10,12 @@ database (``pg_stat_activity``). Linux only, as the machine is.
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, text
 
@@ -135,3 +137,60 @@ def backend_pids(engine: Engine, database: str) -> list[int]:
 def settle() -> None:
     """Let PostgreSQL's statistics collector catch up before reading counters."""
     time.sleep(1.0)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Seconds from enqueue to a pass's start, over the passes of one run."""
+
+    count: int
+    least: float
+    median: float
+    p95: float
+    most: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Latency:
+        ordered = sorted(seconds)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return cls(len(ordered), ordered[0], statistics.median(ordered), p95, ordered[-1])
+
+    def cells(self) -> list[str]:
+        return [f"{v:.2f}" for v in (self.least, self.median, self.p95, self.most)]
+
+
+@dataclass(frozen=True)
+class Redelivery:
+    queued_at: datetime
+    """When the run's passes were queued."""
+    account_id: int
+    killed_at: datetime
+    restarted_after: float
+    """Seconds from the SIGKILL to the start of the account's pass on another worker."""
+    passed_after: float
+    """Seconds from the SIGKILL until the account's row showed that pass done."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: int
+    failed: int
+    skipped: int = 0
+    latency: Latency | None = None
+    notes: tuple[str, ...] = ()
+    redelivery: Redelivery | None = None
+    outbox: tuple[tuple[str, int], ...] = ()
+    """Outbox rows by state after the run."""
+
+
+def named_pids(name: str) -> list[int]:
+    """Processes whose command name is ``name`` (``/proc/PID/comm``)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() == name:
+                    found.append(int(entry))
+        except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+            continue
+    return found

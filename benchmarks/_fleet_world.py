@@ -15,7 +15,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from multiprocessing.connection import Connection
 
 from nudger.sandbox.orggen import OrgSpec, generate_org
@@ -121,18 +121,18 @@ def _hold_key(mailbox: Mailbox, event: SandboxEvent) -> tuple[str, str]:
 
 
 def _rupture(world: World, owner: str, contact: str, now: datetime) -> int:
-    """Cancel the owner's one-on-ones with ``contact`` of the last three weeks (a weekly
-    series, held until now): a lapsed one-on-one, so the next pass has a repair to send."""
+    """Cancel the owner's last two one-on-ones with ``contact`` (a weekly series, held
+    until now): fewer than the three that make it lapsed, so the next pass has a repair
+    email to send (rule ``repair_one_on_one``)."""
     mailbox = world.mailbox(owner)
-    since = now - timedelta(days=22)
-    ruptured = [
+    held = [
         e
         for e in world.live_events(mailbox)
-        if since <= e.start < now and not e.cancelled and _one_on_one_with(e, contact)
+        if e.start < now and not e.cancelled and _one_on_one_with(e, contact)
     ]
-    for event in ruptured:
+    for event in held[-2:]:
         world.put_event(mailbox, replace(event, cancelled=True))
-    return len(ruptured)
+    return len(held[-2:])
 
 
 def _one_on_one_with(event: SandboxEvent, contact: str) -> bool:

@@ -1,0 +1,201 @@
+"""The fleet benchmark's runs through the worker queue: a pass over every account at once,
+passes paced below capacity (queue latency with no backlog), and the SIGKILL run.
+
+Each returns an ``Outcome`` for ``Bench.measure``; latencies are read from the account
+rows (``last_pass_at`` is when a pass started) against when the pass was queued.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import redis
+from _fleet_bench import Bench, Phase, environment
+from _fleet_measure import Latency, Outcome, Redelivery
+from _fleet_workers import (
+    Workers,
+    outbox_states,
+    pass_row,
+    pass_rows,
+    passed_since,
+    running,
+    running_pass,
+)
+from nudger.workers.enqueue import PassQueue, Queued
+from sqlalchemy import Engine
+
+from nudger.clock import utcnow
+from nudger.config import load_settings
+from nudger.passes.account_pass import CycleReport
+from nudger.runtime import open_runtime
+
+POLL = 0.2
+
+
+def outcome_of(
+    reports: list[CycleReport],
+    latency: Latency,
+    redelivery: Redelivery | None = None,
+    outbox: tuple[tuple[str, int], ...] = (),
+) -> Outcome:
+    failed = [r for r in reports if r.error]
+    skipped = [r for r in reports if not r.error and r.skipped]
+    notes = tuple(sorted({r.error or "" for r in failed}))[:3]
+    passed = len(reports) - len(failed) - len(skipped)
+    return Outcome(passed, len(failed), len(skipped), latency, notes, redelivery, outbox)
+
+
+def latency_since(engine: Engine, queued: dict[int, datetime]) -> Latency:
+    rows = pass_rows(engine)
+    waits = [
+        (row.started - queued[row.account_id]).total_seconds()
+        for row in rows
+        if row.started and row.account_id in queued and row.started >= queued[row.account_id]
+    ]
+    return Latency.of(waits) if waits else Latency(0, 0, 0, 0, 0)
+
+
+def all_at_once(queue: PassQueue, engine: Engine) -> Callable[[], Outcome]:
+    """``nudger cycle --enqueue --wait``: every account queued at once, every report waited."""
+
+    def run() -> Outcome:
+        now = utcnow()
+        queued = queue.enqueue_all(now)
+        reports = queue.wait(queued, lambda report: None)
+        latency = latency_since(engine, {q.account_id: now for q in queued})
+        return outcome_of(reports, latency=latency)
+
+    return run
+
+
+def paced(queue: PassQueue, engine: Engine, per_second: float) -> Callable[[], Outcome]:
+    """Every account queued one by one at ``per_second``, as the scheduler spreads them over
+    its period: the latency of a queue that keeps up, not of a backlog."""
+
+    def run() -> Outcome:
+        ids = [row.account_id for row in pass_rows(engine)]
+        started, sent, queued = time.monotonic(), {}, []
+        for index, account_id in enumerate(ids):
+            time.sleep(max(0.0, started + index / per_second - time.monotonic()))
+            now = utcnow()
+            task = queue.send(account_id, now, morning_only=False)
+            sent[account_id] = now
+            queued.append(Queued(account_id, str(account_id), task))
+        reports = queue.wait(queued, lambda report: None)
+        return outcome_of(reports, latency=latency_since(engine, sent))
+
+    return run
+
+
+def with_a_kill(
+    queue: PassQueue, engine: Engine, workers: Workers, at_fraction: float = 0.5
+) -> Callable[[], Outcome]:
+    """Every account queued at once; once ``at_fraction`` of them passed, worker 0 (main
+    process and pool child) is SIGKILLed in the middle of an account's pass."""
+
+    def run() -> Outcome:
+        now = utcnow()
+        queued = queue.enqueue_all(now)
+        while passed_since(engine, now) < len(queued) * at_fraction:
+            time.sleep(POLL)
+        account_id, killed_at = _kill_mid_pass(engine, workers)
+        watch = _Watch(engine, now, account_id, killed_at)
+        reports = queue.wait(queued, lambda report: None)
+        latency = latency_since(engine, {q.account_id: now for q in queued})
+        states = tuple(sorted(outbox_states(engine).items()))
+        return outcome_of(reports, latency=latency, redelivery=watch.result(), outbox=states)
+
+    return run
+
+
+def _kill_mid_pass(engine: Engine, workers: Workers) -> tuple[int, datetime]:
+    """Kill worker 0 while it holds an account's pass lease; that account and when."""
+    while (account_id := running_pass(engine, workers.pids_of(0))) is None:
+        time.sleep(0.01)
+    return account_id, datetime.fromtimestamp(workers.kill(0), UTC)
+
+
+class _Watch:
+    """Polls one account's row until a pass started after the kill is recorded on it."""
+
+    def __init__(
+        self, engine: Engine, queued_at: datetime, account_id: int, killed_at: datetime
+    ) -> None:
+        self.engine, self.queued_at = engine, queued_at
+        self.account_id, self.killed_at = account_id, killed_at
+        self._seen: float | None = None
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while self._started() is None:
+            time.sleep(POLL)
+        self._seen = time.time()
+
+    def _started(self) -> datetime | None:
+        row = pass_row(self.engine, self.account_id)
+        return row.started if row.started and row.started > self.killed_at else None
+
+    def result(self) -> Redelivery:
+        self._thread.join()
+        started = self._started()
+        assert started is not None
+        assert self._seen is not None
+        return Redelivery(
+            self.queued_at,
+            self.account_id,
+            self.killed_at,
+            (started - self.killed_at) / timedelta(seconds=1),
+            self._seen - self.killed_at.timestamp(),
+        )
+
+
+class QueueRuns:
+    """The runs through the queue, each with freshly started workers, on one bench."""
+
+    def __init__(self, bench: Bench, broker_url: str) -> None:
+        self.bench = bench
+        values = {**bench.values, "broker_url": broker_url}
+        self.env = environment(values)
+        redis.Redis.from_url(broker_url).flushdb()  # the benchmark's own Redis database
+        self.queue = PassQueue(open_runtime(load_settings(**values)))
+
+    def _run(self, name: str, count: int, run: Callable[[Workers], Callable[[], Outcome]]) -> Phase:
+        with running(self.env, count, self.bench.workdir) as workers:
+            phase = self.bench.measure(name, run(workers), workers.pids)
+        print(f"{name}: {phase.seconds:.1f} s, {phase.per_minute:,.0f} accounts/min", flush=True)
+        return phase
+
+    def first_pass(self) -> Phase:
+        reader = self.bench.reader
+        return self._run("2 workers, first pass", 2, lambda w: all_at_once(self.queue, reader))
+
+    def steady(self, counts: list[int], repeat: int) -> list[Phase]:
+        reader = self.bench.reader
+        return [
+            self._run(
+                f"{n} workers, steady pass {turn + 1}", n, lambda w: all_at_once(self.queue, reader)
+            )
+            for n in counts
+            for turn in range(repeat)
+        ]
+
+    def paced(self, phases: list[Phase]) -> Phase:
+        """Two workers fed at half the rate two workers reached in a steady pass."""
+        two = [p for p in phases if p.name.startswith("2 workers, steady")]
+        per_second = max(p.per_minute for p in two) / 60 / 2 if two else 5.0
+        name = f"2 workers, paced at {per_second * 60:,.0f}/min"
+        return self._run(name, 2, lambda w: paced(self.queue, self.bench.reader, per_second))
+
+    def sigkill(self) -> Phase:
+        """Each owner's recent one-on-ones with one report cancelled (a repair to send),
+        then a pass over all with 2 workers, one SIGKILLed halfway."""
+        ruptured = self.bench.emulator.rupture()
+        print(f"ruptured: {ruptured} one-on-ones cancelled", flush=True)
+        reader = self.bench.reader
+        return self._run(
+            "2 workers, one SIGKILLed", 2, lambda w: with_a_kill(self.queue, reader, w)
+        )
