@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,22 +90,27 @@ def environment(values: dict[str, str]) -> dict[str, str]:
 class SignIns:
     accounts: int
     seconds: float
+    threads: int
 
 
-def sign_in_all(runtime: Runtime, served: Served) -> SignIns:
-    """Every owner through the real OAuth code path, one after another, as a browser would:
-    start, the emulator's consent screen, the callback."""
+def sign_in_all(runtime: Runtime, served: Served, threads: int) -> SignIns:
+    """Every owner through the real OAuth code path, ``threads`` at a time, as browsers
+    would: start, the emulator's consent screen, the callback."""
     started = time.perf_counter()
     tls = ssl.create_default_context(cafile=str(runtime.settings.ca_bundle))
-    with httpx.Client(verify=tls) as browser:
-        for provider, email in served.owners:
-            start = accounts.begin_connect(runtime, provider, login_hint=email)
-            consent = browser.get(start.url)
-            if consent.status_code != 302:
-                raise RuntimeError(f"consent for {email} answered {consent.status_code}")
-            query = parse_qs(urlparse(consent.headers["location"]).query)
-            accounts.complete_connect(runtime, provider, {k: v[0] for k, v in query.items()})
-    return SignIns(len(served.owners), time.perf_counter() - started)
+    with httpx.Client(verify=tls) as browser, ThreadPoolExecutor(threads) as pool:
+        done = pool.map(lambda owner: _sign_in(runtime, browser, *owner), served.owners)
+        count = len(list(done))
+    return SignIns(count, time.perf_counter() - started, threads)
+
+
+def _sign_in(runtime: Runtime, browser: httpx.Client, provider: str, email: str) -> int:
+    start = accounts.begin_connect(runtime, provider, login_hint=email)
+    consent = browser.get(start.url)
+    if consent.status_code != 302:
+        raise RuntimeError(f"consent for {email} answered {consent.status_code}")
+    query = parse_qs(urlparse(consent.headers["location"]).query)
+    return accounts.complete_connect(runtime, provider, {k: v[0] for k, v in query.items()}).id
 
 
 # --- measuring a run over the fleet -------------------------------------------------------------
@@ -200,6 +206,7 @@ class Bench:
         settle()
         after = _Snapshot.take(self)
         own = after.own_cpu - before.own_cpu
+        print(f"{name}: {wall - before.wall:.1f} s", flush=True)
         return Phase(
             name=name,
             outcome=outcome,

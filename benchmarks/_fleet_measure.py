@@ -156,7 +156,7 @@ class Latency:
         return cls(len(ordered), ordered[0], statistics.median(ordered), p95, ordered[-1])
 
     def cells(self) -> list[str]:
-        return [f"{v:.2f}" for v in (self.least, self.median, self.p95, self.most)]
+        return [f"{v:.3f}" for v in (self.least, self.median, self.p95, self.most)]
 
 
 @dataclass(frozen=True)

@@ -101,51 +101,60 @@ def with_a_kill(
         queued = queue.enqueue_all(now)
         while passed_since(engine, now) < len(queued) * at_fraction:
             time.sleep(POLL)
-        account_id, killed_at = _kill_mid_pass(engine, workers)
-        watch = _Watch(engine, now, account_id, killed_at)
+        account_id, killed_at = _kill_mid_pass(engine, workers, now)
+        print(f"SIGKILLed worker 0 during account {account_id}'s pass", flush=True)
+        watch = _Watch(engine, account_id, killed_at)
         reports = queue.wait(queued, lambda report: None)
         latency = latency_since(engine, {q.account_id: now for q in queued})
         states = tuple(sorted(outbox_states(engine).items()))
-        return outcome_of(reports, latency=latency, redelivery=watch.result(), outbox=states)
+        redelivery = watch.result(now)
+        return outcome_of(reports, latency=latency, redelivery=redelivery, outbox=states)
 
     return run
 
 
-def _kill_mid_pass(engine: Engine, workers: Workers) -> tuple[int, datetime]:
-    """Kill worker 0 while it holds an account's pass lease; that account and when."""
-    while (account_id := running_pass(engine, workers.pids_of(0))) is None:
+def _kill_mid_pass(engine: Engine, workers: Workers, queued_at: datetime) -> tuple[int, datetime]:
+    """Kill worker 0 while it holds the pass lease of an account whose pass of this run is
+    not recorded yet; that account, and when."""
+    while True:
+        account_id = running_pass(engine, workers.pids_of(0))
+        if account_id is not None:
+            started = pass_row(engine, account_id).started
+            if started is None or started < queued_at:
+                return account_id, datetime.fromtimestamp(workers.kill(0), UTC)
         time.sleep(0.01)
-    return account_id, datetime.fromtimestamp(workers.kill(0), UTC)
 
 
 class _Watch:
     """Polls one account's row until a pass started after the kill is recorded on it."""
 
-    def __init__(
-        self, engine: Engine, queued_at: datetime, account_id: int, killed_at: datetime
-    ) -> None:
-        self.engine, self.queued_at = engine, queued_at
-        self.account_id, self.killed_at = account_id, killed_at
+    def __init__(self, engine: Engine, account_id: int, killed_at: datetime) -> None:
+        self.engine, self.account_id, self.killed_at = engine, account_id, killed_at
         self._seen: float | None = None
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
     def _poll(self) -> None:
         while self._started() is None:
-            time.sleep(POLL)
+            if self._stop.wait(POLL):
+                return
         self._seen = time.time()
 
     def _started(self) -> datetime | None:
         row = pass_row(self.engine, self.account_id)
         return row.started if row.started and row.started > self.killed_at else None
 
-    def result(self) -> Redelivery:
-        self._thread.join()
+    def result(self, queued_at: datetime) -> Redelivery | None:
+        """Once every report is in; None if the killed pass had been recorded already (the
+        kill landed between its last write and the release of its lease)."""
+        self._thread.join(timeout=5)
+        self._stop.set()
         started = self._started()
-        assert started is not None
-        assert self._seen is not None
+        if started is None or self._seen is None:
+            return None
         return Redelivery(
-            self.queued_at,
+            queued_at,
             self.account_id,
             self.killed_at,
             (started - self.killed_at) / timedelta(seconds=1),
@@ -165,9 +174,7 @@ class QueueRuns:
 
     def _run(self, name: str, count: int, run: Callable[[Workers], Callable[[], Outcome]]) -> Phase:
         with running(self.env, count, self.bench.workdir) as workers:
-            phase = self.bench.measure(name, run(workers), workers.pids)
-        print(f"{name}: {phase.seconds:.1f} s, {phase.per_minute:,.0f} accounts/min", flush=True)
-        return phase
+            return self.bench.measure(name, run(workers), workers.pids)
 
     def first_pass(self) -> Phase:
         reader = self.bench.reader

@@ -64,6 +64,7 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, default=2, help="steady passes per worker count")
     parser.add_argument("--broker-url", default=DEFAULT_BROKER)
+    parser.add_argument("--sign-in-threads", type=int, default=4)
     return parser.parse_args()
 
 
@@ -78,12 +79,11 @@ def main() -> None:
         f"({served.events / len(served.owners):.0f} per mailbox), generated in "
         f"{served.seconds:.1f} s, serving after {time.perf_counter() - started:.1f} s"
     )
+    workdir = Path(tempfile.mkdtemp(prefix="nudger-fleet-"))
+    print(f"settings, rules and worker logs in {workdir}")
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="nudger-fleet-") as tmp,
-            fresh_database(args.database_url, DATABASE) as url,
-        ):
-            bench = Bench(emulator, settings_values(served, url, Path(tmp)), Path(tmp))
+        with fresh_database(args.database_url, DATABASE) as url:
+            bench = Bench(emulator, settings_values(served, url, workdir), workdir)
             try:
                 report(bench, run(args, bench))
             finally:
@@ -93,9 +93,9 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, bench: Bench) -> list[Phase]:
-    signed = sign_in_all(bench.runtime, bench.emulator.served)
+    signed = sign_in_all(bench.runtime, bench.emulator.served, args.sign_in_threads)
     print(
-        f"sign-ins: {signed.accounts} in {signed.seconds:.1f} s "
+        f"sign-ins: {signed.accounts} in {signed.seconds:.1f} s, {signed.threads} at a time "
         f"({signed.seconds / signed.accounts * 1000:.0f} ms each)",
         flush=True,
     )
