@@ -133,13 +133,16 @@ class Phase:
     redis_cpu: float
     """The Redis server (shared with other users of this machine's Redis)."""
     machine_cpu: float
-    """Busy CPU-seconds of the whole machine (other helpers' processes included)."""
+    """Busy CPU-seconds of the whole machine (other helpers' processes included)..."""
+    span: float
+    """...over this many seconds (the run, the measuring and a settling second)."""
     transactions: int
     statements: int | None
     """SQL statements nudger sent (counted in-process only)."""
     emails: int
     holds: int
     requests: int
+    by_api: dict[str, int]
     duplicates: tuple[int, int]
     """(emails, holds) duplicated, over everything the emulator has recorded so far."""
 
@@ -217,11 +220,16 @@ class Bench:
             postgres_cpu=postgres.seconds(),
             redis_cpu=redis.seconds(),
             machine_cpu=after.busy - before.busy,
+            span=after.wall - before.wall,
             transactions=after.db.transactions - before.db.transactions,
             statements=None if workers else after.statements - before.statements,
             emails=after.recorded.emails - before.recorded.emails,
             holds=after.recorded.holds - before.recorded.holds,
             requests=after.recorded.requests - before.recorded.requests,
+            by_api={
+                api: n - before.recorded.by_api.get(api, 0)
+                for api, n in after.recorded.by_api.items()
+            },
             duplicates=(after.recorded.duplicate_emails, after.recorded.duplicate_holds),
         )
 

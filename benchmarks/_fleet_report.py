@@ -62,8 +62,33 @@ def _cpu(phases: list[Phase]) -> None:
                         p.others_cpu,
                     )
                 ),
-                f"{p.machine_cpu / p.seconds / CORES:.0%}",
+                f"{p.machine_cpu / p.span / CORES:.0%}",
                 f"{p.emulator_cpu / max(p.machine_cpu, 1e-9):.0%}",
+            ]
+            for p in phases
+        ],
+    )
+
+
+def _requests(phases: list[Phase], owners: tuple[tuple[str, str], ...]) -> None:
+    """API requests per account of each provider: what the provider quotas meet."""
+    google = max(1, sum(1 for provider, _ in owners if provider == "google"))
+    microsoft = max(1, len(owners) - google)
+    print("\nAPI requests per account of each provider (as the emulator recorded them)")
+    table(
+        ["run", "Google API", "Google OAuth", "Graph", "Microsoft OAuth"],
+        [
+            [
+                p.name,
+                *(
+                    f"{p.by_api.get(api, 0) / per:.2f}"
+                    for api, per in (
+                        ("google", google),
+                        ("google-oauth", google),
+                        ("graph", microsoft),
+                        ("microsoft-oauth", microsoft),
+                    )
+                ),
             ]
             for p in phases
         ],
@@ -116,6 +141,7 @@ def _sigkill(bench: Bench, phases: list[Phase]) -> None:
 def report(bench: Bench, phases: list[Phase]) -> None:
     _throughput(phases)
     _cpu(phases)
+    _requests(phases, bench.emulator.served.owners)
     _latency(phases)
     _scaling(phases)
     _sigkill(bench, phases)

@@ -18,12 +18,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
 
+from nudger.sandbox.microsoft_common import GRAPH_PREFIX
 from nudger.sandbox.orggen import OrgSpec, generate_org
-from nudger.sandbox.server import Sandbox
+from nudger.sandbox.server import MICROSOFT_TENANT, Sandbox
 from nudger.sandbox.world import Mailbox, SandboxEvent, World
 
 KEY_HEADER = re.compile(rb"^X-Nudger-Key: *(\S+)", re.MULTILINE)
 """The outbox key every nudge email carries (``nudger.delivery.email``)."""
+GOOGLE_OAUTH_PATHS = ("/o/oauth2/", "/token", "/revoke")
+"""Google's sign-in, token and revoke endpoints on the emulator (``Sandbox.settings``)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Recorded:
     cpu_seconds: float
     """The emulator process's CPU time so far (all threads)."""
     requests: int
+    by_api: dict[str, int]
+    """Requests by API: ``google``, ``graph``, ``google-oauth``, ``microsoft-oauth``."""
     emails: int
     holds: int
     duplicate_emails: int
@@ -90,21 +95,47 @@ def _generate(
     return tuple(owners), events, healthy
 
 
-def _recorded(world: World) -> Recorded:
+class _Tally:
+    """Requests by API, counted as they come: only the records since the last count."""
+
+    def __init__(self) -> None:
+        self.by_api: Counter[str] = Counter()
+        self.counted = 0
+
+    def count(self, world: World) -> dict[str, int]:
+        with world.lock:
+            paths = [record.path for record in world.requests[self.counted :]]
+        self.by_api.update(_api(path) for path in paths)
+        self.counted += len(paths)
+        return dict(self.by_api)
+
+
+def _recorded(world: World, tally: _Tally) -> Recorded:
     with world.lock:
         raws = [sent.raw for sent in world.sent]
         holds = [_hold_key(box, e) for box in world.mailboxes.values() for e in _holds(box)]
-        requests = len(world.requests)
+    by_api = tally.count(world)
     emails = Counter(_outbox_key(raw) for raw in raws)
     by_key = Counter(holds)
     return Recorded(
         cpu_seconds=time.process_time(),
-        requests=requests,
+        requests=sum(by_api.values()),
+        by_api=by_api,
         emails=len(raws),
         holds=len(holds),
         duplicate_emails=sum(n - 1 for n in emails.values()),
         duplicate_holds=sum(n - 1 for n in by_key.values()),
     )
+
+
+def _api(path: str) -> str:
+    if path.startswith(GRAPH_PREFIX):
+        return "graph"
+    if path.startswith(f"/{MICROSOFT_TENANT}/"):
+        return "microsoft-oauth"
+    if path.startswith(GOOGLE_OAUTH_PATHS):
+        return "google-oauth"
+    return "google"
 
 
 def _outbox_key(raw: bytes) -> bytes:
@@ -148,9 +179,10 @@ def _serve(spec: FleetSpec, conn: Connection) -> None:
     seconds = time.perf_counter() - started
     with Sandbox(world) as sandbox:
         conn.send(Served(sandbox.settings(), owners, events, seconds))
+        tally = _Tally()
         while (command := conn.recv()) != "stop":
             if command == "recorded":
-                conn.send(_recorded(world))
+                conn.send(_recorded(world, tally))
             elif command == "rupture":
                 now = datetime.now(spec.now.tzinfo)
                 conn.send(sum(_rupture(world, o, c, now) for o, c in healthy.items()))
