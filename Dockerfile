@@ -1,4 +1,5 @@
-# nudger: web app + scheduler. Build: docker build -t nudger .
+# nudger, every role: `nudger serve` (web app + scheduler, the default) or `nudger worker`.
+# Build: docker build -t nudger .   Run them together: docker compose up (compose.yaml).
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

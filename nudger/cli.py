@@ -6,13 +6,19 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from nudger.errors import NudgerError
+
+if TYPE_CHECKING:
+    from nudger.runtime import Runtime
+
+PING_SECONDS = 5.0
+"""How long `nudger worker --ping` waits for an answer."""
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 accounts_app = typer.Typer(no_args_is_help=True, help="Connected accounts.")
@@ -63,16 +69,125 @@ def serve(
 def cycle(
     account: Annotated[str | None, typer.Option(help="Only this account (email).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Decide, but send and book nothing.")] = False,
+    enqueue: Annotated[
+        bool, typer.Option(help="Put one pass per account on the worker queue instead.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option(help="With --enqueue: wait for every pass and print its report.")
+    ] = False,
 ) -> None:
     """One pass of sync, analysis, rules and delivery, then exit."""
-    from nudger.cycle import run_cycle
     from nudger.runtime import open_runtime
+
+    if wait and not enqueue:
+        raise typer.BadParameter("--wait needs --enqueue", param_hint="--wait")
+    if enqueue:
+        if dry_run:
+            raise typer.BadParameter("a dry run runs here, not on workers", param_hint="--dry-run")
+        _enqueue_cycle(open_runtime(), account, wait)
+        return
+    from nudger.cycle import run_cycle
 
     reports = run_cycle(open_runtime(), account=account, dry_run=dry_run, progress=console)
     for report in reports:
         console.print(report.summary())
     if any(r.error for r in reports):
         sys.exit(1)
+
+
+def _enqueue_cycle(runtime: Runtime, account: str | None, wait: bool) -> None:
+    from nudger.clock import utcnow
+    from nudger.workers.app import broker_url
+    from nudger.workers.enqueue import PassQueue
+
+    broker_url(runtime.settings)  # a clear error before Celery starts without a broker
+    queue = PassQueue(runtime)
+    queued = queue.enqueue_all(utcnow(), account)
+    console.print(f"queued {len(queued)} passes")
+    if not wait:
+        return
+    reports = queue.wait(queued, lambda report: console.print(report.summary()))
+    if any(r.error for r in reports):
+        sys.exit(1)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Passes run at once (pool processes).")
+    ] = 2,
+    ping: Annotated[
+        bool,
+        typer.Option(
+            "--ping",
+            help="Start nothing: exit 0 if a worker on this host answers (a health check).",
+        ),
+    ] = False,
+) -> None:
+    """A Celery worker running passes from the queue (needs NUDGER_BROKER_URL)."""
+    from nudger.runtime import open_runtime
+    from nudger.workers.app import create_app
+
+    if ping:
+        _ping_local_worker()
+        return
+    runtime = open_runtime()  # migrated and keys checked once, before the pool forks
+    runtime.db.dispose()
+    create_app(runtime.settings).worker_main(worker_argv(concurrency))
+
+
+def _ping_local_worker() -> None:
+    """Asks the workers over the broker and waits for one named for this host (the
+    container's own): a worker that stopped consuming does not answer."""
+    import socket
+
+    from nudger.config import load_settings
+    from nudger.workers.app import create_app
+
+    replies = create_app(load_settings()).control.ping(timeout=PING_SECONDS)
+    mine = [
+        name for reply in replies for name in reply if name.endswith(f"@{socket.gethostname()}")
+    ]
+    if not mine:
+        typer.echo(
+            f"no worker on {socket.gethostname()} answered within {PING_SECONDS} s", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(f"{', '.join(sorted(mine))}: ok")
+
+
+def worker_argv(concurrency: int) -> list[str]:
+    import os
+
+    from nudger.workers.app import QUEUE
+
+    return [
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        f"--queues={QUEUE}",
+        f"--hostname=nudger-{os.getpid()}@%h",
+        "--loglevel=INFO",
+        # No worker-to-worker chatter: passes need none, and start-up is a second faster.
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Queue depth, the oldest due account, the last pass and the failing accounts."""
+    from nudger.reporting import print_pass_status
+    from nudger.runtime import open_runtime
+    from nudger.workers.status import pass_status_now
+
+    current = pass_status_now(open_runtime())
+    if as_json:
+        typer.echo(json.dumps(current.to_json(), indent=2))
+    else:
+        print_pass_status(console, current)
 
 
 @app.command()

@@ -36,7 +36,10 @@ SECRET_FIELDS = (
     "encryption_keys",
     "google_client_secret",
     "microsoft_client_secret",
+    "broker_url",
 )
+# Read from ``NUDGER_<NAME>_FILE`` too: the secrets, and URLs that carry a password.
+FILE_FIELDS = (*SECRET_FIELDS, "database_url")
 
 
 class Settings(BaseSettings):
@@ -133,6 +136,28 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
 
+    broker_url: SecretStr | None = Field(
+        None,
+        description="Redis URL of the Celery broker, e.g. redis://host:6379/0. Set: passes "
+        "run on `nudger worker` processes, the scheduler enqueues them, and Graph's "
+        "per-mailbox request limit is shared through this Redis. Unset: everything runs "
+        "in-process.",
+    )
+    broker_visibility_timeout: int = Field(
+        120,
+        ge=5,
+        le=86400,
+        description="Seconds before a pass whose worker died unacknowledged (SIGKILL, power "
+        "loss) is delivered to another worker; Redis' default would be an hour.",
+    )
+    pass_lease_seconds: int = Field(
+        30,
+        ge=3,
+        le=3600,
+        description="Lifetime of an account's pass lock, renewed every third of it while "
+        "the pass runs: a pass whose process died frees its account this long after.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -202,6 +227,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("broker_url", mode="after")
+    @classmethod
+    def _redis_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        """Redis only: the pass queue, its depth and the shared Graph slots use Redis."""
+        if value is None or not value.get_secret_value():
+            return None
+        if urlsplit(value.get_secret_value()).scheme not in ("redis", "rediss"):
+            raise ValueError("expected redis://[:password@]host[:port]/db or rediss://...")
+        return value
+
+    @property
+    def broker(self) -> str | None:
+        """The broker URL in clear, or None when passes run in-process."""
+        return self.broker_url.get_secret_value() if self.broker_url else None
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'nudger.db'}"
@@ -238,14 +278,15 @@ def _loopback(host: str) -> bool:
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):
-    """Reads ``NUDGER_<SECRET>_FILE`` for each secret field (Docker and k8s secrets)."""
+    """Reads ``NUDGER_<NAME>_FILE`` for each secret field and each URL that may carry a
+    password (Docker and k8s secrets)."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in SECRET_FIELDS:
+        for name in FILE_FIELDS:
             path = os.environ.get(f"NUDGER_{name.upper()}_FILE")
             if path and not os.environ.get(f"NUDGER_{name.upper()}"):
                 try:

@@ -5,17 +5,31 @@ exists, overwrite it only if ``holder`` already holds it or it has expired. The
 database serialises concurrent attempts on the row, so two processes racing for a
 free or expired lease cannot both win, on SQLite or on PostgreSQL. Holders compare
 expiry against their own clocks: keep the TTL well above any clock skew.
+
+``KeptLease`` holds a lease for as long as some work runs, renewing it from a
+background thread every third of its TTL; when the process dies the renewals stop and
+the lease lapses one TTL later at most. It keeps the time of the work it guards: taken
+at the work's ``now`` (the wall clock in production, a chosen moment in tests and
+simulations), renewed at that ``now`` plus the time elapsed since.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
+from nudger.clock import utcnow
 from nudger.store.db import Database, session_scope
 from nudger.store.models import Lease
 
@@ -51,5 +65,80 @@ def holder_of(db: Database, name: str, now: datetime) -> str | None:
         )
 
 
+def lease_of(db: Database, name: str) -> tuple[str, datetime] | None:
+    """Lease ``name``'s holder and expiry as stored, lapsed or not; None when absent."""
+    with session_scope(db) as session:
+        row = session.execute(
+            select(Lease.holder, Lease.expires_at).where(Lease.name == name)
+        ).first()
+        return (row.holder, row.expires_at) if row else None
+
+
 def _rowcount(result: Any) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
+
+
+def new_holder(prefix: str = "") -> str:
+    """Host, process and a random part: two holders in one process differ too."""
+    return f"{prefix}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class KeptLease:
+    """A lease taken at ``start`` and renewed in the background until released."""
+
+    def __init__(
+        self, db: Database, name: str, holder: str, ttl: timedelta, start: datetime
+    ) -> None:
+        self.db, self.name, self.holder, self.ttl = db, name, holder, ttl
+        self._start, self._started = start, time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name=f"lease {name}", daemon=True)
+
+    @classmethod
+    def take(
+        cls, db: Database, name: str, holder: str, ttl: timedelta, now: datetime | None = None
+    ) -> KeptLease | None:
+        """The lease, now held and kept; None when someone else holds it at ``now``."""
+        now = now or utcnow()
+        if not try_acquire(db, name, holder, now, ttl):
+            return None
+        kept = cls(db, name, holder, ttl, now)
+        kept._thread.start()
+        return kept
+
+    @property
+    def taken_at(self) -> datetime:
+        """When the lease was taken, in the guarded work's time."""
+        return self._start
+
+    def clock(self) -> datetime:
+        """The guarded work's time: its start plus the time elapsed since."""
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 3):
+            try:
+                if not try_acquire(self.db, self.name, self.holder, self.clock(), self.ttl):
+                    log.warning("lease %s was lost to another holder", self.name)
+                    return
+            except SQLAlchemyError as exc:  # the next renewal may succeed: two more chances
+                log.warning("lease %s renewal failed: %s", self.name, exc.__class__.__name__)
+
+    def release(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        try:
+            release(self.db, self.name, self.holder)
+        except SQLAlchemyError as exc:  # it lapses by itself one TTL later
+            log.warning("lease %s not released: %s", self.name, exc.__class__.__name__)
+
+    def __enter__(self) -> KeptLease:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -1,16 +1,21 @@
-"""Presenting the audit: a rich table grouped by status, or the JSON contract."""
+"""Presenting the audit (a rich table grouped by status, or the JSON contract), the
+simulation and the passes' status."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nudger.analysis.audit import ContactHealth
 from nudger.simulate import SimulatedNudge
+
+if TYPE_CHECKING:
+    from nudger.workers.status import PassStatus  # Celery and Redis only for `status`
 
 STATUS_STYLE = {
     "lapsed_one_on_one": "bold red",
@@ -107,3 +112,20 @@ def print_simulation(console: Console, fired: Sequence[SimulatedNudge], since: s
         "[dim]Judged from the events on the calendar today, with today's snoozes and mutes; "
         "nothing was sent or booked.[/dim]"
     )
+
+
+def print_pass_status(console: Console, status: PassStatus) -> None:
+    """``nudger status``: the queue, what is due, the last pass and what fails."""
+    o = status.overview
+    depth = status.queue_depth if status.broker else "no broker: passes run in-process"
+    console.print(f"queue depth: {'unknown (Redis did not answer)' if depth is None else depth}")
+    console.print(f"accounts: {o.accounts} active, {o.queued} queued or running")
+    console.print(f"oldest due account: {_when(o.oldest_due)}")
+    console.print(f"last pass: {_when(o.last_pass_at)}")
+    console.print(f"failing accounts: {len(o.failing)}")
+    for failing in o.failing:
+        console.print(f"  {failing.email}: {escape(failing.error)}", soft_wrap=True)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "none"

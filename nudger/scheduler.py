@@ -10,17 +10,18 @@ an old leader may still be finishing a pass, are harmless.
 An account's job syncs and analyses every ``SYNC_MINUTES``; nudges are decided and
 delivered only in the owner's morning on working days, in the owner's time zone,
 so nobody is nudged at night. The rules' quiet hours apply on top.
+
+With a broker (``NUDGER_BROKER_URL``) the leader keeps no account jobs: each tick it
+puts the accounts due by then on the worker queue (``nudger.workers.enqueue``), each in
+its own slot of the period, and the workers run the passes.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,10 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from nudger import accounts, lease, preferences
+from nudger.cadence import SYNC_MINUTES, in_morning_window
 from nudger.cycle import CycleReport, run_cycle
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
+
+if TYPE_CHECKING:
+    from nudger.workers.enqueue import PassQueue
 
 log = logging.getLogger(__name__)
 
@@ -39,39 +44,19 @@ LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
 LEASE_RENEW_SECONDS = 20
 """A third of the TTL: two renewals may fail before a follower can take over."""
-SYNC_MINUTES = 15
-MORNING_START, MORNING_END = time(8, 0), time(11, 0)
-WORKING_DAYS = frozenset({1, 2, 3, 4, 5})
-"""ISO weekdays (Monday=1) on which nudges go out."""
 ACCOUNT_WORKERS = 4
 JOB_PREFIX = "account:"
-
-
-def in_morning_window(now: datetime, time_zone: str | None) -> bool:
-    """True between 08:00 and 11:00 on a working day on the owner's wall clock."""
-    local = now.astimezone(_zone(time_zone))
-    return local.isoweekday() in WORKING_DAYS and MORNING_START <= local.time() < MORNING_END
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone %r; using UTC", name)
-        return ZoneInfo("UTC")
-
-
-def default_holder() -> str:
-    """Host, process and a random part: two schedulers in one process differ too."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Scheduler:
     """APScheduler plus the leader lease; ``tick`` is the whole leadership logic."""
 
-    def __init__(self, runtime: Runtime, *, holder: str | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, *, holder: str | None = None, queue: PassQueue | None = None
+    ) -> None:
         self.runtime = runtime
-        self.holder = holder or default_holder()
+        self.queue = queue
+        self.holder = holder or lease.new_holder()
         self.leading = False
         self._stopped = False
         self._lock = threading.Lock()  # a tick and a shutdown never interleave
@@ -111,16 +96,30 @@ class Scheduler:
                 log.info("scheduler %s released the lease", self.holder)
 
     def tick(self, now: datetime | None = None) -> bool:
-        """Take or renew the lease; the leader then keeps one job per account. Leading?"""
+        """Take or renew the lease; the leader then keeps one job per account, or with a
+        broker queues the accounts due. Leading?"""
+        now = now or datetime.now(UTC)
         with self._lock:
             if self._stopped:
                 return False
-            leading = self._renew(now or datetime.now(UTC))
+            leading = self._renew(now)
             if leading != self.leading:
                 log.info("scheduler %s %s", self.holder, "leads" if leading else "follows")
             self.leading = leading
-            self._reconcile(self._wanted_jobs() if leading else {})
+            if self.queue is None:
+                self._reconcile(self._wanted_jobs() if leading else {})
+            elif leading:
+                self._enqueue_due(self.queue, now)
             return leading
+
+    def _enqueue_due(self, queue: PassQueue, now: datetime) -> None:
+        try:
+            queued = queue.enqueue_due(now)
+        except (SQLAlchemyError, OSError) as exc:  # the next tick tries again
+            log.warning("queueing due passes failed: %s", exc.__class__.__name__)
+            return
+        if queued:
+            log.info("scheduler %s queued %d passes", self.holder, queued)
 
     def _renew(self, now: datetime) -> bool:
         try:
@@ -178,6 +177,11 @@ def account_time_zone(runtime: Runtime, email: str) -> str | None:
 
 
 def start_scheduler(runtime: Runtime) -> Scheduler:
-    scheduler = Scheduler(runtime)
+    queue = None
+    if runtime.settings.broker:
+        from nudger.workers.enqueue import PassQueue  # Celery only where a broker is set
+
+        queue = PassQueue(runtime)
+    scheduler = Scheduler(runtime, queue=queue)
     scheduler.start()
     return scheduler

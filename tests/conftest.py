@@ -3,6 +3,10 @@
 ``NUDGER_TEST_DATABASE_URL`` names a PostgreSQL server database the suite may use
 to create and drop scratch databases; every test that asks for ``database_url``
 then runs once on SQLite and once on a fresh PostgreSQL database of its own.
+
+``redis_url``: the machine's Redis (``.ci/run`` starts it), database 5 flushed for each
+test (``NUDGER_TEST_REDIS_URL`` names another). Without Redis its tests are skipped,
+unless ``NUDGER_REQUIRE_REDIS=1`` (CI) makes that a failure.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,6 +29,9 @@ from tests.team import MONDAY, Team, generated_team
 
 POSTGRES_URL = os.environ.get("NUDGER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+REDIS_URL = os.environ.get("NUDGER_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+REQUIRE_REDIS = os.environ.get("NUDGER_REQUIRE_REDIS") == "1"
+"""Read at import: ``_isolated_environment`` clears every NUDGER_ variable for the tests."""
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +58,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_REDIS:
+            pytest.fail(f"NUDGER_REQUIRE_REDIS=1 but Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()
 
 
 @pytest.fixture

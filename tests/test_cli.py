@@ -140,3 +140,31 @@ def test_an_unusable_database_url_is_one_clear_line(tmp_path: Path, url: str, sa
     assert "error: invalid settings: NUDGER_DATABASE_URL: " in result.stderr
     assert says in result.stderr
     assert "s3cret" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("cycle", "--enqueue"), ("worker",)])
+def test_workers_without_a_broker_say_what_to_set(
+    env: dict[str, str], command: tuple[str, ...]
+) -> None:
+    result = nudger(*command, env=env)
+    assert result.returncode == 2
+    assert "NUDGER_BROKER_URL must be set" in result.stderr
+
+
+def test_a_broker_that_is_not_redis_is_refused(env: dict[str, str]) -> None:
+    result = nudger("status", env={**env, "NUDGER_BROKER_URL": "amqp://guest@rabbit//"})
+    assert result.returncode == 2
+    assert "NUDGER_BROKER_URL" in result.stderr
+    assert "guest" not in result.stderr  # the URL may hold a password: never echoed
+
+
+def test_status_without_a_broker_reports_the_passes_in_process(env: dict[str, str]) -> None:
+    result = nudger("status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["broker"] is False
+    assert status["queue_depth"] is None
+    assert status["accounts"] == 0
+    assert status["failing_accounts"] == []
+    plain = nudger("status", env=env)
+    assert "no broker: passes run in-process" in plain.stdout

@@ -83,6 +83,16 @@ def test_secrets_are_hidden_and_readable_from_files(
     assert "s3cret-value" not in repr(settings)
 
 
+def test_database_url_with_a_password_is_readable_from_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """compose.yaml hands the PostgreSQL URL, password included, over as a secret file."""
+    url_file = tmp_path / "database_url"
+    url_file.write_text("postgresql+psycopg://nudger:pw@postgres/nudger\n")
+    monkeypatch.setenv("NUDGER_DATABASE_URL_FILE", str(url_file))
+    assert load_settings().database_url == "postgresql+psycopg://nudger:pw@postgres/nudger"
+
+
 def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUDGER_LOOKBACK_DAYS", "many")
     with pytest.raises(ConfigError, match="NUDGER_LOOKBACK_DAYS"):

@@ -2,8 +2,9 @@
 
 ``map_graph_error`` is the one place where Graph's HTTP failures become nudger's
 exceptions. Every request of a mailbox holds one of its four slots (Outlook allows
-four concurrent requests per mailbox per app); a slot is held for one attempt only,
-never while waiting out a backoff. A 401 refreshes the access token once and retries
+four concurrent requests per mailbox per app), shared by every process through Redis
+when a broker is set (``slots``); a slot is held for one attempt only, never while
+waiting out a backoff. A 401 refreshes the access token once and retries
 at once. Links from ``@odata.nextLink`` / ``@odata.deltaLink`` are only followed on
 the configured Graph host, so the bearer token never leaves it.
 """
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import ssl
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 import httpx
 
 from nudger.config import Settings
+from nudger.connectors import slots
 from nudger.connectors.retry import (
     DEFAULT_POLICY,
     RetryPolicy,
@@ -44,20 +45,14 @@ TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Network failures that happen before the request left: safe to retry even a send."""
 
-_slots: dict[str, threading.BoundedSemaphore] = {}
-_slots_guard = threading.Lock()
-
 
 class TokenSource(Protocol):
     def access_token(self, *, force_refresh: bool = False) -> str: ...
 
 
-def mailbox_slots(mailbox: str) -> threading.BoundedSemaphore:
-    """The process-wide request slots of one mailbox."""
-    with _slots_guard:
-        return _slots.setdefault(
-            mailbox.lower(), threading.BoundedSemaphore(MAX_CONCURRENT_PER_MAILBOX)
-        )
+def mailbox_slots(mailbox: str, settings: Settings) -> slots.RequestSlots:
+    """The mailbox's request slots: across processes with a broker, else this process's."""
+    return slots.mailbox_slots(mailbox, MAX_CONCURRENT_PER_MAILBOX, settings.broker)
 
 
 # --- errors -------------------------------------------------------------------------
@@ -112,7 +107,7 @@ class GraphClient:
     ) -> None:
         self._base = settings.graph_endpoint.rstrip("/")
         self._tokens = tokens
-        self._slots = mailbox_slots(mailbox)
+        self._slots = mailbox_slots(mailbox, settings)
         self._policy = policy
         context = ssl.create_default_context(cafile=ca_bundle_path(settings.ca_bundle))
         self._http = httpx.Client(verify=context, timeout=TIMEOUT)
@@ -176,8 +171,11 @@ class GraphClient:
 
     def _attempt(self, request: httpx.Request, token: str) -> httpx.Response:
         request.headers["Authorization"] = f"Bearer {token}"
-        with self._slots:
+        slot = self._slots.acquire()
+        try:
             return self._http.send(request)
+        finally:
+            self._slots.release(slot)
 
     def _once(
         self,

@@ -172,7 +172,7 @@ SCENARIOS = (
     _Scenario("mentor", "mentor", "healthy", "monthly mentoring, last ~20 days ago, next soon"),
     _Scenario("mentor-lapsed", "mentor", "neglected", "monthly mentoring stopped ~80 days ago"),
     _Scenario("peer-quiet", "peer", "neglected", "met every ~10 days, nothing for 45 days"),
-    _Scenario("peer-fading", "peer", "fading", "usually fortnightly, last met 24 days ago"),
+    _Scenario("peer-fading", "peer", "fading", "usually fortnightly, last met 28 days ago"),
     _Scenario("peer-booked", "peer", "healthy", "last met 40 days ago, a 1:1 is booked in 5 days"),
     _Scenario("quarterly-external", "external", "healthy", "quarterly catch-up, last 60 days ago"),
     _Scenario("new-contact", None, "new", "first met twice in the last two weeks"),
@@ -794,7 +794,7 @@ def _plant_occasional(cal: _Calendar, cast: _Cast) -> None:
 
     quiet = _backdated(days_ago(45), days_ago(45 + 240), lambda: rng.randint(9, 11))
     _occasional(cal, "peer-quiet", roles["peer-quiet"], quiet, up_to(2), summary="Platform sync")
-    fading = _backdated(days_ago(24), cal.first_day, lambda: 14)
+    fading = _backdated(days_ago(28), cal.first_day, lambda: 14)
     _occasional(cal, "peer-fading", roles["peer-fading"], fading, up_to(1), summary="Pricing sync")
     booked = _backdated(days_ago(40), cal.first_day, lambda: 14)
     booked.append(_weekday_on_or_before(today + timedelta(days=5)))

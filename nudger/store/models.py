@@ -95,6 +95,15 @@ class Account(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_pass_at: Mapped[datetime | None]
+    """When the last pass that ran (not one skipped) started."""
+    last_pass_status: Mapped[str | None] = mapped_column(String(20))
+    """ok or failed."""
+    last_pass_error: Mapped[str | None] = mapped_column(Text)
+    next_due_at: Mapped[datetime | None]
+    """When the next pass is due: the account's slot in the sync period (jittered by id)."""
+    enqueued_at: Mapped[datetime | None]
+    """A pass waits on the worker queue or runs since then; cleared when it ends."""
 
     calendars: Mapped[list[Calendar]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -29,6 +30,7 @@ from nudger.errors import (
 )
 from nudger.web.pages import Web
 from nudger.web.security import OAUTH_STATE_KEY, checked_form, sign_in, sign_out_everywhere
+from nudger.workers.status import pass_status_now
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,13 @@ class SignupRoutes:
         return RedirectResponse("/", status_code=303)
 
     async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        """Up, plus the passes' state (queue depth, oldest due, last pass, failing count)."""
+        try:
+            current = await run_in_threadpool(pass_status_now, self.web.runtime)
+        except SQLAlchemyError as exc:
+            log.warning("health check: database unavailable: %s", exc.__class__.__name__)
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse(current.to_health_json())
 
 
 def _state_started_here(request: Request) -> bool:

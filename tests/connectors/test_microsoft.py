@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 
 from nudger.config import Settings
 from nudger.connectors import microsoft
@@ -48,6 +49,7 @@ from nudger.errors import (
 )
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Fault, Mailbox, SandboxAttendee, World
+from tests.workers.test_graph_slots import holder
 
 from .microsoft_helpers import (
     MS_OWNER,
@@ -410,9 +412,8 @@ def test_at_most_four_requests_per_mailbox(
     provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox
 ) -> None:
     connector = connected(provider_settings, sandbox, [])
-    slots = mailbox_slots(MS_OWNER)
-    for _ in range(4):
-        slots.acquire()  # four requests in flight elsewhere in the process
+    slots = mailbox_slots(MS_OWNER, provider_settings)
+    held = [slots.acquire() for _ in range(4)]  # four requests in flight elsewhere
     done = threading.Event()
 
     def list_calendars() -> None:
@@ -426,10 +427,26 @@ def test_at_most_four_requests_per_mailbox(
         assert not done.wait(0.5)
         assert graph_requests(world, "/me/calendars") == before
     finally:
-        slots.release()
+        slots.release(held.pop())
     assert done.wait(10)
-    for _ in range(3):
-        slots.release()
+    for token in held:
+        slots.release(token)
+
+
+def test_with_a_broker_the_four_requests_count_across_processes(
+    provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox, redis_url: str
+) -> None:
+    settings = provider_settings.model_copy(update={"broker_url": SecretStr(redis_url)})
+    connector = connected(settings, sandbox, [])
+    done = threading.Event()
+    before = graph_requests(world, "/me/calendars")
+    with holder(redis_url, 4, mailbox=MS_OWNER):  # four requests in flight in another process
+        worker = threading.Thread(target=lambda: (connector.calendar.list_calendars(), done.set()))
+        worker.start()
+        assert not done.wait(0.5)
+        assert graph_requests(world, "/me/calendars") == before
+    assert done.wait(10)
+    worker.join()
 
 
 # --- free/busy and holds ----------------------------------------------------------------------

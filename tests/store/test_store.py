@@ -76,7 +76,7 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
 def test_opening_twice_is_a_no_op(settings: Settings, runtime: Runtime) -> None:
     again = open_runtime(settings)
     with again.db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
     again.db.dispose()
 
 

@@ -74,5 +74,10 @@ def test_unknown_provider_is_a_404(client: TestClient) -> None:
     assert client.get("/connect/myspace").status_code == 404
 
 
-def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+def test_healthz_reports_the_passes_without_naming_accounts(client: TestClient) -> None:
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["queue_depth"] is None  # no broker: passes run in-process
+    assert health["oldest_due"] is None
+    assert health["last_pass_at"] is None
+    assert health["failing_accounts"] == 0

@@ -1,0 +1,109 @@
+"""compose.yaml and the Dockerfile agree with the program they deploy.
+
+No Docker daemon runs here, so the files are read as data and checked against the
+CLI and the settings: every command a container runs is one ``nudger`` accepts, every
+``NUDGER_*`` variable is a setting, secrets only arrive as files, and only the web app
+is reachable from outside.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from nudger.cli import app
+from nudger.config import FILE_FIELDS, Settings
+
+ROOT = Path(__file__).parent.parent
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+NUDGER_SERVICES = ("web", "worker")
+
+
+def test_the_four_roles_are_there() -> None:
+    assert set(SERVICES) == {"web", "worker", "postgres", "redis"}
+
+
+def test_web_and_worker_run_one_image_built_from_the_dockerfile() -> None:
+    builds = {(SERVICES[name]["build"], SERVICES[name]["image"]) for name in NUDGER_SERVICES}
+    assert builds == {(".", "nudger:latest")}
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def _commands() -> list[tuple[str, list[str]]]:
+    found = []
+    for name in NUDGER_SERVICES:
+        service = SERVICES[name]
+        found.append((name, service["command"]))
+        health = service.get("healthcheck", {}).get("test", [])
+        if health[:1] == ["CMD"]:
+            found.append((f"{name} healthcheck", health[1:]))
+    return found
+
+
+@pytest.mark.parametrize(("where", "command"), _commands(), ids=lambda v: str(v))
+def test_every_nudger_command_a_container_runs_is_one_the_cli_accepts(
+    where: str, command: list[str]
+) -> None:
+    assert command[0] == "nudger", where
+    # Parsing the arguments is what --help checks: an unknown command or option fails.
+    result = CliRunner().invoke(app, [*command[1:], "--help"])
+    assert result.exit_code == 0, f"{where}: {command}: {result.output}"
+
+
+def _nudger_environment(service: str) -> dict[str, str]:
+    environment = SERVICES[service]["environment"]
+    return {k: str(v) for k, v in environment.items() if k.startswith("NUDGER_")}
+
+
+@pytest.mark.parametrize("service", NUDGER_SERVICES)
+def test_every_variable_is_a_setting_and_secrets_arrive_as_files(service: str) -> None:
+    fields = set(Settings.model_fields)
+    declared = set(SERVICES[service]["secrets"])
+    for variable, value in _nudger_environment(service).items():
+        name = variable.removeprefix("NUDGER_").lower()
+        if name.endswith("_file"):
+            field = name.removesuffix("_file")
+            assert field in FILE_FIELDS, f"{variable}: {field} is not read from a file"
+            secret = re.fullmatch(r"/run/secrets/(\w+)", value)
+            assert secret, f"{variable}: {value} is not a Docker secret"
+            assert secret.group(1) in declared
+            assert secret.group(1) in COMPOSE["secrets"]
+            continue
+        assert name in fields, f"{variable} is not a nudger setting"
+        # A URL without credentials (the broker on the private network) is no secret.
+        if name in FILE_FIELDS:
+            assert "@" not in value, f"{variable} puts a secret in the environment: use _FILE"
+
+
+def test_only_the_web_app_is_published() -> None:
+    published = {name for name, service in SERVICES.items() if service.get("ports")}
+    assert published == {"web"}
+    assert "EXPOSE 8000" in (ROOT / "Dockerfile").read_text()
+    assert SERVICES["web"]["ports"] == ["8000:8000"]
+
+
+@pytest.mark.parametrize("service", NUDGER_SERVICES)
+def test_nudger_waits_for_healthy_database_and_broker(service: str) -> None:
+    depends = SERVICES[service]["depends_on"]
+    for dependency in ("postgres", "redis"):
+        assert depends[dependency] == {"condition": "service_healthy"}
+        assert SERVICES[dependency]["healthcheck"]["test"]
+
+
+def test_both_roles_talk_to_the_same_broker_and_database() -> None:
+    web, worker = (_nudger_environment(name) for name in NUDGER_SERVICES)
+    assert web == worker
+    assert web["NUDGER_BROKER_URL"].startswith("redis://redis:")
+
+
+def test_secret_files_stay_out_of_git() -> None:
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "secrets/" in ignored
+    sources = {secret["file"] for secret in COMPOSE["secrets"].values()}
+    assert all(source.startswith("./secrets/") for source in sources)
