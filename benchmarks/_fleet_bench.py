@@ -157,6 +157,18 @@ class Phase:
     def per_account_ms(self, cpu: float) -> float:
         return cpu / max(1, self.accounts) * 1000
 
+    def line(self) -> str:
+        o = self.outcome
+        return (
+            f"{self.name}: {o.passed}/{o.failed}/{o.skipped} passed/failed/skipped in "
+            f"{self.seconds:.1f} s ({self.per_minute:,.0f}/min); CPU ms/account: nudger "
+            f"{self.per_account_ms(self.nudger_cpu):.0f}, emulator "
+            f"{self.per_account_ms(self.emulator_cpu):.0f}, PostgreSQL "
+            f"{self.per_account_ms(self.postgres_cpu):.0f}, others "
+            f"{self.per_account_ms(self.others_cpu):.0f}; {self.emails} emails, "
+            f"{self.holds} holds"
+        )
+
     @property
     def others_cpu(self) -> float:
         """Busy CPU not accounted for: other processes on this shared machine."""
@@ -209,8 +221,7 @@ class Bench:
         settle()
         after = _Snapshot.take(self)
         own = after.own_cpu - before.own_cpu
-        print(f"{name}: {wall - before.wall:.1f} s", flush=True)
-        return Phase(
+        phase = Phase(
             name=name,
             outcome=outcome,
             seconds=wall - before.wall,
@@ -232,6 +243,8 @@ class Bench:
             },
             duplicates=(after.recorded.duplicate_emails, after.recorded.duplicate_holds),
         )
+        print(phase.line(), flush=True)  # at once: a run cut short keeps what it measured
+        return phase
 
 
 @dataclass(frozen=True)

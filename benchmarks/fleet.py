@@ -37,6 +37,7 @@ from _fleet_bench import (
     settings_values,
     sign_in_all,
 )
+from _fleet_queue import QueueRuns
 from _fleet_report import report
 from _fleet_world import FleetEmulator, FleetSpec
 
@@ -103,8 +104,6 @@ def run(args: argparse.Namespace, bench: Bench) -> list[Phase]:
     if not counts:
         phases = [bench.measure("in-process, first pass", in_process_pass(bench))]
         return phases + in_process_steady(bench, args.steady)
-    from _fleet_queue import QueueRuns  # needs nudger.workers
-
     runs = QueueRuns(bench, args.broker_url)
     phases = [runs.first_pass()]
     phases += in_process_steady(bench, args.steady)
