@@ -145,6 +145,45 @@ def report(bench: Bench, phases: list[Phase]) -> None:
     _latency(phases)
     _scaling(phases)
     _sigkill(bench, phases)
+    estimate(phases, bench.emulator.served.owners)
     for p in phases:
         for note in p.outcome.notes:
             print(f"  {p.name}: {note}")
+
+
+FLEET = 100_000
+PERIOD_MINUTES = 15
+GOOGLE_PROJECT_PER_MINUTE = 10_000
+"""Calendar API's default quota per project and minute (Google's usage limits page)."""
+GRAPH_MAILBOX_PER_10_MINUTES = 10_000
+"""Outlook resources on Graph: requests per app and mailbox in 10 minutes."""
+BUSY_TARGET = 0.6
+"""Plan cores for 60% busy: room for first passes, day turnovers and bursts."""
+
+
+def estimate(phases: list[Phase], owners: tuple[tuple[str, str], ...]) -> None:
+    """The machines for ``FLEET`` accounts, on paper, from the best steady worker pass."""
+    steady = [p for p in phases if "workers, steady" in p.name]
+    if not steady:
+        return
+    p = max(steady, key=lambda phase: phase.per_minute)
+    per_second = FLEET / (PERIOD_MINUTES * 60)
+    google = sum(1 for provider, _ in owners if provider == "google") / max(1, len(owners))
+    google_req = p.by_api.get("google", 0) / max(1, google * p.accounts)
+    graph_req = p.by_api.get("graph", 0) / max(1, (1 - google) * p.accounts)
+    print(f"\nEstimate for {FLEET:,} accounts every {PERIOD_MINUTES} min, from '{p.name}':")
+    print(f"- passes per second: {per_second:.0f}")
+    for label, cpu in (("worker", p.nudger_cpu), ("PostgreSQL", p.postgres_cpu)):
+        cores = per_second * cpu / max(1, p.accounts)
+        print(f"- {label} CPU: {cores:.1f} cores busy, {cores / BUSY_TARGET:.1f} planned")
+    print(f"- PostgreSQL transactions/s: {per_second * p.transactions / max(1, p.accounts):,.0f}")
+    per_minute = FLEET * google * google_req / PERIOD_MINUTES
+    print(
+        f"- Google Calendar API: {per_minute:,.0f} requests/min for the project "
+        f"({per_minute / GOOGLE_PROJECT_PER_MINUTE:.0%} of the default quota)"
+    )
+    per_mailbox = graph_req * 10 / PERIOD_MINUTES
+    print(
+        f"- Graph: {per_mailbox:.1f} requests per mailbox in 10 min "
+        f"({per_mailbox / GRAPH_MAILBOX_PER_10_MINUTES:.2%} of the per-mailbox limit)"
+    )
