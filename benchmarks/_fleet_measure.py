@@ -180,7 +180,9 @@ class Outcome:
     notes: tuple[str, ...] = ()
     redelivery: Redelivery | None = None
     outbox: tuple[tuple[str, int], ...] = ()
-    """Outbox rows by state after the run."""
+    """Outbox rows by state after the run..."""
+    outbox_before: tuple[tuple[str, int], ...] = ()
+    """...and before it."""
 
 
 def named_pids(name: str) -> list[int]:

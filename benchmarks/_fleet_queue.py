@@ -23,16 +23,19 @@ from _fleet_workers import (
     passed_since,
     running,
     running_pass,
+    sending,
 )
-from nudger.workers.enqueue import PassQueue, Queued
 from sqlalchemy import Engine
 
 from nudger.clock import utcnow
 from nudger.config import load_settings
 from nudger.passes.account_pass import CycleReport
 from nudger.runtime import open_runtime
+from nudger.workers.enqueue import PassQueue, Queued
 
 POLL = 0.2
+CATCH_SEND = 60.0
+"""How long the SIGKILL run tries to catch worker 0 in the middle of a send."""
 
 
 def outcome_of(
@@ -40,12 +43,15 @@ def outcome_of(
     latency: Latency,
     redelivery: Redelivery | None = None,
     outbox: tuple[tuple[str, int], ...] = (),
+    outbox_before: tuple[tuple[str, int], ...] = (),
 ) -> Outcome:
     failed = [r for r in reports if r.error]
     skipped = [r for r in reports if not r.error and r.skipped]
     notes = tuple(sorted({r.error or "" for r in failed}))[:3]
     passed = len(reports) - len(failed) - len(skipped)
-    return Outcome(passed, len(failed), len(skipped), latency, notes, redelivery, outbox)
+    return Outcome(
+        passed, len(failed), len(skipped), latency, notes, redelivery, outbox, outbox_before
+    )
 
 
 def latency_since(engine: Engine, queued: dict[int, datetime]) -> Latency:
@@ -97,6 +103,7 @@ def with_a_kill(
     process and pool child) is SIGKILLed in the middle of an account's pass."""
 
     def run() -> Outcome:
+        before = tuple(sorted(outbox_states(engine).items()))
         now = utcnow()
         queued = queue.enqueue_all(now)
         while passed_since(engine, now) < len(queued) * at_fraction:
@@ -108,14 +115,21 @@ def with_a_kill(
         latency = latency_since(engine, {q.account_id: now for q in queued})
         states = tuple(sorted(outbox_states(engine).items()))
         redelivery = watch.result(now)
-        return outcome_of(reports, latency=latency, redelivery=redelivery, outbox=states)
+        return outcome_of(reports, latency, redelivery, states, before)
 
     return run
 
 
 def _kill_mid_pass(engine: Engine, workers: Workers, queued_at: datetime) -> tuple[int, datetime]:
-    """Kill worker 0 while it holds the pass lease of an account whose pass of this run is
-    not recorded yet; that account, and when."""
+    """Kill worker 0 in the middle of a send (a nudge it has claimed and not settled) if
+    one is caught within ``CATCH_SEND`` seconds, else while it holds the pass lease of an
+    account whose pass of this run is not recorded yet; that account, and when."""
+    deadline = time.monotonic() + CATCH_SEND
+    while time.monotonic() < deadline:
+        if (account_id := sending(engine, workers.pids_of(0))) is not None:
+            print(f"worker 0 caught sending for account {account_id}", flush=True)
+            return account_id, datetime.fromtimestamp(workers.kill(0), UTC)
+        time.sleep(0.005)
     while True:
         account_id = running_pass(engine, workers.pids_of(0))
         if account_id is not None:

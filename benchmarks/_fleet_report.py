@@ -133,9 +133,17 @@ def _sigkill(bench: Bench, phases: list[Phase]) -> None:
         print(f"- and was recorded done {again.passed_after:.1f} s after the kill")
         print(f"- accounts with no pass since the run was queued: {len(late)}")
         print(f"- accounts whose last pass did not end ok: {len(not_ok)} {not_ok[:10]}")
-        print(f"- emails sent / holds booked in the run: {p.emails} / {p.holds}")
+        after, before = dict(p.outcome.outbox), dict(p.outcome.outbox_before)
+        sent = after.get("sent", 0) - before.get("sent", 0)
+        print(f"- emails / holds the emulator received in the run: {p.emails} / {p.holds}")
+        print(f"- outbox rows that became sent in the run: {sent}")
         print(f"- duplicates over the whole benchmark (emails, holds): {p.duplicates}")
-        print(f"- outbox rows by state: {dict(p.outcome.outbox)}")
+        print(f"- outbox rows by state after the run: {after}")
+        if after.get("claimed"):
+            print(
+                "  (a claimed row is a send the kill cut short: it stays claimed until the "
+                "10-minute claim TTL, then becomes in_doubt, never resent)"
+            )
 
 
 def report(bench: Bench, phases: list[Phase]) -> None:

@@ -147,6 +147,20 @@ def running_pass(engine: Engine, pids: Iterable[int]) -> int | None:
     return None
 
 
+def sending(engine: Engine, pids: Iterable[int]) -> int | None:
+    """The account of a nudge one of ``pids`` has claimed and not yet settled: a send in
+    flight (the claim's ``claimed_by`` is ``host:pid``)."""
+    wanted = {str(pid) for pid in pids}
+    with engine.connect() as conn:
+        claims = conn.execute(
+            text("SELECT account_id, claimed_by FROM nudges WHERE status = 'claimed'")
+        )
+        for account_id, claimed_by in claims:
+            if claimed_by and claimed_by.rsplit(":", 1)[-1] in wanted:
+                return int(account_id)
+    return None
+
+
 def outbox_states(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT status, count(*) FROM nudges GROUP BY status"))
