@@ -174,6 +174,7 @@ def _store_grant(runtime: Runtime, account: Account, grant: Grant) -> None:
     account.scopes = " ".join(grant.scopes)
     account.status = "active"
     account.reconnect_notified_at = None
+    account.profile_synced_at = None  # a new sign-in reads the profile on the next pass
 
 
 def _discard(flow: OAuthFlow, provider_name: str, grant: Grant) -> None:

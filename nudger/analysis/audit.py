@@ -7,7 +7,7 @@ occurrences are kept (linear memory), then each contact is judged on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from nudger.analysis.features import build_features
 from nudger.analysis.groups import find_groups
 from nudger.analysis.interactions import (
-    interactions_in,
-    one_on_one_occurrence,
-    orphan_cancellation,
-    other_people,
+    Seen,
+    interactions_of,
+    occurrence_of,
+    orphan_of,
+    seen,
     unique_events,
-    upcoming_contacts,
+    upcoming_of,
 )
 from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import (
@@ -101,20 +102,98 @@ def audit(
     roles: Mapping[str, RoleCadence],
 ) -> list[ContactHealth]:
     """Every contact's health, most urgent first (then strongest first)."""
-    by_email = {email.lower(): pref for email, pref in prefs.items()}
-    tz = ZoneInfo(owner.time_zone)
+    return full_audit(owner, events, prefs, now, judgement, roles).healths
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit, and the owner's days away it counted working days with."""
+
+    healths: list[ContactHealth]
+    away: frozenset[date]
+
+
+def full_audit(
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> Audit:
+    """``audit``, keeping the days away for a later ``partial_audit``."""
     gathered = collect_ledgers(owner, events, now, judgement)
-    cal = work_calendar(tz, owner.working_days, gathered.away)
+    everyone = set(gathered.ledgers) | _with_roles(prefs, owner)
+    fresh = _assessed(everyone, gathered, owner, prefs, now, judgement, roles)
+    return Audit(_listed(fresh, judgement), frozenset(gathered.away))
+
+
+def partial_audit(
+    previous: Audit,
+    touched: Collection[str],
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> Audit:
+    """``previous`` with the ``touched`` contacts assessed again from ``events``.
+
+    ``events`` must hold every event a touched contact is in, and every event sharing a
+    series or an iCalendar UID with one of those (see ``series_partners``); the days
+    away must not have changed. Then each touched contact's health is what
+    ``full_audit`` would find, and the others keep theirs.
+    """
+    again = {email.lower() for email in touched}
+    ledgers = collect_ledgers(owner, events, now, judgement, only=again).ledgers
+    gathered = Gathered(ledgers, set(previous.away))
+    present = again & (set(gathered.ledgers) | _with_roles(prefs, owner))
+    kept = [replace(h, group=()) for h in previous.healths if h.email not in again]
+    fresh = _assessed(present, gathered, owner, prefs, now, judgement, roles)
+    return Audit(_listed(kept + fresh, judgement), previous.away)
+
+
+def series_partners(
+    events: Iterable[CalendarEvent], owner: Owner, contacts: Collection[str]
+) -> frozenset[str]:
+    """Everyone with a one-on-one in a series one of ``contacts`` has one in: an orphan
+    cancellation goes to one of them, so they are assessed together."""
+    by_series: defaultdict[str, set[str]] = defaultdict(set)
+    for event in events:
+        found = occurrence_of(seen(event, owner)) if event.series_id else None
+        if found is not None and event.series_id:
+            by_series[event.series_id].add(found[0])
+    wanted = {c.lower() for c in contacts}
+    return frozenset(e for people in by_series.values() if people & wanted for e in people)
+
+
+def _with_roles(prefs: Mapping[str, ContactPrefs], owner: Owner) -> set[str]:
+    """People the user gave a role: in the audit even with no meeting on record."""
+    return {e.lower() for e, p in prefs.items() if p.role and e.lower() not in owner.emails}
+
+
+def _assessed(
+    emails: Iterable[str],
+    gathered: Gathered,
+    owner: Owner,
+    prefs: Mapping[str, ContactPrefs],
+    now: datetime,
+    judgement: Judgement,
+    roles: Mapping[str, RoleCadence],
+) -> list[ContactHealth]:
+    by_email = {email.lower(): pref for email, pref in prefs.items()}
+    cal = work_calendar(ZoneInfo(owner.time_zone), owner.working_days, gathered.away)
     ledgers = gathered.ledgers
-    healths = [
-        assess(email, ledger, by_email.get(email), now, cal, judgement, roles)
-        for email, ledger in ledgers.items()
+    return [
+        assess(
+            email, ledgers.get(email) or _Ledger(), by_email.get(email), now, cal, judgement, roles
+        )
+        for email in emails
     ]
-    healths += [
-        assess(email, _Ledger(), pref, now, cal, judgement, roles)
-        for email, pref in by_email.items()
-        if pref.role and email not in ledgers and email not in owner.emails
-    ]
+
+
+def _listed(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
     listed = [h for h in healths if _worth_listing(h)]
     return sorted(with_groups(listed, judgement), key=_severity_then_strength)
 
@@ -128,15 +207,22 @@ class Gathered:
 
 
 def collect_ledgers(
-    owner: Owner, events: Iterable[CalendarEvent], now: datetime, judgement: Judgement
+    owner: Owner,
+    events: Iterable[CalendarEvent],
+    now: datetime,
+    judgement: Judgement,
+    only: Collection[str] | None = None,
 ) -> Gathered:
-    """One pass: each contact's interactions, one-on-one occurrences, next meeting, name."""
+    """One pass: each contact's interactions, one-on-one occurrences, next meeting, name
+    (``only`` these contacts' ledgers when given)."""
     ledgers: defaultdict[str, _Ledger] = defaultdict(_Ledger)
     orphans: list[Occurrence] = []
     away_events: list[CalendarEvent] = []
+    keep = (lambda _email: True) if only is None else frozenset(only).__contains__
     for event in unique_events(events):
-        _record(event, owner, now, judgement, ledgers)
-        orphan = orphan_cancellation(event, owner)
+        view = seen(event, owner)
+        _record(view, now, judgement, ledgers, keep)
+        orphan = orphan_of(view)
         if orphan is not None:
             orphans.append(orphan)
         if event.kind is EventKind.OUT_OF_OFFICE:
@@ -146,28 +232,29 @@ def collect_ledgers(
 
 
 def _record(
-    event: CalendarEvent,
-    owner: Owner,
+    view: Seen,
     now: datetime,
     judgement: Judgement,
     ledgers: defaultdict[str, _Ledger],
+    keep: Callable[[str], bool],
 ) -> None:
-    for interaction in interactions_in(event, owner, now, judgement):
+    event = view.event
+    for interaction in interactions_of(view, now, judgement, keep):
         ledgers[interaction.contact].interactions.append(interaction)
-    planned = upcoming_contacts(event, owner, now)
+    planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
-    for contact in planned:
+    for contact in filter(keep, planned):
         ledger = ledgers[contact]
         if ledger.next_meeting is None or event.start < ledger.next_meeting:
             ledger.next_meeting = event.start
         if small:
             ledger.upcoming_small.append(event.series_id)
-    found = one_on_one_occurrence(event, owner)
-    if found is not None:
+    found = occurrence_of(view)
+    if found is not None and keep(found[0]):
         ledgers[found[0]].occurrences.append(found[1])
-    for attendee in other_people(event, owner):
-        if attendee.name:
-            _note_name(ledgers[attendee.email.lower()], attendee.name, event.start)
+    for attendee in view.others:
+        if attendee.name and keep(email := attendee.email.lower()):
+            _note_name(ledgers[email], attendee.name, event.start)
 
 
 def _note_name(ledger: _Ledger, name: str, seen: datetime) -> None:

@@ -12,7 +12,8 @@ contact (or anyone) into the time nudger kept, so it is a meeting like any other
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nudger.analysis.judgement import Judgement, SizeWeights
@@ -40,21 +41,24 @@ def unique_events(events: Iterable[CalendarEvent]) -> Iterator[CalendarEvent]:
             yield event
 
 
-def is_owner(attendee: Attendee, owner: Owner) -> bool:
-    return attendee.is_self or attendee.email.lower() in owner.emails
-
-
 def other_people(event: CalendarEvent, owner: Owner) -> tuple[Attendee, ...]:
     """Invited people besides the owner: no resources, each address once."""
+    return _split(event, owner)[0]
+
+
+def _split(event: CalendarEvent, owner: Owner) -> tuple[tuple[Attendee, ...], bool]:
+    """(``other_people``, ``owner_declined``) in one look at the attendees."""
     seen: set[str] = set()
     people: list[Attendee] = []
+    declined_by_owner = False
     for attendee in event.attendees:
         email = attendee.email.lower()
-        if attendee.is_resource or not email or is_owner(attendee, owner) or email in seen:
-            continue
-        seen.add(email)
-        people.append(attendee)
-    return tuple(people)
+        if attendee.is_self or email in owner.emails:  # the owner, under any address
+            declined_by_owner = declined_by_owner or attendee.response is Response.DECLINED
+        elif not (attendee.is_resource or not email or email in seen):
+            seen.add(email)
+            people.append(attendee)
+    return tuple(people), declined_by_owner
 
 
 def declined(attendee: Attendee) -> bool:
@@ -62,21 +66,28 @@ def declined(attendee: Attendee) -> bool:
 
 
 def owner_declined(event: CalendarEvent, owner: Owner) -> bool:
-    return any(is_owner(a, owner) and declined(a) for a in event.attendees)
+    return _split(event, owner)[1]
 
 
-def is_meeting_kind(event: CalendarEvent, owner: Owner) -> bool:
+def is_meeting_kind(
+    event: CalendarEvent, owner: Owner, others: tuple[Attendee, ...] | None = None
+) -> bool:
     """Only real meetings can be interactions: never nudger's own untouched holds, and
     never all-day events, which mark days (offsites, holidays, birthdays), not time
-    spent together."""
+    spent together. (``others``: the event's ``other_people``, when already known.)"""
     if event.kind is not EventKind.MEETING or event.all_day:
         return False
-    return not event.is_hold or turned_into_meeting(event, owner)
+    if not event.is_hold:
+        return True
+    return turned_into_meeting(event, owner, others)
 
 
-def turned_into_meeting(event: CalendarEvent, owner: Owner) -> bool:
+def turned_into_meeting(
+    event: CalendarEvent, owner: Owner, others: tuple[Attendee, ...] | None = None
+) -> bool:
     """A hold someone besides the owner accepted: the user made it a real meeting."""
-    return any(a.response in ACCEPTING for a in other_people(event, owner))
+    people = other_people(event, owner) if others is None else others
+    return any(a.response in ACCEPTING for a in people)
 
 
 def size_weight(size: int, weights: SizeWeights) -> float:
@@ -90,60 +101,87 @@ def size_weight(size: int, weights: SizeWeights) -> float:
     return weights.large
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One event as the owner sees it, worked out once: the other people in it, whether
+    the owner declined, whether it is a real meeting (``is_meeting_kind``)."""
+
+    event: CalendarEvent
+    others: tuple[Attendee, ...]
+    owner_declined: bool
+    meeting: bool
+
+
+def seen(event: CalendarEvent, owner: Owner) -> Seen:
+    others, declined_by_owner = _split(event, owner)
+    return Seen(event, others, declined_by_owner, is_meeting_kind(event, owner, others))
+
+
 def interactions_in(
     event: CalendarEvent, owner: Owner, now: datetime, judgement: Judgement
 ) -> list[Interaction]:
-    """One interaction per attending contact of a past, held meeting; else none.
+    """One interaction per attending contact of a past, held meeting; else none."""
+    return interactions_of(seen(event, owner), now, judgement)
+
+
+def interactions_of(
+    view: Seen, now: datetime, judgement: Judgement, keep: Callable[[str], bool] | None = None
+) -> list[Interaction]:
+    """``interactions_in`` of an event already seen (``keep``: only with these contacts).
 
     Size counts the people who did not decline (they are who was in the room).
     """
-    if not _held_in_window(event, owner, now, judgement.lookback_days):
+    if not _held_in_window(view, now, judgement.lookback_days):
         return []
-    attending = [a for a in other_people(event, owner) if not declined(a)]
+    event = view.event
+    attending = [a.email.lower() for a in view.others if a.response is not Response.DECLINED]
     size = len(attending) + 1
     weight = size_weight(size, judgement.weights)
     return [
-        Interaction(
-            a.email.lower(), event.start, event.end, size, weight, size == 2, event.event_id
-        )
-        for a in attending
+        Interaction(email, event.start, event.end, size, weight, size == 2, event.event_id)
+        for email in (attending if keep is None else filter(keep, attending))
     ]
 
 
-def _held_in_window(event: CalendarEvent, owner: Owner, now: datetime, lookback: int) -> bool:
+def _held_in_window(view: Seen, now: datetime, lookback: int) -> bool:
+    event = view.event
     return (
-        is_meeting_kind(event, owner)
+        view.meeting
         and not event.cancelled
         and event.end <= now
         and event.start >= now - timedelta(days=lookback)
-        and not owner_declined(event, owner)
+        and not view.owner_declined
     )
 
 
 def upcoming_contacts(event: CalendarEvent, owner: Owner, now: datetime) -> list[str]:
     """Contacts with whom this future meeting is planned (nobody concerned declined)."""
-    if not is_meeting_kind(event, owner) or event.cancelled or event.start <= now:
+    return upcoming_of(seen(event, owner), now)
+
+
+def upcoming_of(view: Seen, now: datetime) -> list[str]:
+    event = view.event
+    if not view.meeting or event.cancelled or event.start <= now or view.owner_declined:
         return []
-    if owner_declined(event, owner):
-        return []
-    return [a.email.lower() for a in other_people(event, owner) if not declined(a)]
+    return [a.email.lower() for a in view.others if not declined(a)]
 
 
 def one_on_one_occurrence(event: CalendarEvent, owner: Owner) -> tuple[str, Occurrence] | None:
     """A scheduled two-person meeting (held, cancelled or declined), keyed by the contact."""
-    if not is_meeting_kind(event, owner):
+    return occurrence_of(seen(event, owner))
+
+
+def occurrence_of(view: Seen) -> tuple[str, Occurrence] | None:
+    if not view.meeting or len(view.others) != 1:
         return None
-    others = other_people(event, owner)
-    if len(others) != 1:
-        return None
-    contact = others[0]
+    event, contact = view.event, view.others[0]
     occurrence = Occurrence(
         start=event.start,
         end=event.end,
         series_id=event.series_id,
         cancelled=event.cancelled,
-        declined=declined(contact) or owner_declined(event, owner),
-        owner_declined=owner_declined(event, owner),
+        declined=declined(contact) or view.owner_declined,
+        owner_declined=view.owner_declined,
     )
     return contact.email.lower(), occurrence
 
@@ -153,8 +191,11 @@ def orphan_cancellation(event: CalendarEvent, owner: Owner) -> Occurrence | None
 
     The audit attaches it to the contact whose one-on-one series it belongs to.
     """
-    if not (event.cancelled and event.series_id and is_meeting_kind(event, owner)):
-        return None
-    if other_people(event, owner):
+    return orphan_of(seen(event, owner))
+
+
+def orphan_of(view: Seen) -> Occurrence | None:
+    event = view.event
+    if not (event.cancelled and event.series_id and view.meeting) or view.others:
         return None
     return Occurrence(event.start, event.end, event.series_id, cancelled=True)

@@ -16,7 +16,9 @@ import json
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -127,18 +129,19 @@ def _retry_after(exc: HttpError) -> float | None:
     return parse_retry_after(exc.resp.get("retry-after"))
 
 
-def _calendar_list_page(service: Resource, token: str | None) -> Any:
-    return service.calendarList().list(pageToken=token, maxResults=250)
+def _calendar_list_page(api: CalendarApi, token: str | None) -> Any:
+    return api.calendar_list.list(pageToken=token, maxResults=250)
 
 
-def _events_page(service: Resource, token: str | None, params: dict[str, Any]) -> Any:
-    return service.events().list(pageToken=token, **params)
+def _events_page(api: CalendarApi, token: str | None, params: dict[str, Any]) -> Any:
+    return api.events.list(pageToken=token, **params)
 
 
-def _execute(request: Any) -> Any:
-    """Execute one request, mapping failures; retried by the caller when transient."""
+def _execute(request: Any, http: Any = None) -> Any:
+    """Execute one request (on ``http`` when given), mapping failures; retried by the
+    caller when transient."""
     try:
-        return request.execute(num_retries=0)
+        return request.execute(http=http, num_retries=0)
     except HttpError as exc:
         raise map_google_error(exc) from None
     except RefreshError as exc:  # a 401 made the library refresh, and the grant is gone
@@ -150,20 +153,61 @@ def _execute(request: Any) -> Any:
 # --- services -----------------------------------------------------------------
 
 
-def _http(settings: Settings, credentials: Credentials) -> google_auth_httplib2.AuthorizedHttp:
-    http = httplib2.Http(ca_certs=ca_bundle_path(settings.ca_bundle), timeout=60)
+_local = threading.local()
+
+
+def authorized_http(
+    settings: Settings, credentials: Credentials, *, shared: bool
+) -> google_auth_httplib2.AuthorizedHttp:
+    http = shared_http(settings) if shared else _new_http(settings)
     return google_auth_httplib2.AuthorizedHttp(credentials, http=http)
 
 
-def calendar_service(settings: Settings, credentials: Credentials) -> Resource:
-    endpoint = settings.google_api_endpoint.rstrip("/") + "/calendar/v3/"
-    return build(
+def _new_http(settings: Settings) -> httplib2.Http:
+    return httplib2.Http(ca_certs=ca_bundle_path(settings.ca_bundle), timeout=60)
+
+
+def shared_http(settings: Settings) -> httplib2.Http:
+    """The thread's plain HTTP client for this CA bundle, shared by every account's
+    Calendar connector (each wraps it with its own credentials): loading the CA file
+    into a TLS context costs more than a whole incremental sync, and kept-alive
+    connections save a handshake per request. Per thread, because ``httplib2.Http`` is
+    not thread-safe. Gmail keeps a client of its own: httplib2 resends a request whose
+    kept-alive connection turns out stale, which Calendar's requests (reads, holds with
+    deterministic ids) take safely and a ``messages.send`` must never risk."""
+    ca_certs = ca_bundle_path(settings.ca_bundle)
+    clients: dict[str, httplib2.Http] = _local.__dict__.setdefault("clients", {})
+    http = clients.get(ca_certs)
+    if http is None:
+        http = clients[ca_certs] = _new_http(settings)
+    return http
+
+
+@dataclass(frozen=True)
+class CalendarApi:
+    """Calendar's resources. Building them from the discovery document costs most of a
+    no-change request's CPU (every ``service.events()`` makes each method anew), so they
+    are built once per process and endpoint; the requests they make carry no
+    credentials and run on their account's authorized client (``_execute``)."""
+
+    calendars: Resource
+    calendar_list: Resource
+    events: Resource
+    freebusy: Resource
+
+
+@functools.cache
+def calendar_api(endpoint: str) -> CalendarApi:
+    service = build(
         "calendar",
         "v3",
-        http=_http(settings, credentials),
+        http=httplib2.Http(),  # never used: every request runs on an account's own client
         static_discovery=True,
         cache_discovery=False,
-        client_options={"api_endpoint": endpoint},
+        client_options={"api_endpoint": endpoint.rstrip("/") + "/calendar/v3/"},
+    )
+    return CalendarApi(
+        service.calendars(), service.calendarList(), service.events(), service.freebusy()
     )
 
 
@@ -172,7 +216,7 @@ def gmail_service(settings: Settings, credentials: Credentials) -> Resource:
     return build(
         "gmail",
         "v1",
-        http=_http(settings, credentials),
+        http=authorized_http(settings, credentials, shared=False),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": endpoint},
@@ -261,19 +305,20 @@ class GoogleCalendar:
         self._settings = settings
         self._tokens = tokens
         self._account = account.lower()
-        self._service: Resource | None = None
+        self._http: google_auth_httplib2.AuthorizedHttp | None = None
 
-    def _call(self, make: Callable[[Resource], Any]) -> Any:
+    def _call(self, make: Callable[[CalendarApi], Any]) -> Any:
         credentials = self._tokens.credentials
-        if self._service is None:
-            self._service = calendar_service(self._settings, credentials)
+        if self._http is None:
+            self._http = authorized_http(self._settings, credentials, shared=True)
+        api = calendar_api(self._settings.google_api_endpoint)
         try:
-            return call_with_retries(lambda: _execute(make(self._service)))
+            return call_with_retries(lambda: _execute(make(api), self._http))
         finally:
             self._tokens.persist_if_changed()
 
     def profile(self) -> AccountProfile:
-        primary = self._call(lambda s: s.calendars().get(calendarId="primary"))
+        primary = self._call(lambda api: api.calendars.get(calendarId="primary"))
         zone = primary.get("timeZone") or "UTC"
         return AccountProfile(
             email=checked_mailbox(primary.get("id"), "Google profile") or self._account,
@@ -324,7 +369,7 @@ class GoogleCalendar:
             "timeMax": _iso(window.end),
             "items": [{"id": "primary"}],
         }
-        result = self._call(lambda s: s.freebusy().query(body=body))
+        result = self._call(lambda api: api.freebusy.query(body=body))
         calendar: dict[str, Any] = next(iter(result.get("calendars", {}).values()), {})
         return [
             BusyInterval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"]))
@@ -336,19 +381,19 @@ class GoogleCalendar:
         body = _hold_body(hold, event_id)
         try:
             created = self._call(
-                lambda s: s.events().insert(calendarId="primary", body=body, sendUpdates="none")
+                lambda api: api.events.insert(calendarId="primary", body=body, sendUpdates="none")
             )
         except ConnectorError as exc:
             if exc.status != 409:
                 raise
             # An earlier attempt already created it: the id is ours, so this is success.
-            created = self._call(lambda s: s.events().get(calendarId="primary", eventId=event_id))
+            created = self._call(lambda api: api.events.get(calendarId="primary", eventId=event_id))
         return CreatedHold(event_id=created["id"], web_link=created.get("htmlLink"))
 
     def delete_hold(self, event_id: str) -> None:
         try:
             self._call(
-                lambda s: s.events().delete(
+                lambda api: api.events.delete(
                     calendarId="primary", eventId=event_id, sendUpdates="none"
                 )
             )

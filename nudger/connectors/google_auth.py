@@ -215,12 +215,12 @@ def _primary_calendar(settings: Settings, credentials: Credentials) -> dict[str,
     # Imported here: google.py imports this module for the token source.
     from googleapiclient.errors import HttpError
 
-    from nudger.connectors.google import calendar_service, map_google_error
+    from nudger.connectors.google import authorized_http, calendar_api, map_google_error
 
+    request = calendar_api(settings.google_api_endpoint).calendars.get(calendarId="primary")
     try:
-        result: dict[str, Any] = (
-            calendar_service(settings, credentials).calendars().get(calendarId="primary").execute()
-        )
+        http = authorized_http(settings, credentials, shared=False)
+        result: dict[str, Any] = request.execute(http=http)
     except HttpError as exc:
         raise map_google_error(exc) from None
     return result

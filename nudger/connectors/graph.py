@@ -12,7 +12,6 @@ the configured Graph host, so the bearer token never leaves it.
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
@@ -26,7 +25,7 @@ from nudger.connectors.retry import (
     call_with_retries,
     parse_retry_after,
 )
-from nudger.connectors.tls import ca_bundle_path
+from nudger.connectors.tls import tls_context
 from nudger.errors import (
     AuthRevoked,
     ConnectorError,
@@ -109,8 +108,7 @@ class GraphClient:
         self._tokens = tokens
         self._slots = mailbox_slots(mailbox, settings)
         self._policy = policy
-        context = ssl.create_default_context(cafile=ca_bundle_path(settings.ca_bundle))
-        self._http = httpx.Client(verify=context, timeout=TIMEOUT)
+        self._http = httpx.Client(verify=tls_context(settings.ca_bundle), timeout=TIMEOUT)
 
     def get(
         self,

@@ -118,7 +118,7 @@ class MicrosoftCalendar:
                 "startDateTime": utc_query_time(window.start),
                 "endDateTime": utc_query_time(window.end),
             }
-        series = SeriesRound(self._owner)
+        series = SeriesRound(lambda: self._owner)
         for body in self._graph.pages(first, params=params, headers=headers):
             page = self._page(body, series, full=cursor is None)
             yield self._with_missing_masters(page, series) if page.cursor else page

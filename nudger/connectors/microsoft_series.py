@@ -14,6 +14,7 @@ each (``GET /me/events/{id}``) by the caller.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -36,8 +37,10 @@ def is_bare(item: dict[str, Any]) -> bool:
 class SeriesRound:
     """The masters met so far in one round, and the bare occurrences waiting for theirs."""
 
-    def __init__(self, owner: Viewpoint) -> None:
+    def __init__(self, owner: Callable[[], Viewpoint]) -> None:
         self._owner = owner
+        """The owner's viewpoint, asked for only when a master or occurrence needs it: a
+        round with nothing new never reads the mailbox's settings."""
         self._masters: dict[str, dict[str, Any]] = {}
         self._waiting: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
@@ -45,7 +48,7 @@ class SeriesRound:
         """Learn a master; the occurrences that were waiting for it, now complete."""
         master_id = str(item["id"])
         self._masters[master_id] = item
-        template = to_event(item, self._owner, None)
+        template = to_event(item, self._owner(), None)
         ready = [self._fill(bare, item) for bare in self._waiting.pop(master_id, [])]
         return SeriesMaster(master_id, template), ready
 
@@ -68,4 +71,4 @@ class SeriesRound:
     def _fill(self, bare: dict[str, Any], master: dict[str, Any]) -> CalendarEvent:
         inherited = {k: v for k, v in master.items() if k not in _MASTER_ONLY}
         merged = {**inherited, **bare, "type": "occurrence"}
-        return replace(to_event(merged, self._owner, None), follows_series=True)
+        return replace(to_event(merged, self._owner(), None), follows_series=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import ssl
 import tempfile
 import threading
 from pathlib import Path
@@ -24,6 +25,7 @@ import requests
 from nudger.errors import ConfigError
 
 _bundles: dict[Path, str] = {}
+_contexts: dict[str, ssl.SSLContext] = {}
 _lock = threading.Lock()
 
 
@@ -36,6 +38,18 @@ def ca_bundle_path(extra: Path | None) -> str:
         if path is None or not os.path.isfile(path):  # a temp cleaner may have removed it
             path = _bundles[extra] = _write_private(_combined(extra))
         return path
+
+
+def tls_context(extra: Path | None) -> ssl.SSLContext:
+    """A client TLS context trusting ``ca_bundle_path(extra)``, made once per process:
+    loading the roots costs more than a whole incremental sync. Contexts are safe to
+    share between connections and threads."""
+    path = ca_bundle_path(extra)
+    with _lock:
+        context = _contexts.get(path)
+        if context is None:
+            context = _contexts[path] = ssl.create_default_context(cafile=path)
+        return context
 
 
 def _combined(extra: Path) -> bytes:

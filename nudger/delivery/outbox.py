@@ -89,6 +89,15 @@ def enqueue(session: Session, account_id: int, nudges: Iterable[NewNudge], now: 
     return len(session.execute(statement).all())
 
 
+def has_work(session: Session, account_id: int) -> bool:
+    """Rows of the account waiting to be delivered, or claimed (a claim may have expired:
+    ``sweep_expired_claims`` then hands it back)."""
+    waiting = select(Nudge.id).where(
+        Nudge.account_id == account_id, Nudge.status.in_(("pending", "claimed"))
+    )
+    return bool(session.scalar(select(waiting.exists())))
+
+
 def pending_ids(session: Session, account_id: int) -> list[int]:
     query = (
         select(Nudge.id)

@@ -43,6 +43,8 @@ class CycleReport:
     statuses: Counter[str] = field(default_factory=Counter)
     decisions: int = 0
     enqueued: int = 0
+    analysis: str = ""
+    """How the decide step had its audit (``DecideOutcome.analysis``)."""
     delivered: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     skipped: str | None = None
@@ -185,6 +187,7 @@ def _steps(
     decided = decide_step(runtime, account_id, now, ruleset=ruleset, enqueue=not dry_run)
     report.contacts, report.decisions = decided.contacts, decided.decisions
     report.statuses, report.enqueued = Counter(decided.statuses), decided.enqueued
+    report.analysis = decided.analysis
     if dry_run:
         return
     delivered = deliver_step(

@@ -3,24 +3,46 @@
 Idempotent: decisions carry deterministic outbox keys (rule, contact, ISO week in the
 owner's zone) and ``outbox.enqueue`` leaves a key already present alone, so running the
 step again queues nothing twice; the engine also weighs what is already queued.
+
+Cheap when nothing changed. The step keeps its audit and outcome per account
+(``store.analysis_state``) with the keys of what they rest on. When the events, the
+audit's key (owner, contacts, judgement, the owner's date) and the decision's key (the
+outbox, snoozes and mutes, the rules) are all as stored, and the engine's answer cannot
+have changed on its own since (``engine.next_change``), the step does nothing and
+returns the stored outcome. Otherwise it brings the audit up to date as cheaply as it
+can (``analyse.refreshed``) and decides again. Within a day the audit is therefore as of
+its last change: statuses move with the date, or with the events, not by the hour.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
-from nudger.analysis.model import Status
+from nudger.analysis.model import ContactPrefs, Status
 from nudger.delivery import outbox
 from nudger.delivery.payload import DigestEntry, NudgePayload, readable
-from nudger.passes.analyse import analyse_in, rules_in_force
-from nudger.rules.engine import Decision, PastNudge, decide
+from nudger.passes.analyse import (
+    ANALYSIS_VERSION,
+    Refreshed,
+    analysis_key,
+    audit_to_json,
+    refreshed,
+    rules_in_force,
+)
+from nudger.rules.engine import Decision, PastNudge, decide, next_change
 from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
+from nudger.store import analysis_state
 from nudger.store import nudges as nudge_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
@@ -34,6 +56,25 @@ class DecideOutcome:
     decisions: int
     enqueued: int
     """Decisions that were not queued already."""
+    analysis: str = "full"
+    """How the audit was had: "full", "partial" (the contacts whose events changed),
+    "stored" (kept from an earlier pass, decided afresh) or "skipped" (nothing changed:
+    the stored outcome, nothing analysed or decided)."""
+    analysed: int = 0
+    """Contacts assessed afresh."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contacts": self.contacts,
+            "statuses": dict(self.statuses),
+            "decisions": self.decisions,
+        }
+
+
+@dataclass(frozen=True)
+class _Keys:
+    analysis: str
+    decision: str
 
 
 def decide_step(
@@ -47,20 +88,96 @@ def decide_step(
     """``ruleset``: the rules in force (read from the files when not given); the
     account's own budget and delivery mode are applied here. ``enqueue`` False: a dry
     run, nothing is written."""
+    rules = ruleset or rules_in_force(runtime)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
-        ruleset = preferences.ruleset_for(account, ruleset or rules_in_force(runtime))
-        healths = analyse_in(session, account_id, ruleset, now)
+        ruleset = preferences.ruleset_for(account, rules)
         prefs = contacts.prefs_of(session, account_id)
-        history = [past_nudge(n) for n in nudge_store.account_nudges(session, account_id)]
         zone = preferences.time_zone_of(account)
+        stored = analysis_state.load(session, account_id)
+        keys = _Keys(
+            analysis_key(account, prefs, ruleset, now),
+            decision_key(session, account_id, prefs, ruleset, zone),
+        )
+        if stored.outcome is not None and _unchanged(stored, keys, now):
+            return _skipped(stored.outcome)
+        fresh = refreshed(session, account_id, stored, keys.analysis, prefs, ruleset, now)
+        history = [past_nudge(n) for n in nudge_store.account_nudges(session, account_id)]
+    healths = fresh.audit.healths
     decisions = decide(account_id, healths, prefs, history, ruleset, now, zone)
-    enqueued = 0
-    if enqueue and decisions:
-        with session_scope(runtime.db) as session:
-            enqueued = outbox.enqueue(session, account_id, outbox_rows(decisions, healths), now)
     statuses = Counter(str(h.status) for h in healths)
-    return DecideOutcome(len(healths), statuses, len(decisions), enqueued)
+    outcome = DecideOutcome(len(healths), statuses, len(decisions), 0, fresh.how, fresh.analysed)
+    if not enqueue:
+        return outcome
+    valid_until = next_change(healths, prefs, history, ruleset, now)
+    with session_scope(runtime.db) as session:
+        enqueued = 0
+        if decisions:
+            enqueued = outbox.enqueue(session, account_id, outbox_rows(decisions, healths), now)
+        _remember(session, account_id, stored, keys, fresh, outcome, valid_until, now)
+    return replace(outcome, enqueued=enqueued)
+
+
+def decision_key(
+    session: Session,
+    account_id: int,
+    prefs: Mapping[str, ContactPrefs],
+    ruleset: RuleSet,
+    zone: str,
+) -> str:
+    """Digest of the engine's inputs besides the audit: the outbox, what the user said
+    (mute, snooze, "we already talked"), the rules with the account's policies, the zone."""
+    parts = {
+        "version": ANALYSIS_VERSION,
+        "outbox": analysis_state.outbox_mark(session, account_id),
+        "contacts": [
+            [p.email.lower(), p.muted, _iso(p.snoozed_until), _iso(p.talked_at)]
+            for p in sorted(prefs.values(), key=lambda p: p.email.lower())
+        ],
+        "rules": ruleset.model_dump(mode="json"),
+        "zone": zone,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _unchanged(stored: analysis_state.Stored, keys: _Keys, now: datetime) -> bool:
+    """Nothing the stored outcome rests on moved, and no time-bound answer is due."""
+    return (
+        stored.analysed_version == stored.events_version
+        and stored.analysis_key == keys.analysis
+        and stored.decision_key == keys.decision
+        and stored.decided_at is not None
+        and stored.decided_at <= now
+        and (stored.valid_until is None or now < stored.valid_until)
+    )
+
+
+def _skipped(stored: Mapping[str, Any]) -> DecideOutcome:
+    statuses = {str(k): int(v) for k, v in stored["statuses"].items()}
+    return DecideOutcome(stored["contacts"], statuses, stored["decisions"], 0, "skipped", 0)
+
+
+def _remember(
+    session: Session,
+    account_id: int,
+    stored: analysis_state.Stored,
+    keys: _Keys,
+    fresh: Refreshed,
+    outcome: DecideOutcome,
+    valid_until: datetime | None,
+    now: datetime,
+) -> None:
+    decided = analysis_state.Decided(keys.decision, valid_until, outcome.to_json(), now)
+    analysed = None
+    if fresh.how != "stored":
+        analysed = analysis_state.Analysed(
+            stored.events_version, keys.analysis, audit_to_json(fresh.audit)
+        )
+    analysis_state.save(session, account_id, decided, analysed, stored)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def past_nudge(nudge: Nudge) -> PastNudge:

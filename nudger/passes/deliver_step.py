@@ -39,6 +39,8 @@ def deliver_step(
 ) -> DeliverOutcome:
     """``mail`` False: emails wait for a later run (the owner's morning); holds go."""
     with session_scope(runtime.db) as session:
+        if not outbox.has_work(session, account_id):
+            return DeliverOutcome({})  # the usual pass: nothing to connect or build for
         account = session.get_one(Account, account_id)
         policies = preferences.ruleset_for(account, ruleset or rules_in_force(runtime)).policies
         owner = delivery_account(account)

@@ -1,15 +1,16 @@
 """Step 1 of a pass: bring the stored copy of the account up to date.
 
-The owner's profile (name, zone, aliases, working hours), roles from the directory, the
-chosen calendars' events (incrementally: ``nudger.sync``), then the holds the user
-deleted since. Idempotent: a second run with the saved cursors fetches only what changed
-since the first (usually nothing) and writes the same profile and roles again.
+The owner's profile (name, zone, aliases, working hours) and roles from the directory,
+read once a day (``PROFILE_EVERY``) and after each sign-in, the chosen calendars' events
+(incrementally: ``nudger.sync``), then the holds the user deleted since. Idempotent: a
+second run with the saved cursors fetches only what changed since the first (usually
+nothing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from nudger import contacts
 from nudger.connectors.base import AccountProfile, Connector, Person
@@ -20,6 +21,10 @@ from nudger.store.db import session_scope
 from nudger.store.hours import hours_json
 from nudger.store.models import Account
 from nudger.sync import sync_account, sync_window
+
+PROFILE_EVERY = timedelta(days=1)
+"""Profiles, working hours and org charts change rarely; a request each pass would cost
+more than the rest of a pass with nothing new."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ def sync_step(
     runtime: Runtime, account_id: int, now: datetime, *, connection: Connection | None = None
 ) -> SyncOutcome:
     connection = connection or connect(runtime, account_id)
-    wanted = _refresh_account(runtime, account_id, connection.connector)
+    wanted = _refresh_account(runtime, account_id, connection.connector, now)
     window = sync_window(now, runtime.settings.lookback_days, runtime.settings.lookahead_days)
     with connection.saver.deferred():  # a refresh in mid-round must not wait on the round's lock
         synced = sync_account(
@@ -52,19 +57,27 @@ def sync_step(
     )
 
 
-def _refresh_account(runtime: Runtime, account_id: int, connector: Connector) -> list[str] | None:
-    """Store the profile and the directory's roles; returns the calendars to sync."""
+def _refresh_account(
+    runtime: Runtime, account_id: int, connector: Connector, now: datetime
+) -> list[str] | None:
+    """Store the profile and the directory's roles when due; returns the calendars to sync."""
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        wanted: list[str] | None = (account.settings or {}).get("calendars")
+        last = account.profile_synced_at
+    if last is not None and last <= now < last + PROFILE_EVERY:
+        return wanted
     profile = connector.calendar.profile()
     found = _directory_roles(connector)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
         _store_profile(account, profile)
+        account.profile_synced_at = now
         for person, role in found:
             contacts.assign_role(
                 session, account_id, person.email, role, name=person.name, source="directory"
             )
-        wanted: list[str] | None = (account.settings or {}).get("calendars")
-        return wanted
+    return wanted
 
 
 def _store_profile(account: Account, profile: AccountProfile) -> None:

@@ -19,7 +19,7 @@ from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
 from nudger.analysis.status import every_days, weeks_ago
-from nudger.rules.ladder import NOT_COUNTED, Attempt, next_kind
+from nudger.rules.ladder import EMAIL, EMAIL_WINDOW, NOT_COUNTED, Attempt, next_kind, quiet_ends
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
 
 DIGEST = "digest"
@@ -108,6 +108,53 @@ def decide(
             decisions.append(make_decision(account_id, health, rule, week, kind, evidence))
     decisions = bundle_digest(decisions, account_id, week, history, tz, ruleset.policies)
     return within_budgets(decisions, history, ruleset.policies, now, tz)
+
+
+def next_change(
+    healths: Sequence[ContactHealth],
+    prefs: Mapping[str, ContactPrefs],
+    history: Sequence[PastNudge],
+    ruleset: RuleSet,
+    now: datetime,
+) -> datetime | None:
+    """The first moment after ``now`` at which ``decide`` may answer otherwise on the same
+    inputs, or None: a snooze, a cooldown or a ladder's quiet time ends, a hold's time
+    passes, an email leaves the 30-day window, a rule's ``min_days_since_last`` is reached.
+    (The ISO week turns over with the owner's date, which callers watch themselves.)"""
+    policies = ruleset.policies
+    moments = [p.snoozed_until for p in prefs.values() if p.snoozed_until is not None]
+    for nudge in history:
+        moments += _nudge_moments(nudge, policies)
+    attempts = [attempt_of(n) for n in history if n.status not in NOT_COUNTED]
+    by_email = {email.lower(): pref for email, pref in prefs.items()}
+    for health in healths:
+        about = frozenset(health.group or (health.email,))
+        reset = _reset_at(health, by_email.get(health.email.lower()))
+        moments += quiet_ends(about, attempts, reset, policies)
+        moments += _rule_moments(health, ruleset.enabled_rules)
+    return min((m for m in moments if m > now), default=None)
+
+
+def _nudge_moments(nudge: PastNudge, policies: Policies) -> list[datetime]:
+    moments = [nudge.created_at + timedelta(days=policies.cooldown_days)]
+    if nudge.kind == EMAIL:
+        moments.append(nudge.created_at + EMAIL_WINDOW)
+    if nudge.declined_at is not None:
+        moments.append(nudge.declined_at + timedelta(days=policies.declined_cooldown_days))
+    if nudge.hold_until is not None:
+        moments.append(nudge.hold_until)
+    return moments
+
+
+def _rule_moments(health: ContactHealth, rules: Sequence[Rule]) -> list[datetime]:
+    last = health.last_interaction
+    if last is None:
+        return []
+    return [
+        last + timedelta(days=rule.when.min_days_since_last)
+        for rule in rules
+        if rule.when.min_days_since_last is not None
+    ]
 
 
 def attempt_of(nudge: PastNudge) -> Attempt:

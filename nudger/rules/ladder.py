@@ -46,14 +46,40 @@ def next_kind(
     now: datetime,
 ) -> str | None:
     """The kind of nudge to send about ``about`` now, or None to stay quiet."""
-    mine = sorted((a for a in attempts if a.about & about), key=lambda a: a.at)
-    fresh = [a for a in mine if reset_at is None or a.at > reset_at]
+    mine, fresh = _tried(about, attempts, reset_at)
     kind = _rung_kind(_opening(first, tier, policies), tier, fresh, policies, now)
     if kind == HOLD and _hold_pending(mine, now):
         return None
     if kind == EMAIL and _emails_lately(mine, now) >= policies.max_emails_per_person:
         return None
     return kind
+
+
+def quiet_ends(
+    about: frozenset[str],
+    attempts: Sequence[Attempt],
+    reset_at: datetime | None,
+    policies: Policies,
+) -> list[datetime]:
+    """When the quiet time after the latest unanswered nudges about ``about`` ends (the
+    moment ``next_kind`` may speak again), if it is quiet at all."""
+    fresh = _tried(about, attempts, reset_at)[1]
+    if len(fresh) < 2:
+        return []
+    last = fresh[-1]
+    return [max(last.at, last.hold_until or last.at) + _quiet(len(fresh), policies)]
+
+
+def _tried(
+    about: frozenset[str], attempts: Sequence[Attempt], reset_at: datetime | None
+) -> tuple[list[Attempt], list[Attempt]]:
+    """Nudges about ``about``, oldest first: all of them, and those since the reset."""
+    mine = sorted((a for a in attempts if a.about & about), key=lambda a: a.at)
+    return mine, [a for a in mine if reset_at is None or a.at > reset_at]
+
+
+def _quiet(tried: int, policies: Policies) -> timedelta:
+    return timedelta(days=policies.ladder_backoff_days * 2 ** (tried - 2))
 
 
 def _opening(first: str, tier: str, policies: Policies) -> str:
@@ -70,7 +96,7 @@ def _rung_kind(
         return opening
     if len(fresh) == 1:
         return _escalation(fresh[0].kind, tier)
-    quiet = timedelta(days=policies.ladder_backoff_days * 2 ** (len(fresh) - 2))
+    quiet = _quiet(len(fresh), policies)
     last = fresh[-1]
     since = max(last.at, last.hold_until or last.at)
     return opening if now - since >= quiet else None

@@ -6,7 +6,8 @@ an implementation detail. Only metadata is stored (no titles, no descriptions).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from nudger.connectors.base import (
     SyncPage,
     SyncWindow,
 )
+from nudger.store import analysis_state
 from nudger.store.models import Calendar, Event, EventAttendee
 
 LOAD_BATCH = 2000
@@ -81,15 +83,80 @@ def wipe_calendar(session: Session, calendar_id: int) -> None:
     session.execute(delete(Event).where(Event.calendar_id == calendar_id))
     calendar = session.get_one(Calendar, calendar_id)
     calendar.cursor = None
+    analysis_state.note_changes(session, calendar.account_id, (), everything=True)
 
 
 def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPage) -> None:
-    """Upsert the page's events and drop its removed ones (replace = delete + insert).
+    """Upsert the page's events and drop its removed ones (replace = delete + insert),
+    and note the change for the analysis (who was in the events, before and after).
 
     Plain-row bulk INSERTs rather than ORM objects: a full sync writes every event and
     attendee in the window, and the unit of work would insert them one row at a time.
     """
     replaced = [e.event_id for e in page.events] + list(page.removed_ids)
+    if not (replaced or page.series):
+        return
+    if page.full:  # a full round: every contact may have changed
+        _write_page(session, calendar_id, account_id, page, replaced)
+        analysis_state.note_changes(session, account_id, (), everything=True)
+        return
+    series = {e.series_id for e in page.events if e.series_id}
+    series |= {m.series_id for m in page.series}
+    uids = {e.ical_uid for e in page.events if e.ical_uid}
+    before = _people_in(session, calendar_id, account_id, replaced, series, uids)
+    _write_page(session, calendar_id, account_id, page, replaced)
+    after = _people_in(session, calendar_id, account_id, replaced, series, uids)
+    analysis_state.note_changes(
+        session, account_id, before.people | after.people, everything=before.away or after.away
+    )
+
+
+@dataclass(frozen=True)
+class _People:
+    people: frozenset[str]
+    away: bool
+    """An out-of-office event is among them: the owner's working days change for all."""
+
+
+def _people_in(
+    session: Session,
+    calendar_id: int,
+    account_id: int,
+    provider_ids: list[str],
+    series: set[str],
+    uids: set[str],
+) -> _People:
+    """Everyone in the calendar's events with these ids, and in the account's events that
+    share a series or an iCalendar UID with them (an audit judges those together)."""
+    rows: dict[int, str] = {}
+    for chunk in _chunks(provider_ids, CHUNK):
+        named = select(Event.id, Event.kind, Event.series_id, Event.ical_uid).where(
+            Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
+        )
+        for row_id, kind, series_id, uid in session.execute(named):
+            rows[row_id] = kind
+            series.update([series_id] if series_id else [])
+            uids.update([uid] if uid else [])
+    for column, values in ((Event.series_id, series), (Event.ical_uid, uids)):
+        for chunk in _chunks(sorted(values), CHUNK):
+            related = select(Event.id, Event.kind).where(
+                Event.account_id == account_id, column.in_(chunk)
+            )
+            rows.update((row_id, kind) for row_id, kind in session.execute(related))
+    people: set[str] = set()
+    for chunk in _chunks(list(rows), CHUNK):
+        emails = select(EventAttendee.email).where(
+            EventAttendee.event_id.in_(chunk),
+            EventAttendee.is_self.is_(False),  # the owner and rooms are never contacts
+            EventAttendee.is_resource.is_(False),
+        )
+        people.update(session.scalars(emails.distinct()))
+    return _People(frozenset(people), EventKind.OUT_OF_OFFICE.value in rows.values())
+
+
+def _write_page(
+    session: Session, calendar_id: int, account_id: int, page: SyncPage, replaced: list[str]
+) -> None:
     for chunk in _chunks(replaced, CHUNK):
         stale = select(Event.id).where(
             Event.calendar_id == calendar_id, Event.provider_event_id.in_(chunk)
@@ -105,21 +172,24 @@ def apply_page(session: Session, calendar_id: int, account_id: int, page: SyncPa
             insert(EVENTS), [_event_row(calendar_id, account_id, e) for e in page.events]
         )
         ids = _row_ids(session, calendar_id, [e.event_id for e in page.events])
-        _insert_attendees(session, [(ids[e.event_id], e.attendees) for e in page.events])
+        rows = [(ids[e.event_id], e.attendees) for e in page.events]
+        _insert_attendees(session, account_id, rows)
     if not page.full:
         in_page = {e.event_id for e in page.events}
         for master in page.series:
-            _follow_series(session, calendar_id, master, in_page)
+            _follow_series(session, calendar_id, account_id, master, in_page)
 
 
-def _insert_attendees(session: Session, rows: list[tuple[int, tuple[Attendee, ...]]]) -> None:
-    attendees = [_attendee_row(row_id, a) for row_id, people in rows for a in people]
+def _insert_attendees(
+    session: Session, account_id: int, rows: list[tuple[int, tuple[Attendee, ...]]]
+) -> None:
+    attendees = [_attendee_row(account_id, row_id, a) for row_id, people in rows for a in people]
     if attendees:
         session.execute(insert(ATTENDEES), attendees)
 
 
 def _follow_series(
-    session: Session, calendar_id: int, master: SeriesMaster, skip: set[str]
+    session: Session, calendar_id: int, account_id: int, master: SeriesMaster, skip: set[str]
 ) -> None:
     """Give the stored plain occurrences of a series its master's (new) details.
 
@@ -145,7 +215,8 @@ def _follow_series(
             )
         )
         session.execute(delete(EventAttendee).where(EventAttendee.event_id.in_(chunk)))
-        _insert_attendees(session, [(row_id, template.attendees) for row_id in chunk])
+        rows = [(row_id, template.attendees) for row_id in chunk]
+        _insert_attendees(session, account_id, rows)
 
 
 def _delete_attendees(session: Session, event_ids: object) -> None:
@@ -184,8 +255,9 @@ def _event_row(calendar_id: int, account_id: int, event: CalendarEvent) -> dict[
     }
 
 
-def _attendee_row(event_id: int, attendee: Attendee) -> dict[str, Any]:
+def _attendee_row(account_id: int, event_id: int, attendee: Attendee) -> dict[str, Any]:
     return {
+        "account_id": account_id,
         "event_id": event_id,
         "email": attendee.email.lower(),
         "name": attendee.name,
@@ -203,40 +275,95 @@ def iter_events(session: Session, account_id: int) -> Iterator[CalendarEvent]:
     Core selects rather than ORM objects: an audit reads every event and attendee of
     the account, and building mapped objects for them would cost several times more.
     """
-    events, attendees = Event.__table__, EventAttendee.__table__
     last_id = 0
     while True:
         rows = session.execute(
-            select(events)
-            .where(events.c.account_id == account_id, events.c.id > last_id)
-            .order_by(events.c.id)
+            select(EVENTS)
+            .where(EVENTS.c.account_id == account_id, EVENTS.c.id > last_id)
+            .order_by(EVENTS.c.id)
             .limit(LOAD_BATCH)
         ).all()
         if not rows:
             return
-        people = _attendees_of(session, attendees, [row.id for row in rows])
-        for row in rows:
-            yield _event(row, people.get(row.id, ()))
+        yield from _with_attendees(session, rows)
         last_id = rows[-1].id
 
 
-def _attendees_of(
-    session: Session, attendees: Any, event_ids: list[int]
-) -> dict[int, tuple[Attendee, ...]]:
-    found: dict[int, list[Attendee]] = {}
-    query = select(attendees).where(attendees.c.event_id.in_(event_ids)).order_by(attendees.c.id)
-    for a in session.execute(query):
-        found.setdefault(a.event_id, []).append(
-            Attendee(
-                email=a.email,
-                name=a.name,
-                response=_RESPONSES[a.response],
-                is_resource=a.is_resource,
-                is_self=a.is_self,
-                is_organizer=a.is_organizer,
-                optional=a.optional,
-            )
+def family_events(
+    session: Session, account_id: int, contacts: Collection[str]
+) -> list[CalendarEvent]:
+    """The account's events any of ``contacts`` is in, and every event that shares a
+    series or an iCalendar UID with one of them (the same meeting in two calendars, a
+    cancelled occurrence that came without attendees), in stored order."""
+    ids: set[int] = set()
+    for chunk in _chunks(sorted({c.lower() for c in contacts}), CHUNK):
+        theirs = select(EventAttendee.event_id).where(
+            EventAttendee.account_id == account_id, EventAttendee.email.in_(chunk)
         )
+        ids.update(session.scalars(theirs))
+    found = [
+        row for chunk in _chunks(sorted(ids), CHUNK) for row in _rows(session, account_id, chunk)
+    ]
+    ids = {row.id for row in found}
+    for column, values in (
+        (Event.series_id, {row.series_id for row in found if row.series_id}),
+        (Event.ical_uid, {row.ical_uid for row in found if row.ical_uid}),
+    ):
+        for chunk in _chunks(sorted(values), CHUNK):
+            kin = select(Event.id).where(Event.account_id == account_id, column.in_(chunk))
+            ids.update(session.scalars(kin))
+    known = {row.id for row in found}
+    found += [
+        row
+        for chunk in _chunks(sorted(ids - known), CHUNK)
+        for row in _rows(session, account_id, chunk)
+    ]
+    found.sort(key=lambda row: row.id)
+    return [e for chunk in _chunks(found, LOAD_BATCH) for e in _with_attendees(session, chunk)]
+
+
+def _rows(session: Session, account_id: int, row_ids: list[int]) -> Sequence[Any]:
+    query = select(EVENTS).where(EVENTS.c.id.in_(row_ids), EVENTS.c.account_id == account_id)
+    return session.execute(query).all()
+
+
+def _with_attendees(session: Session, rows: Sequence[Any]) -> Iterator[CalendarEvent]:
+    people = _attendees_of(session, [row.id for row in rows])
+    for row in rows:
+        yield _event(row, people.get(row.id, ()))
+
+
+_ATTENDEE_COLUMNS = (
+    ATTENDEES.c.event_id,
+    ATTENDEES.c.email,
+    ATTENDEES.c.name,
+    ATTENDEES.c.response,
+    ATTENDEES.c.is_resource,
+    ATTENDEES.c.is_self,
+    ATTENDEES.c.is_organizer,
+    ATTENDEES.c.optional,
+)
+
+
+def _attendees_of(session: Session, event_ids: list[int]) -> dict[int, tuple[Attendee, ...]]:
+    """The events' attendees, in stored order. One person answering the same way is one
+    (frozen) ``Attendee`` shared by all their events: a year of meetings repeats the same
+    few hundred people, and building each anew costs more than reading the row."""
+    found: dict[int, list[Attendee]] = {}
+    made: dict[tuple[Any, ...], Attendee] = {}
+    query = select(*_ATTENDEE_COLUMNS).where(ATTENDEES.c.event_id.in_(event_ids))
+    # Event by event in stored order: (event_id, id) follows the event_id index, no sort.
+    rows = session.execute(query.order_by(ATTENDEES.c.event_id, ATTENDEES.c.id)).all()
+    current: list[Attendee] = []
+    for event_id, *fields in rows:
+        key = tuple(fields)
+        attendee = made.get(key)
+        if attendee is None:
+            email, name, response, *flags = key
+            attendee = made[key] = Attendee(email, name, _RESPONSES[response], *flags)
+        if event_id not in found:
+            current = found[event_id] = []
+        current.append(attendee)
     return {event_id: tuple(items) for event_id, items in found.items()}
 
 

@@ -93,6 +93,8 @@ class Account(Base):
     scopes: Mapped[str] = mapped_column(Text, default="")
     reconnect_notified_at: Mapped[datetime | None]
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    profile_synced_at: Mapped[datetime | None]
+    """When the provider's profile and directory were last read (at most daily)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_pass_at: Mapped[datetime | None]
@@ -112,6 +114,9 @@ class Account(Base):
         cascade="all, delete-orphan", passive_deletes=True
     )
     nudges: Mapped[list[Nudge]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    analysis_state: Mapped[AnalysisState | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Calendar(Base):
@@ -141,6 +146,9 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("calendar_id", "provider_event_id"),
         Index("ix_events_account_start", "account_id", "start"),
+        # Re-analysing a few contacts reads their events' series and copies by these.
+        Index("ix_events_account_series", "account_id", "series_id"),
+        Index("ix_events_account_uid", "account_id", "ical_uid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,9 +177,16 @@ class Event(Base):
 
 class EventAttendee(Base):
     __tablename__ = "event_attendees"
+    __table_args__ = (
+        # Re-analysing one contact reads only their events, within their account: the
+        # same colleague sits in many accounts' calendars.
+        Index("ix_event_attendees_account_email", "account_id", "email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    """The event's account (copied, for the index)."""
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     response: Mapped[str] = mapped_column(String(20))
@@ -229,6 +244,38 @@ class Nudge(Base):
     """The provider's id for what was done: message id or hold event id."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnalysisState(Base):
+    """What an account's last decision rested on, so a pass with nothing new skips it.
+
+    Sync bumps ``events_version`` and notes the contacts whose events it wrote or
+    removed (``touched``; ``touched_all`` when it cannot tell, e.g. a full resync or
+    an out-of-office change). The decide step stores what it analysed and decided:
+    the versions and keys it was computed from, the audit and the outcome.
+    """
+
+    __tablename__ = "analysis_state"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    events_version: Mapped[int] = mapped_column(Integer, default=0)
+    touched: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Contacts (lowercase addresses) whose events changed since ``analysed_version``."""
+    touched_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    analysed_version: Mapped[int | None] = mapped_column(Integer)
+    """The ``events_version`` the stored audit reflects; None: nothing stored yet."""
+    analysis_key: Mapped[str | None] = mapped_column(String(64))
+    """Digest of everything else the audit depends on (settings, contacts, rules, day)."""
+    decision_key: Mapped[str | None] = mapped_column(String(64))
+    """Digest of the engine's other inputs: the outbox, snoozes and mutes, the rules."""
+    valid_until: Mapped[datetime | None]
+    """When the engine's answer may change on its own (a snooze or cooldown ends)."""
+    audit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The audit as analysis left it (``nudger.analysis.codec``), with the days away."""
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decided_at: Mapped[datetime | None]
 
 
 class OAuthPending(Base):

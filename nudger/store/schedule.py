@@ -47,9 +47,10 @@ def event_starts(
     """When each of these provider events starts, for those on the calendar (one query)."""
     if not provider_ids:
         return {}
+    calendars = select(Calendar.id).where(Calendar.account_id == account_id)
     rows = session.execute(
         select(Event.provider_event_id, Event.start).where(
-            Event.account_id == account_id,
+            Event.calendar_id.in_(calendars),  # by the (calendar, provider id) unique index
             Event.provider_event_id.in_(provider_ids),
             Event.cancelled.is_(False),
         )

@@ -334,6 +334,23 @@ def test_multi_page_delta_round_then_incremental_changes(
     assert delta[-1].cursor
 
 
+def test_a_delta_round_with_nothing_new_makes_one_request(
+    provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox
+) -> None:
+    """Not even the mailbox's settings: nothing needs the owner's zone."""
+    add_meeting(world, owner, "meet0001", NOW - timedelta(days=5), "bo@x.test")
+    first = connected(provider_settings, sandbox, [])
+    calendar_id = _calendar_id(first)
+    cursor = list(first.calendar.sync(calendar_id, None, WINDOW))[-1].cursor
+    later = connected(provider_settings, sandbox, [])  # the next pass's own connector
+    before = len(world.requests)
+
+    again = list(later.calendar.sync(calendar_id, cursor, WINDOW))
+
+    assert [len(p.events) for p in again] == [0]
+    assert [r.path.endswith(DELTA) for r in world.requests[before:]] == [True]
+
+
 def test_occurrences_responses_and_show_as_are_mapped(
     provider_settings: Settings, sandbox: Sandbox, world: World, owner: Mailbox
 ) -> None:

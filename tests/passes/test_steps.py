@@ -10,6 +10,8 @@ nothing. Against the emulator over HTTP and a real database.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -127,6 +129,7 @@ def test_a_whole_pass_run_again_only_reads_back_its_own_holds(team: Team, accoun
     assert second.events_synced == booked_holds(team) > 0
     assert second.contacts == first.contacts
     assert (third.error, third.events_synced, third.enqueued) == (None, 0, 0)
+    assert third.analysis == "skipped", "nothing new: nothing analysed or decided"
     assert dict(third.delivered) == {}
     assert stored(team) == after_second
     assert len(team.mails()) == mails
@@ -136,3 +139,34 @@ def booked_holds(team: Team) -> int:
     with session_scope(team.runtime.db) as session:
         query = select(func.count()).where(Nudge.kind == "hold", Nudge.status == "sent")
         return session.scalar(query) or 0
+
+
+def requests_to(team: Team, ending: str) -> int:
+    with team.sandbox.world.lock:
+        return sum(1 for r in team.sandbox.world.requests if r.path.endswith(ending))
+
+
+def test_the_profile_is_read_once_a_day_and_after_each_sign_in(team: Team, account_id: int) -> None:
+    profile = "/calendars/primary"  # Google's profile: the primary calendar's own entry
+    reads = []
+    for later in (timedelta(0), timedelta(hours=12), timedelta(days=1)):
+        before = requests_to(team, profile)
+        sync_step(team.runtime, account_id, MONDAY + later)
+        reads.append(requests_to(team, profile) - before)
+    team.connect_owner()
+    before = requests_to(team, profile)
+    sync_step(team.runtime, account_id, MONDAY + timedelta(days=1, hours=1))
+
+    assert reads == [1, 0, 1]
+    assert requests_to(team, profile) - before == 1, "a new sign-in: read again"
+
+
+def test_deliver_with_nothing_queued_asks_the_provider_nothing(team: Team, account_id: int) -> None:
+    with team.sandbox.world.lock:
+        before = len(team.sandbox.world.requests)
+
+    delivered = deliver_step(team.runtime, account_id, MONDAY)
+
+    with team.sandbox.world.lock:
+        assert len(team.sandbox.world.requests) == before
+    assert dict(delivered.delivered) == {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from nudger.config import Settings
 from nudger.connectors.base import (
@@ -21,7 +23,7 @@ from nudger.connectors.base import (
 )
 from nudger.runtime import Runtime, open_runtime
 from nudger.store import events as store
-from nudger.store.db import session_scope
+from nudger.store.db import MIGRATIONS, migrate, session_scope
 from nudger.store.models import Account, Base, Contact, Event, EventAttendee, Nudge
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -71,6 +73,34 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
             MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
         )
     assert diff == []
+
+
+def test_attendees_stored_before_revision_0005_gain_their_account(database_url: str) -> None:
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for statement in (
+            "INSERT INTO accounts (id, provider, email, status, credentials, scopes, aliases,"
+            " settings, created_at, updated_at, session_epoch) VALUES (7, 'google',"
+            " 'o@example.com', 'active', 'x', '', '', '{}', :t, :t, 0)",
+            'INSERT INTO calendars (id, account_id, provider_calendar_id, name, "primary")'
+            " VALUES (3, 7, 'primary', '', true)",
+            'INSERT INTO events (id, calendar_id, account_id, provider_event_id, start, "end",'
+            " all_day, cancelled, kind, busy, follows_series) VALUES (5, 3, 7, 'e1', :t, :t,"
+            " false, false, 'meeting', true, false)",
+            "INSERT INTO event_attendees (event_id, email, response, is_resource, is_self,"
+            " is_organizer, optional) VALUES (5, 'a@example.com', 'accepted', false, false,"
+            " false, false)",
+        ):
+            connection.execute(text(statement), {"t": T0})
+    migrate(engine)
+    with engine.connect() as connection:
+        owner = connection.execute(text("SELECT account_id FROM event_attendees")).scalar()
+    engine.dispose()
+    assert owner == 7
 
 
 def test_opening_twice_is_a_no_op(settings: Settings, runtime: Runtime) -> None:

@@ -5,8 +5,8 @@ and whether one waits on the worker queue.
 claims ``enqueued_at`` by a conditional UPDATE so an account is never queued twice.
 
 Revision ID: 0006
-Revises: 0004 (re-chained onto 0005 at merge: 0005_analysis_state is written alongside)
-Create Date: 2026-12-10 17:30:00
+Revises: 0005
+Create Date: 2026-12-06 17:30:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
