@@ -31,9 +31,14 @@ from nudger.clock import utcnow
 from nudger.config import load_settings
 from nudger.passes.account_pass import CycleReport
 from nudger.runtime import open_runtime
+from nudger.workers.app import QUEUE
 from nudger.workers.enqueue import PassQueue, Queued
 
 POLL = 0.2
+STALL = 300.0
+"""Seconds without a pass, beyond a redelivery's wait (visibility timeout and sweep)."""
+UNACKED = "unacked"
+"""kombu's Redis hash of delivered, unacknowledged messages."""
 CATCH_SEND = 60.0
 """How long the SIGKILL run tries to catch worker 0 in the middle of a send."""
 
@@ -64,54 +69,93 @@ def latency_since(engine: Engine, queued: dict[int, datetime]) -> Latency:
     return Latency.of(waits) if waits else Latency(0, 0, 0, 0, 0)
 
 
-def all_at_once(queue: PassQueue, engine: Engine) -> Callable[[], Outcome]:
+class LostQueue(RuntimeError):
+    """Passes stopped while none waits in Redis: the queue is gone (a process sharing the
+    machine's Redis flushed the benchmark's database)."""
+
+
+class Line:
+    """The queue, the account rows and the broker's keys: sends passes and waits for them,
+    noticing a queue that was lost instead of waiting for ever."""
+
+    def __init__(self, queue: PassQueue, engine: Engine, broker_url: str) -> None:
+        self.queue, self.engine = queue, engine
+        self.broker = redis.Redis.from_url(broker_url)
+
+    def wait(self, queued: list[Queued], since: datetime) -> list[CycleReport]:
+        """``PassQueue.wait`` (as ``cycle --enqueue --wait``), watched from here."""
+        reports: list[CycleReport] = []
+        waiter = threading.Thread(
+            target=lambda: reports.extend(self.queue.wait(queued, lambda report: None)),
+            daemon=True,
+        )
+        waiter.start()
+        self._until(lambda: not waiter.is_alive(), since)
+        return reports
+
+    def until_passed(self, count: float, since: datetime) -> None:
+        self._until(lambda: passed_since(self.engine, since) >= count, since)
+
+    def _until(self, done: Callable[[], bool], since: datetime) -> None:
+        last, moved = -1, time.monotonic()
+        while not done():
+            time.sleep(POLL)
+            passed = passed_since(self.engine, since)
+            if passed != last:
+                last, moved = passed, time.monotonic()
+            elif time.monotonic() - moved > STALL and self._empty():
+                raise LostQueue(f"no pass for {STALL:.0f} s and nothing queued or unacked")
+
+    def _empty(self) -> bool:
+        return self.broker.llen(QUEUE) == 0 and self.broker.hlen(UNACKED) == 0
+
+
+def all_at_once(line: Line) -> Callable[[], Outcome]:
     """``nudger cycle --enqueue --wait``: every account queued at once, every report waited."""
 
     def run() -> Outcome:
         now = utcnow()
-        queued = queue.enqueue_all(now)
-        reports = queue.wait(queued, lambda report: None)
-        latency = latency_since(engine, {q.account_id: now for q in queued})
+        queued = line.queue.enqueue_all(now)
+        reports = line.wait(queued, now)
+        latency = latency_since(line.engine, {q.account_id: now for q in queued})
         return outcome_of(reports, latency=latency)
 
     return run
 
 
-def paced(queue: PassQueue, engine: Engine, per_second: float) -> Callable[[], Outcome]:
+def paced(line: Line, per_second: float) -> Callable[[], Outcome]:
     """Every account queued one by one at ``per_second``, as the scheduler spreads them over
     its period: the latency of a queue that keeps up, not of a backlog."""
 
     def run() -> Outcome:
-        ids = [row.account_id for row in pass_rows(engine)]
-        started, sent, queued = time.monotonic(), {}, []
+        ids = [row.account_id for row in pass_rows(line.engine)]
+        first, started, sent, queued = utcnow(), time.monotonic(), {}, []
         for index, account_id in enumerate(ids):
             time.sleep(max(0.0, started + index / per_second - time.monotonic()))
             now = utcnow()
-            task = queue.send(account_id, now, morning_only=False)
+            task = line.queue.send(account_id, now, morning_only=False)
             sent[account_id] = now
             queued.append(Queued(account_id, str(account_id), task))
-        reports = queue.wait(queued, lambda report: None)
-        return outcome_of(reports, latency=latency_since(engine, sent))
+        reports = line.wait(queued, first)
+        return outcome_of(reports, latency=latency_since(line.engine, sent))
 
     return run
 
 
-def with_a_kill(
-    queue: PassQueue, engine: Engine, workers: Workers, at_fraction: float = 0.5
-) -> Callable[[], Outcome]:
+def with_a_kill(line: Line, workers: Workers, at_fraction: float = 0.5) -> Callable[[], Outcome]:
     """Every account queued at once; once ``at_fraction`` of them passed, worker 0 (main
     process and pool child) is SIGKILLed in the middle of an account's pass."""
 
     def run() -> Outcome:
+        engine = line.engine
         before = tuple(sorted(outbox_states(engine).items()))
         now = utcnow()
-        queued = queue.enqueue_all(now)
-        while passed_since(engine, now) < len(queued) * at_fraction:
-            time.sleep(POLL)
+        queued = line.queue.enqueue_all(now)
+        line.until_passed(len(queued) * at_fraction, now)
         account_id, killed_at = _kill_mid_pass(engine, workers, now)
         print(f"SIGKILLed worker 0 during account {account_id}'s pass", flush=True)
         watch = _Watch(engine, account_id, killed_at)
-        reports = queue.wait(queued, lambda report: None)
+        reports = line.wait(queued, now)
         latency = latency_since(engine, {q.account_id: now for q in queued})
         states = tuple(sorted(outbox_states(engine).items()))
         redelivery = watch.result(now)
@@ -184,22 +228,19 @@ class QueueRuns:
         values = {**bench.values, "broker_url": broker_url}
         self.env = environment(values)
         redis.Redis.from_url(broker_url).flushdb()  # the benchmark's own Redis database
-        self.queue = PassQueue(open_runtime(load_settings(**values)))
+        queue = PassQueue(open_runtime(load_settings(**values)))
+        self.line = Line(queue, bench.reader, broker_url)
 
     def _run(self, name: str, count: int, run: Callable[[Workers], Callable[[], Outcome]]) -> Phase:
         with running(self.env, count, self.bench.workdir) as workers:
             return self.bench.measure(name, run(workers), workers.pids)
 
     def first_pass(self) -> Phase:
-        reader = self.bench.reader
-        return self._run("2 workers, first pass", 2, lambda w: all_at_once(self.queue, reader))
+        return self._run("2 workers, first pass", 2, lambda w: all_at_once(self.line))
 
     def steady(self, counts: list[int], repeat: int) -> list[Phase]:
-        reader = self.bench.reader
         return [
-            self._run(
-                f"{n} workers, steady pass {turn + 1}", n, lambda w: all_at_once(self.queue, reader)
-            )
+            self._run(f"{n} workers, steady pass {turn + 1}", n, lambda w: all_at_once(self.line))
             for n in counts
             for turn in range(repeat)
         ]
@@ -209,14 +250,11 @@ class QueueRuns:
         two = [p for p in phases if p.name.startswith("2 workers, steady")]
         per_second = max(p.per_minute for p in two) / 60 / 2 if two else 5.0
         name = f"2 workers, paced at {per_second * 60:,.0f}/min"
-        return self._run(name, 2, lambda w: paced(self.queue, self.bench.reader, per_second))
+        return self._run(name, 2, lambda w: paced(self.line, per_second))
 
     def sigkill(self) -> Phase:
         """Each owner's recent one-on-ones with one report cancelled (a repair to send),
         then a pass over all with 2 workers, one SIGKILLed halfway."""
         ruptured = self.bench.emulator.rupture()
         print(f"ruptured: {ruptured} one-on-ones cancelled", flush=True)
-        reader = self.bench.reader
-        return self._run(
-            "2 workers, one SIGKILLed", 2, lambda w: with_a_kill(self.queue, reader, w)
-        )
+        return self._run("2 workers, one SIGKILLed", 2, lambda w: with_a_kill(self.line, w))
