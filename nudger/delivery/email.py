@@ -36,6 +36,7 @@ from nudger.connectors.addresses import plain_name
 from nudger.connectors.base import OutgoingEmail
 from nudger.errors import ConfigError
 from nudger.resources import resource_dir
+from nudger.wording import display_name, role_words, status_words
 
 KINDS = (
     "neglected",
@@ -173,31 +174,6 @@ def cadence_words(days: float) -> str:
     if days < 60:
         return f"every ~{round(days)} days"
     return f"every ~{round(days / 30.4)} months"
-
-
-def display_name(name: str | None, address: str) -> str:
-    """The contact's name, or their address when the calendar gave no name."""
-    return name.strip() if name and name.strip() else address
-
-
-def role_words(role: str | None) -> str:
-    return role.replace("_", " ") if role else "other"
-
-
-_STATUS_WORDS = {
-    "neglected": "drifting",
-    "fading": "fading",
-    "lapsed_one_on_one": "one-on-one paused",
-    "missing_one_on_one": "no one-on-one yet",
-    "new": "new",
-    "healthy": "healthy",
-    "weak_tie": "large meetings only",
-}
-
-
-def status_words(status: str) -> str:
-    """A status as the user reads it: descriptive, never a verdict."""
-    return _STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 def first_name(full_name: str) -> str:

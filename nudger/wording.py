@@ -1,0 +1,31 @@
+"""Words the user reads for nudger's internal names: statuses, roles, contacts.
+
+One place for the pages, the emails and the CLI, so a status reads the same everywhere:
+descriptive ("one-on-one paused"), never the enum value ("lapsed_one_on_one").
+"""
+
+from __future__ import annotations
+
+_STATUS_WORDS = {
+    "neglected": "drifting",
+    "fading": "fading",
+    "lapsed_one_on_one": "one-on-one paused",
+    "missing_one_on_one": "no one-on-one yet",
+    "new": "new",
+    "healthy": "healthy",
+    "weak_tie": "large meetings only",
+}
+
+
+def status_words(status: str) -> str:
+    """A status as the user reads it: descriptive, never a verdict."""
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+def role_words(role: str | None) -> str:
+    return role.replace("_", " ") if role else "other"
+
+
+def display_name(name: str | None, address: str) -> str:
+    """The contact's name, or their address when the calendar gave no name."""
+    return name.strip() if name and name.strip() else address
