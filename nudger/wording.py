@@ -29,3 +29,12 @@ def role_words(role: str | None) -> str:
 def display_name(name: str | None, address: str) -> str:
     """The contact's name, or their address when the calendar gave no name."""
     return name.strip() if name and name.strip() else address
+
+
+def greeting_name(name: str | None, address: str) -> str:
+    """How an email greets its owner: the first name the provider gave, else the local
+    part of their address. A "name" holding an address (Google's primary calendar is
+    named after it) is no name."""
+    if name and name.strip() and "@" not in name:
+        return name.split()[0]
+    return address.partition("@")[0] or address

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from nudger.delivery.service import DeliveryAccount, greeting_name
 from nudger.demo import run_demo
 
 
@@ -50,11 +49,3 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     assert result.holds, printed
     assert "Relationship audit" in printed
 
-
-def test_greeting_uses_a_first_name_and_never_an_address() -> None:
-    def owner(name: str | None) -> DeliveryAccount:
-        return DeliveryAccount(1, "alex@example.com", name, "UTC", None, True)
-
-    assert greeting_name(owner("Alex Morgan")) == "Alex"
-    assert greeting_name(owner(None)) == "there"
-    assert greeting_name(owner("alex@example.com")) == "there"

@@ -1,0 +1,116 @@
+"""Emails greet the owner by the name their provider gave at sign-up, else by the local
+part of their address; never "Hi there".
+
+Sign-ups go through the emulator's real OAuth flows: Google puts ``name`` in the ID token
+only when the profile scope is asked for, Microsoft always (msal asks for ``profile``).
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+
+from nudger import accounts
+from nudger.cycle import run_cycle
+from nudger.runtime import Runtime
+from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import Mailbox, World
+from nudger.wording import greeting_name
+from tests.connectors.google_helpers import consent
+from tests.web.conftest import NOW, web_runtime, weekly_one_on_ones
+
+NAMED_GOOGLE = "alex@sandbox.example"
+UNNAMED_GOOGLE = "sam.rivera@sandbox.example"
+NAMED_MICROSOFT = "grace@contoso.example"
+CONTACT = "kim.lee@partner.example"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    world = World()
+    world.add_mailbox(Mailbox(NAMED_GOOGLE, "Alex Morgan", "google"))
+    world.add_mailbox(Mailbox(UNNAMED_GOOGLE, "", "google"))
+    world.add_mailbox(Mailbox(NAMED_MICROSOFT, "Grace Hopper", "microsoft"))
+    with Sandbox(world) as running:
+        yield running
+
+
+@pytest.fixture
+def runtime(sandbox: Sandbox, database_url: str) -> Iterator[Runtime]:
+    opened = web_runtime(sandbox, database_url)
+    yield opened
+    opened.db.dispose()
+
+
+def connect(runtime: Runtime, sandbox: Sandbox, provider: str, address: str) -> str | None:
+    """Sign up through the emulator; the name nudger stored for the account."""
+    start = accounts.begin_connect(runtime, provider, login_hint=address)
+    return accounts.complete_connect(runtime, provider, consent(sandbox, start.url)).name
+
+
+def nudge_email_to(runtime: Runtime, sandbox: Sandbox, owner: str) -> EmailMessage:
+    """The nudge email a lapsed weekly one-on-one makes the cycle send ``owner``."""
+    weekly_one_on_ones(sandbox, owner, CONTACT, stopped=timedelta(days=60))
+    [report] = run_cycle(runtime, account=owner, now=NOW)
+    assert report.error is None
+    [sent] = [s for s in sandbox.world.sent if s.mailbox == owner]
+    message = email.message_from_bytes(sent.raw, policy=default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+def test_a_google_user_is_greeted_by_the_name_in_googles_id_token(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    assert connect(runtime, sandbox, "google", NAMED_GOOGLE) == "Alex Morgan"
+
+    message = nudge_email_to(runtime, sandbox, NAMED_GOOGLE)
+
+    assert text_of(message).startswith("Hi Alex,\n")
+    assert str(message["From"]) == f"Alex Morgan <{NAMED_GOOGLE}>"
+
+
+def test_a_user_without_a_name_is_greeted_by_their_address(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    assert connect(runtime, sandbox, "google", UNNAMED_GOOGLE) is None
+
+    message = nudge_email_to(runtime, sandbox, UNNAMED_GOOGLE)
+
+    assert text_of(message).startswith("Hi sam.rivera,\n")
+
+
+def test_a_microsoft_user_is_greeted_by_the_name_in_the_id_token(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    assert connect(runtime, sandbox, "microsoft", NAMED_MICROSOFT) == "Grace Hopper"
+
+    message = nudge_email_to(runtime, sandbox, NAMED_MICROSOFT)
+
+    assert text_of(message).startswith("Hi Grace,\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Alex Morgan", "Alex"),
+        ("  Priya  ", "Priya"),
+        (None, "alex.morgan"),
+        ("", "alex.morgan"),
+        ("   ", "alex.morgan"),
+        ("alex.morgan@example.com", "alex.morgan"),
+    ],
+)
+def test_the_greeting_is_a_first_name_or_the_local_part(name: str | None, greeting: str) -> None:
+    assert greeting_name(name, "alex.morgan@example.com") == greeting
