@@ -48,4 +48,3 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         assert path.with_suffix(".html").exists()
     assert result.holds, printed
     assert "Relationship audit" in printed
-
