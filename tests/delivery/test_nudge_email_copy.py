@@ -1,5 +1,6 @@
-"""Emails greet the owner by the name their provider gave at sign-up, else by the local
-part of their address; never "Hi there".
+"""What a nudge email sent by a real cycle says: it greets the owner by the name their
+provider gave at sign-up, else by the local part of their address (never "Hi there"),
+and it says each thing once.
 
 Sign-ups go through the emulator's real OAuth flows: Google puts ``name`` in the ID token
 only when the profile scope is asked for, Microsoft always (msal asks for ``profile``).
@@ -22,6 +23,7 @@ from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, World
 from nudger.wording import greeting_name
 from tests.connectors.google_helpers import consent
+from tests.delivery.test_email import repeated
 from tests.web.conftest import NOW, web_runtime, weekly_one_on_ones
 
 NAMED_GOOGLE = "alex@sandbox.example"
@@ -99,6 +101,19 @@ def test_a_microsoft_user_is_greeted_by_the_name_in_the_id_token(
     message = nudge_email_to(runtime, sandbox, NAMED_MICROSOFT)
 
     assert text_of(message).startswith("Hi Grace,\n")
+
+
+def test_a_real_nudge_email_says_each_thing_once(runtime: Runtime, sandbox: Sandbox) -> None:
+    connect(runtime, sandbox, "google", NAMED_GOOGLE)
+
+    message = nudge_email_to(runtime, sandbox, NAMED_GOOGLE)
+
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    for part in (text_of(message), str(html.get_content())):
+        assert "Why now" in part
+        assert repeated(part) == []
+        assert part.lower().count("last met") == 1, part
 
 
 @pytest.mark.parametrize(
