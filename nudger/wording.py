@@ -22,8 +22,23 @@ def status_words(status: str) -> str:
     return _STATUS_WORDS.get(status, status.replace("_", " "))
 
 
+_ROLE_GROUP_WORDS = {
+    "direct_report": "Direct reports",
+    "manager": "Managers",
+    "mentor": "Mentors",
+    "peer": "Peers",
+    "external": "External contacts",
+    "key": "Other key people",
+}
+
+
 def role_words(role: str | None) -> str:
     return role.replace("_", " ") if role else "other"
+
+
+def role_group_words(role: str) -> str:
+    """The heading over everyone with one role: ``Direct reports``."""
+    return _ROLE_GROUP_WORDS.get(role, role_words(role).capitalize())
 
 
 def display_name(name: str | None, address: str) -> str:
