@@ -94,9 +94,14 @@ def test_statuses_and_roles_read_in_words_and_weak_ties_wait_folded(
     page = settings_page
     lapsed = pattern_email(org, "dr-series-ended")
 
-    row = page.locator(f'tr[data-email="{lapsed}"]')
+    lapsed_group = page.locator('details[data-group="status:lapsed_one_on_one"]')
+    expect(lapsed_group.locator("summary")).to_contain_text("One-on-one paused")
+    expect(lapsed_group.locator(f'tr[data-email="{lapsed}"]')).to_be_visible()
+    page.get_by_label(f"Role of {lapsed}").select_option("direct_report")
+    page.get_by_role("button", name="Save").click()
+    row = page.locator(f'details[data-group="role:direct_report"] tr[data-email="{lapsed}"]')
     expect(row.locator(".status")).to_have_text("one-on-one paused")
-    expect(page.get_by_role("heading", name="One-on-one paused")).to_be_visible()
+    expect(row.locator("option:checked")).to_have_text("direct report")
     text = page.locator("body").inner_text()
     assert [raw for raw in RAW_NAMES if raw in text] == []
     weak = page.locator('details[data-group="weak_tie"]')

@@ -253,7 +253,10 @@ def the_form(client: TestClient, query: str = "") -> list[tuple[str, str]]:
 
 
 def submit(client: TestClient, fields: list[tuple[str, str]], query: str = "") -> Any:
-    return client.post(f"/settings{query}", data=fields)
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    return client.post(f"/settings{query}", data=data)
 
 
 def account_of(runtime: Runtime) -> int:
@@ -352,7 +355,8 @@ def test_saving_the_page_keeps_what_changed_elsewhere_meanwhile(
 def test_a_value_left_as_it_was_is_not_checked_again(audited: TestClient, runtime: Runtime) -> None:
     """A page left open overnight: yesterday's "tomorrow" is no longer after today."""
     tomorrow = (NOW + timedelta(days=1)).date().isoformat()
-    assert submit(audited, changed(the_form(audited), {f"snooze_until:{CONTACT}": tomorrow}))
+    first = submit(audited, changed(the_form(audited), {f"snooze_until:{CONTACT}": tomorrow}))
+    assert first.status_code == 303
     fields = the_form(audited)
     with new_client(runtime, clock=lambda: NOW + timedelta(days=1)) as next_day:
         next_day.cookies = audited.cookies
@@ -411,10 +415,16 @@ def test_contacts_are_grouped_by_role_then_status_with_weak_ties_collapsed(
     assert all(f'data-email="{address}"' in weak for address in CROWD)
 
 
-def test_the_page_reads_statuses_and_roles_in_words(audited: TestClient) -> None:
+def test_the_page_reads_statuses_and_roles_in_words(
+    audited: TestClient, runtime: Runtime
+) -> None:
+    contacts.set_role(runtime, account_of(runtime), PRIYA, "direct_report")
+
     text = visible_text(audited.get("/settings").text)
 
-    assert "drifting" in text
+    assert "Direct reports" in text
+    assert "drifting" in text, "the status of someone with a role, under their name"
+    assert "Drifting" in text, "the heading over the others with that status"
     assert "direct report" in text
     raw = [*(s.value for s in Status if status_words(s) != s.value), "direct_report"]
     assert [name for name in raw if name in text] == []
@@ -467,4 +477,4 @@ def test_the_time_zone_placeholder_is_the_zone_an_empty_field_means(
     field = re.search(r'<input id="time_zone"[^>]*>', page)
     assert field is not None
     assert 'placeholder="Asia/Tokyo"' in field.group(0)
-    assert "Empty: your calendar&#39;s zone, Asia/Tokyo." in page
+    assert "Empty: your calendar's zone, Asia/Tokyo." in page
