@@ -415,9 +415,7 @@ def test_contacts_are_grouped_by_role_then_status_with_weak_ties_collapsed(
     assert all(f'data-email="{address}"' in weak for address in CROWD)
 
 
-def test_the_page_reads_statuses_and_roles_in_words(
-    audited: TestClient, runtime: Runtime
-) -> None:
+def test_the_page_reads_statuses_and_roles_in_words(audited: TestClient, runtime: Runtime) -> None:
     contacts.set_role(runtime, account_of(runtime), PRIYA, "direct_report")
 
     text = visible_text(audited.get("/settings").text)
