@@ -33,7 +33,7 @@ HELP = (
     "nudges you by email or with a hold on your calendar. Try it offline: nudger demo."
 )
 MAX_LISTED_ACCOUNTS = 10
-"""An unknown --account lists the connected accounts up to this many, else the closest."""
+"""An unknown --account lists the connected accounts up to this many, else the closest one."""
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
 accounts_app = typer.Typer(no_args_is_help=True, help="Connected accounts.")
@@ -53,7 +53,7 @@ def main() -> None:
     except NudgerError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
         if isinstance(exc, UnknownAccount):
-            err.print(_accounts_to_choose_from(exc.email), markup=False)
+            err.print(_accounts_to_choose_from(exc.email), markup=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -98,8 +98,8 @@ def _accounts_to_choose_from(unknown: str) -> str:
         return connect_hint(runtime.settings)
     if len(emails) <= MAX_LISTED_ACCOUNTS:
         return "\n  ".join(["Connected accounts:", *emails])
-    close = difflib.get_close_matches(unknown.lower(), emails, n=3)
-    maybe = f"Did you mean {' or '.join(close)}? " if close else ""
+    closest = difflib.get_close_matches(unknown.lower(), emails, n=1)
+    maybe = f"Did you mean {closest[0]}? " if closest else ""
     return f'{maybe}{len(emails)} accounts are connected: "nudger accounts list" lists them.'
 
 
@@ -154,7 +154,7 @@ def cycle(
     runtime = open_runtime()
     reports = run_cycle(runtime, account=account, dry_run=dry_run, progress=console)
     if not reports:
-        err.print(connect_hint(runtime.settings), markup=False)
+        err.print(connect_hint(runtime.settings), markup=False, soft_wrap=True)
     for report in reports:
         console.print(report.summary())
     if any(r.error for r in reports):
@@ -304,7 +304,7 @@ def accounts_list() -> None:
     runtime = open_runtime()
     refs = list_accounts(runtime)
     if not refs:
-        err.print(connect_hint(runtime.settings), markup=False)
+        err.print(connect_hint(runtime.settings), markup=False, soft_wrap=True)
     for ref in refs:
         console.print(f"{ref.email}\t{ref.provider}\t{ref.status}")
 
