@@ -151,6 +151,13 @@ def test_secret_files_stay_out_of_git() -> None:
     assert all(source.startswith("./secrets/") for source in sources)
 
 
+def test_the_readme_lists_every_setting_read_from_a_file() -> None:
+    sentence = re.search(r"The settings read this\s+way are (.*?);", README, re.DOTALL)
+    assert sentence
+    listed = set(re.findall(r"`NUDGER_([A-Z_]+)`", sentence.group(1)))
+    assert listed == {name.upper() for name in FILE_FIELDS}
+
+
 def test_the_image_gets_every_file_the_package_build_reads() -> None:
     """``pip install .`` in the image reads the readme and the license files."""
     dockerfile = (ROOT / "Dockerfile").read_text()
