@@ -170,21 +170,18 @@ def _show_deliveries(
     for path in paths:
         console.print(f"  {path.with_suffix('').name}")
     holds = [
-        e
+        (mailbox, e)
         for mailbox in sandbox.world.mailboxes.values()
         for e in mailbox.events.values()
         if e.private_props and not e.deleted
     ]
     console.rule(f"{len(holds)} relationship-time holds booked")
-    table = Table("when", "title", "for")
-    for hold in sorted(holds, key=lambda e: e.start):
-        table.add_row(
-            f"{hold.start:%a %d %b %H:%M} UTC",
-            hold.summary,
-            next(iter(hold.private_props.values())),
-        )
+    table = Table("on the calendar of", "when", "title")
+    for mailbox, hold in sorted(holds, key=lambda held: (held[0].name, held[1].start)):
+        local = hold.start.astimezone(ZoneInfo(mailbox.time_zone))
+        table.add_row(mailbox.name, f"{local:%a %d %b %H:%M %Z}", hold.summary)
     console.print(table)
-    return DemoResult(paths, holds, time.monotonic() - started)
+    return DemoResult(paths, [hold for _, hold in holds], time.monotonic() - started)
 
 
 def _save_email(folder: Path, index: int, raw: bytes) -> Path:
