@@ -12,6 +12,7 @@ endpoints stay HTTPS. Sign-ins go through nudger's own OAuth flows.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -61,41 +62,53 @@ def test_only_the_sign_in_step_is_on_plain_http(people: Sandbox, settings: Setti
     assert discovery["token_endpoint"].startswith(people.base_url)
 
 
-def test_google_asks_who_signs_in_even_when_the_hint_names_someone(settings: Settings) -> None:
-    oauth = GoogleOAuth(settings)
-    start = oauth.begin(GOOGLE_CALLBACK, login_hint=GOOGLE_USER)
-    page = httpx.get(start.url)
+@dataclass(frozen=True)
+class SignedIn:
+    page: httpx.Response
+    """The sign-in page the person continued on."""
+    email: str
+    """Whom nudger's flow signed in."""
 
+
+def through_the_page(
+    oauth: GoogleOAuth | MicrosoftOAuth, callback: str, hint: str, instead: str | None = None
+) -> SignedIn:
+    """nudger's sign-in with ``hint``, continued on the sandbox's page (as the user whose
+    label starts with ``instead``, if given)."""
+    start = oauth.begin(callback, login_hint=hint)
+    page = httpx.get(start.url)
     assert page.status_code == 200
-    assert signing_in_as(page) == f"Ada Lovelace ({GOOGLE_USER})"
-    assert list(choices(page)) == [f"Bob <Builder> ({OTHER_GOOGLE})"], "Google users only"
-    assert "&lt;Builder&gt;" in page.text
-    assert oauth.complete(start.pending, continue_as_shown(page)).email == GOOGLE_USER
+    if instead:
+        page = choose(page, instead)
+    return SignedIn(page, oauth.complete(start.pending, continue_as_shown(page)).email)
+
+
+def test_google_asks_who_signs_in_even_when_the_hint_names_someone(settings: Settings) -> None:
+    signed_in = through_the_page(GoogleOAuth(settings), GOOGLE_CALLBACK, GOOGLE_USER)
+    assert signing_in_as(signed_in.page) == f"Ada Lovelace ({GOOGLE_USER})"
+    assert list(choices(signed_in.page)) == [f"Bob <Builder> ({OTHER_GOOGLE})"], "Google's only"
+    assert "&lt;Builder&gt;" in signed_in.page.text
+    assert signed_in.email == GOOGLE_USER
 
 
 def test_google_signs_in_the_user_chosen_instead(settings: Settings) -> None:
-    oauth = GoogleOAuth(settings)
-    start = oauth.begin(GOOGLE_CALLBACK, login_hint=GOOGLE_USER)
-    page = choose(httpx.get(start.url), "Bob")
-
-    assert signing_in_as(page) == f"Bob <Builder> ({OTHER_GOOGLE})"
-    assert oauth.complete(start.pending, continue_as_shown(page)).email == OTHER_GOOGLE
+    signed_in = through_the_page(GoogleOAuth(settings), GOOGLE_CALLBACK, GOOGLE_USER, "Bob")
+    assert signing_in_as(signed_in.page) == f"Bob <Builder> ({OTHER_GOOGLE})"
+    assert signed_in.email == OTHER_GOOGLE
 
 
 def test_microsoft_signs_in_the_hinted_user_or_one_chosen_from_the_tenant(
     settings: Settings,
 ) -> None:
     oauth = MicrosoftOAuth(settings)
-    start = oauth.begin(MICROSOFT_CALLBACK, login_hint=MICROSOFT_USER)
-    page = httpx.get(start.url)
-    assert signing_in_as(page) == f"Grace Hopper ({MICROSOFT_USER})"
-    assert list(choices(page)) == [f"Linus Pauling ({OTHER_MICROSOFT})"], "this tenant only"
-    assert oauth.complete(start.pending, continue_as_shown(page)).email == MICROSOFT_USER
+    hinted = through_the_page(oauth, MICROSOFT_CALLBACK, MICROSOFT_USER)
+    assert signing_in_as(hinted.page) == f"Grace Hopper ({MICROSOFT_USER})"
+    assert list(choices(hinted.page)) == [f"Linus Pauling ({OTHER_MICROSOFT})"], "one tenant"
+    assert hinted.email == MICROSOFT_USER
 
-    again = oauth.begin(MICROSOFT_CALLBACK, login_hint=MICROSOFT_USER)
-    other = choose(httpx.get(again.url), "Linus")
-    assert signing_in_as(other) == f"Linus Pauling ({OTHER_MICROSOFT})"
-    assert oauth.complete(again.pending, continue_as_shown(other)).email == OTHER_MICROSOFT
+    chosen = through_the_page(oauth, MICROSOFT_CALLBACK, MICROSOFT_USER, "Linus")
+    assert signing_in_as(chosen.page) == f"Linus Pauling ({OTHER_MICROSOFT})"
+    assert chosen.email == OTHER_MICROSOFT
 
 
 def test_microsoft_without_a_hint_offers_the_users_instead_of_an_error(
