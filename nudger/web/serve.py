@@ -72,7 +72,7 @@ def _start_sandbox(
     }
     hints = first_users(orgs)
     who = ", ".join(f"{provider(name).label} as {email}" for name, email in sorted(hints.items()))
-    console.print(f"sandbox emulator on {emulator.base_url}; sign in with {who}")
+    console.print(f"sandbox emulator on {emulator.base_url}; sign in with {who}", soft_wrap=True)
     return emulator, hints, overrides
 
 

@@ -23,8 +23,12 @@ from nudger.connectors.microsoft_auth import MicrosoftOAuth
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import Mailbox, World
 from tests.sandbox.conftest import GOOGLE_USER, MICROSOFT_USER
+from tests.sandbox.google_client import tls
 from tests.sandbox.sign_in_helpers import choices, choose, continue_as_shown, signing_in_as
 
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:response_mode='form_post' is recommended"  # nudger's msal call, as it stands
+)
 GOOGLE_CALLBACK = "http://127.0.0.1:8000/oauth/google/callback"
 MICROSOFT_CALLBACK = "http://127.0.0.1:8000/oauth/microsoft/callback"
 OTHER_GOOGLE = "bob@sandbox-google.test"
@@ -56,7 +60,7 @@ def test_only_the_sign_in_step_is_on_plain_http(people: Sandbox, settings: Setti
     assert httpx.post(people.sign_in_url + "/token").status_code == 404
     discovery = httpx.get(
         settings.microsoft_authority + "/v2.0/.well-known/openid-configuration",
-        verify=str(people.certs.ca_cert),
+        verify=tls(people),
     ).json()
     assert discovery["authorization_endpoint"].startswith(people.sign_in_url)
     assert discovery["token_endpoint"].startswith(people.base_url)
@@ -154,6 +158,6 @@ def test_a_sandbox_for_tests_still_consents_at_once_for_the_hinted_user(
     assert sandbox.sign_in_url is None
     settings = load_settings(**sandbox.settings())
     start = GoogleOAuth(settings).begin(GOOGLE_CALLBACK, login_hint=GOOGLE_USER)
-    answer = httpx.get(start.url, verify=str(sandbox.certs.ca_cert))
+    answer = httpx.get(start.url, verify=tls(sandbox))
     assert answer.status_code == 302
     assert answer.headers["location"].startswith(GOOGLE_CALLBACK)
