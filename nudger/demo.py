@@ -30,8 +30,8 @@ from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
 from nudger.reporting import print_audit
 from nudger.runtime import Runtime, open_runtime
-from nudger.sandbox.orggen import GeneratedOrg, OrgSpec, generate_org
-from nudger.sandbox.run import start_sandbox
+from nudger.sandbox.orggen import GeneratedOrg, generate_org
+from nudger.sandbox.run import MICROSOFT_OWNER, start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
 
@@ -39,16 +39,6 @@ USER_ROLES = ("direct_report", "manager", "mentor")
 """Roles a Google user enters in settings (Google has no org-chart API)."""
 DIRECTORY_ROLES = ("direct_report", "manager")
 """Roles Microsoft 365 reads from the org chart; its users enter only the rest."""
-
-
-MICROSOFT_OWNER = OrgSpec(
-    now=datetime.now(UTC),
-    owner_email="sam.rivera@northwind.example",
-    owner_name="Sam Rivera",
-    provider="microsoft",
-    time_zone="Europe/Berlin",
-)
-"""The second sandbox user: Outlook on Microsoft 365, whose org chart comes from Graph."""
 
 
 @dataclass(frozen=True)
