@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.model import Status
+from nudger.analysis.status import workdays_ago
 from nudger.analysis.trend import TrendPoint
 from nudger.wording import display_name, status_words
 
@@ -57,12 +58,12 @@ class RhythmRow:
 
     @property
     def label(self) -> str:
-        since = "never met" if self.since is None else f"{self.since} days"
+        since = "never met" if self.since is None else plural(self.since, "day")
         return since if self.usual is None else f"{since} · usual {self.usual:.0f}"
 
     @property
     def title(self) -> str:
-        met = "never met" if self.since is None else f"last met {self.since} working days ago"
+        met = "never met" if self.since is None else f"last met {workdays_ago(self.since)}"
         usual = "" if self.usual is None else f"; usually every {self.usual:.0f} working days"
         return f"{self.name} ({status_words(self.status)}): {met}{usual}"
 
@@ -90,6 +91,10 @@ class RhythmChart:
             f"Working days since you last met each of {len(self.rows)} key {people}, "
             f"against their usual gap; {late} past it"
         )
+
+
+def plural(count: int, thing: str) -> str:
+    return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
 
 
 def rhythm_chart(healths: Sequence[ContactHealth]) -> RhythmChart:

@@ -66,7 +66,9 @@ def assert_fits(page: Page, what: str) -> None:
 
 
 def assert_navigation_in_view(page: Page, what: str) -> None:
+    """Fits, and at the top of the page the whole navigation is on screen."""
     assert_fits(page, what)
+    page.evaluate("window.scrollTo(0, 0)")
     expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport(ratio=1)
     expect(page.get_by_role("link", name="Settings")).to_be_in_viewport(ratio=1)
 

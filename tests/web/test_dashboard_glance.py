@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from nudger import accounts, contacts
 from nudger.analysis.audit import ContactHealth, audit
 from nudger.analysis.model import Status
+from nudger.analysis.status import workdays_ago
 from nudger.analysis.trend import as_it_stood, status_counts, week_ends
 from nudger.config import load_settings
 from nudger.cycle import run_cycle
@@ -48,9 +49,7 @@ class Board:
 
 
 @pytest.fixture(scope="module")
-def board(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Board]:
+def board(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate(monkeypatch, tmp_path_factory.mktemp("glance"))
         sandbox, org = start_sandbox(now=NOW)
@@ -94,7 +93,9 @@ def test_calm_groups_are_collapsed_behind_a_summary_and_urgent_ones_stay_open(
     assert healthy > 1
     weak_ties = section(board.html, "weak_tie")
     assert "<details>" in weak_ties
-    assert f"<summary>{weak} people you meet only in large meetings or rarely</summary>" in weak_ties
+    assert (
+        f"<summary>{weak} people you meet only in large meetings or rarely</summary>" in weak_ties
+    )
     assert f"<summary>{healthy} healthy relationships</summary>" in section(board.html, "healthy")
     for status in URGENT & {h.status.value for h in board.healths}:
         assert "<details>" not in section(board.html, status), status
@@ -135,28 +136,29 @@ def test_the_rhythm_chart_has_a_bar_and_a_tick_per_key_person(board: Board) -> N
         assert mark.get("data-usual") == f"{health.cadence_working_days:.0f}"
         title = mark.find(f"{SVG}title")
         assert title is not None
-        assert f"last met {since} working days ago" in (title.text or "")
+        assert f"last met {workdays_ago(since)}" in (title.text or "")
         name, label = (t.text for t in mark.iter(f"{SVG}text"))
         assert name == display_name(health.name, health.email)
         assert label is not None
-        assert label.startswith(f"{since} days · usual ")
+        assert label.startswith(f"{since} {'day' if since == 1 else 'days'} · usual ")
         assert len(mark.findall(f"{SVG}line[@class='tick']")) == 1
 
 
 def test_the_rhythm_bars_share_one_scale(board: Board) -> None:
+    """Bars grow with the gap, one scale for all; gaps beyond the axis fill it."""
     chart = svg(board.html, "rhythm-chart")
-    widths = {}
+    bars = []
     for g in chart.iter(f"{SVG}g"):
         (bar,) = g.findall(f"{SVG}rect[@class='bar']")
-        widths[int(g.get("data-since") or 0)] = float((bar.get("width") or "").rstrip("%"))
-    longest = max(widths)
-    full = [since for since, width in widths.items() if width == 100]
-    assert full, "the longest gap fills the chart"
-    shortest = min(widths)
-    assert widths[shortest] < widths[longest]
-    scale = min(full)
-    for since, width in widths.items():
-        assert width == pytest.approx(100 * min(since, scale) / scale, abs=0.01)
+        bars.append((int(g.get("data-since") or 0), float((bar.get("width") or "").rstrip("%"))))
+    within = [(since, width) for since, width in bars if width < 100]
+    beyond = [since for since, width in bars if width == 100]
+    assert len({since for since, _ in within}) > 2
+    longest, its_width = max(within)
+    per_day = its_width / longest
+    for since, width in within:
+        assert width == pytest.approx(since * per_day, abs=0.02)
+    assert all(since >= 100 / per_day - 0.5 for since in beyond)
 
 
 def test_the_trend_counts_equal_fresh_audits_as_of_each_week_end(board: Board) -> None:
