@@ -52,7 +52,7 @@ def sandbox_app_url(
 @pytest.fixture
 def phone(chromium: Browser, sandbox_app_url: str) -> Iterator[Page]:
     context = chromium.new_context(
-        base_url=sandbox_app_url, ignore_https_errors=True, viewport=PHONE, is_mobile=True
+        base_url=sandbox_app_url, ignore_https_errors=True, viewport=PHONE
     )
     context.set_default_timeout(15_000)
     yield context.new_page()
