@@ -104,9 +104,9 @@ def test_calm_groups_are_collapsed_behind_a_summary_and_urgent_ones_stay_open(
 def test_every_contact_shows_its_strength(board: Board) -> None:
     rows = board.html.split("<tr>")
     for health in board.healths:
-        shown = f'data-label="Contact">{display_name(health.name, health.email)}'
+        shown = f'class="who">{display_name(health.name, health.email)}<'
         (row,) = [r for r in rows if shown in r]
-        assert f'class="strength">{health.strength:.1f}</td>' in row, health.email
+        assert f'class="strength fact">{health.strength:.1f}</td>' in row, health.email
     assert 'id="strength-note"' in board.html
 
 
