@@ -17,9 +17,7 @@ from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
-from nudger.web.app import create_app
 from tests.browser.conftest import NOW, require_browser
-from tests.live_server import LiveServer
 
 require_browser()
 
@@ -33,20 +31,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def sandbox_app_url(
-    runtime: Runtime, live_server: LiveServer, sandbox: Sandbox, org: GeneratedOrg
-) -> str:
-    app = create_app(
-        runtime,
-        login_hints={"google": org.owner.email},
-        clock=lambda: NOW,
-        sandbox_world=sandbox.world,
-    )
-    live_server.start(app)
-    return live_server.base_url
 
 
 @pytest.fixture

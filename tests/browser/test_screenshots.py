@@ -20,9 +20,7 @@ from nudger.cycle import run_cycle
 from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
-from nudger.web.app import create_app
 from tests.browser.conftest import NOW, require_browser
-from tests.live_server import LiveServer
 
 TARGET = os.environ.get("NUDGER_SCREENSHOTS", "")
 """Read at import: the suite's fixtures clear every NUDGER_ variable for the tests."""
@@ -41,20 +39,6 @@ LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 ROLES = ("direct_report", "manager", "mentor")
 """The roles a Google user enters in settings, as ``nudger demo`` enters them."""
-
-
-@pytest.fixture
-def sandbox_app_url(
-    runtime: Runtime, live_server: LiveServer, sandbox: Sandbox, org: GeneratedOrg
-) -> str:
-    app = create_app(
-        runtime,
-        login_hints={"google": org.owner.email},
-        clock=lambda: NOW,
-        sandbox_world=sandbox.world,
-    )
-    live_server.start(app)
-    return live_server.base_url
 
 
 def test_take_screenshots(

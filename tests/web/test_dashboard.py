@@ -7,7 +7,7 @@ must never see, on the dashboard, on the settings page or through a form.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -89,6 +89,20 @@ def test_a_new_account_sees_an_empty_dashboard(client: TestClient, sandbox: Sand
     assert "Nothing sent yet." in html
 
 
+def meet_sam(sandbox: Sandbox, start: datetime) -> None:
+    """A half-hour one-on-one of the owner with their contact, in the emulator."""
+    sandbox.world.put_event(
+        sandbox.world.mailbox(OWNER),
+        SandboxEvent(
+            id=f"met{start:%Y%m%d%H%M}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            organizer=OWNER,
+            attendees=[SandboxAttendee(OWNER, "Owner"), SandboxAttendee(OWNERS_CONTACT, "Sam")],
+        ),
+    )
+
+
 def test_history_shows_which_nudges_got_no_reaction(sandbox: Sandbox, runtime: Runtime) -> None:
     weekly_one_on_ones(sandbox, OWNER, OWNERS_CONTACT, stopped=timedelta(days=45), weeks=40)
     a_week_on = NOW + timedelta(days=8)
@@ -97,17 +111,7 @@ def test_history_shows_which_nudges_got_no_reaction(sandbox: Sandbox, runtime: R
         run_cycle(runtime, now=NOW)
         history = web.get("/dashboard").text.split('id="history"')[1]
         assert '<td data-label="Reaction" class="reaction ignored">no reaction</td>' in history
-        met = NOW + timedelta(days=2)
-        sandbox.world.put_event(
-            sandbox.world.mailbox(OWNER),
-            SandboxEvent(
-                id="metsince1",
-                start=met,
-                end=met + timedelta(minutes=30),
-                organizer=OWNER,
-                attendees=[SandboxAttendee(OWNER, "Owner"), SandboxAttendee(OWNERS_CONTACT, "Sam")],
-            ),
-        )
+        meet_sam(sandbox, NOW + timedelta(days=2))
         run_cycle(runtime, now=a_week_on, dry_run=True)
         history = web.get("/dashboard").text.split('id="history"')[1]
         assert '<td data-label="Reaction" class="reaction">you met since</td>' in history
@@ -151,17 +155,7 @@ def test_the_trend_follows_the_calendar_when_it_changes(
     before = trend_counts(client.get("/dashboard").text)
     assert before == trend_counts(client.get("/dashboard").text)
     assert before["healthy"][-4:] == [0, 0, 0, 0]
-    met = NOW - timedelta(days=21)
-    sandbox.world.put_event(
-        sandbox.world.mailbox(OWNER),
-        SandboxEvent(
-            id="found1",
-            start=met,
-            end=met + timedelta(minutes=30),
-            organizer=OWNER,
-            attendees=[SandboxAttendee(OWNER, "Owner"), SandboxAttendee(OWNERS_CONTACT, "Sam")],
-        ),
-    )
+    meet_sam(sandbox, NOW - timedelta(days=21))
     run_cycle(runtime, now=NOW, dry_run=True)
     after = trend_counts(client.get("/dashboard").text)
     assert after["healthy"][-4:-1] != before["healthy"][-4:-1]
