@@ -15,7 +15,7 @@ WORKDIR /app
 # changes do not reinstall them.
 COPY requirements/runtime.lock ./requirements/
 RUN pip install --require-hashes -r requirements/runtime.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY nudger ./nudger
 COPY templates ./templates
 COPY config ./config

@@ -60,7 +60,9 @@ MICROSOFT = Provider(
     access_token=access_token,
     events_path="/calendarView/delta",
     floor_pages=floor_pages,
-    items=lambda page: len(page.get("value", ())),
+    # Series masters come whole in the delta (issue 10) but are the series, not events:
+    # the connector keeps them to fill their bare occurrences and counts no event for them.
+    items=lambda page: sum(1 for i in page.get("value", ()) if i.get("type") != "seriesMaster"),
     profile={
         "connector: HTTP + JSON (GraphClient.get)": ("connectors/graph.py", "get"),
         "  msal silent token (access_token)": ("connectors/microsoft_auth.py", "access_token"),

@@ -241,7 +241,7 @@ def _passes(
 ) -> Report:
     owner = emulator.served.owner
     account = Account(runtime, provider, owner)
-    first = account.next_pass()
+    first = _profiled(account.next_pass) if profile == "first" else account.next_pass()
     account.next_pass()  # the first steady pass after the first may still deliver
     no_change = [account.next_pass() for _ in range(passes)]
     one_event = []
@@ -249,7 +249,7 @@ def _passes(
         emulator.change_one_event()
         one_event.append(account.next_pass())
     new_day = [account.next_pass(_next_morning(account.now)) for _ in range(3)]
-    if profile:
+    if profile in ("no-change", "one-event"):
         _profile(account, emulator, profile)
     floor = floor_seconds(PROVIDERS[provider], runtime.settings, owner, _calendars(runtime), 3)
     backend = runtime.settings.database_url.split(":")[0].split("+")[0]
@@ -270,10 +270,16 @@ def _calendars(runtime: Runtime) -> list[str]:
 def _profile(account: Account, emulator: Emulator, which: str) -> None:
     if which == "one-event":
         emulator.change_one_event()
-    profiler = cProfile.Profile()
-    profiler.runcall(account.next_pass)
     print(f"\ncProfile of one {which} pass ({account.runtime.settings.database_url.split(':')[0]})")
+    _profiled(account.next_pass)
+
+
+def _profiled(run: Callable[[], Cost]) -> Cost:
+    """``run`` under cProfile, its cumulative profile printed (the cost is profiled too)."""
+    profiler = cProfile.Profile()
+    cost = profiler.runcall(run)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    return cost
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -315,7 +321,7 @@ def main() -> None:
     parser.add_argument("--provider", choices=["google", "microsoft", "both"], default="both")
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--database-url", help="a PostgreSQL database to make a scratch one beside")
-    parser.add_argument("--profile", choices=["no-change", "one-event"])
+    parser.add_argument("--profile", choices=["first", "no-change", "one-event"])
     args = parser.parse_args()
     names = ["google", "microsoft"] if args.provider == "both" else [args.provider]
     reports = [measure(name, args.passes, args.database_url, args.profile) for name in names]

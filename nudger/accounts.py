@@ -25,7 +25,13 @@ from nudger.connectors.addresses import mailbox, plain_name
 from nudger.connectors.base import AuthStart, Connector, Grant, OAuthFlow
 from nudger.connectors.registry import provider
 from nudger.delivery.reconnect import cancel_reconnect_requests
-from nudger.errors import ConnectorError, IdentityConflict, OAuthStateError, UnusableAddress
+from nudger.errors import (
+    ConnectorError,
+    IdentityConflict,
+    OAuthStateError,
+    UnknownAccount,
+    UnusableAddress,
+)
 from nudger.runtime import Runtime
 from nudger.store import accounts as account_store
 from nudger.store.db import session_scope
@@ -222,7 +228,7 @@ def find_account(runtime: Runtime, email: str) -> AccountRef:
     with session_scope(runtime.db) as session:
         account = account_store.account_by_email(session, email)
         if account is None:
-            raise ConnectorError(f"no connected account {email}")
+            raise UnknownAccount(email)
         return _ref(account)
 
 

@@ -1,7 +1,13 @@
-"""The ``nudger`` command."""
+"""The ``nudger`` command.
+
+Its help is read in a terminal: docstrings of commands are plain sentences (no reST
+markup), which ``tests/test_cli.py`` checks for every command.
+"""
 
 from __future__ import annotations
 
+import difflib
+import importlib.metadata
 import json
 import logging
 import sys
@@ -12,15 +18,24 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from nudger.errors import NudgerError
+from nudger.errors import NudgerError, UnknownAccount
 
 if TYPE_CHECKING:
+    from nudger.config import Settings
     from nudger.runtime import Runtime
 
 PING_SECONDS = 5.0
 """How long `nudger worker --ping` waits for an answer."""
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+HELP = (
+    "nudger keeps a busy manager's professional relationships from quietly eroding: it reads "
+    "your calendar, notices whom you are drifting away from and whose one-on-ones lapsed, and "
+    "nudges you by email or with a hold on your calendar. Try it offline: nudger demo."
+)
+MAX_LISTED_ACCOUNTS = 10
+"""An unknown --account lists the connected accounts up to this many, else the closest one."""
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
 accounts_app = typer.Typer(no_args_is_help=True, help="Connected accounts.")
 rules_app = typer.Typer(no_args_is_help=True, help="Rules files.")
 keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys.")
@@ -37,7 +52,55 @@ def main() -> None:
         app()
     except NudgerError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line
+        if isinstance(exc, UnknownAccount):
+            err.print(_accounts_to_choose_from(exc.email), markup=False, soft_wrap=True)
         sys.exit(2)
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"nudger {importlib.metadata.version('nudger')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def connect_hint(settings: Settings) -> str:
+    """What to do when no account is connected yet."""
+    lines = [
+        "No account is connected yet.",
+        f'Connect one: run "nudger serve" and sign up at {settings.public_url}',
+    ]
+    if not (settings.google_client_id or settings.microsoft_client_id):
+        lines.append("  (first set NUDGER_GOOGLE_CLIENT_ID or NUDGER_MICROSOFT_CLIENT_ID")
+        lines.append('  and its secret: see "Connecting real accounts" in the README)')
+    lines.append("Or try nudger on a synthetic team first: nudger serve --sandbox")
+    return "\n".join(lines)
+
+
+def _accounts_to_choose_from(unknown: str) -> str:
+    from nudger.accounts import list_accounts
+    from nudger.runtime import open_runtime
+
+    runtime = open_runtime()
+    emails = [ref.email for ref in list_accounts(runtime)]
+    if not emails:
+        return connect_hint(runtime.settings)
+    if len(emails) <= MAX_LISTED_ACCOUNTS:
+        return "\n  ".join(["Connected accounts:", *emails])
+    closest = difflib.get_close_matches(unknown.lower(), emails, n=1)
+    maybe = f"Did you mean {closest[0]}? " if closest else ""
+    return f'{maybe}{len(emails)} accounts are connected: "nudger accounts list" lists them.'
 
 
 @app.command()
@@ -67,7 +130,7 @@ def serve(
 
 @app.command()
 def cycle(
-    account: Annotated[str | None, typer.Option(help="Only this account (email).")] = None,
+    account: Annotated[str | None, typer.Option(metavar="EMAIL", help="Only this account.")] = None,
     dry_run: Annotated[bool, typer.Option(help="Decide, but send and book nothing.")] = False,
     enqueue: Annotated[
         bool, typer.Option(help="Put one pass per account on the worker queue instead.")
@@ -88,7 +151,10 @@ def cycle(
         return
     from nudger.cycle import run_cycle
 
-    reports = run_cycle(open_runtime(), account=account, dry_run=dry_run, progress=console)
+    runtime = open_runtime()
+    reports = run_cycle(runtime, account=account, dry_run=dry_run, progress=console)
+    if not reports:
+        err.print(connect_hint(runtime.settings), markup=False, soft_wrap=True)
     for report in reports:
         console.print(report.summary())
     if any(r.error for r in reports):
@@ -192,7 +258,7 @@ def status(
 
 @app.command()
 def audit(
-    account: Annotated[str, typer.Option(help="Account email.")],
+    account: Annotated[str, typer.Option(metavar="EMAIL", help="The account's address.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """The relationship audit of one account."""
@@ -209,7 +275,7 @@ def audit(
 
 @app.command()
 def simulate(
-    account: Annotated[str, typer.Option(help="Account email.")],
+    account: Annotated[str, typer.Option(metavar="EMAIL", help="The account's address.")],
     since: Annotated[str, typer.Option(help="How far back to replay: 180d, 26w.")] = "180d",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
@@ -235,12 +301,18 @@ def accounts_list() -> None:
     from nudger.accounts import list_accounts
     from nudger.runtime import open_runtime
 
-    for ref in list_accounts(open_runtime()):
+    runtime = open_runtime()
+    refs = list_accounts(runtime)
+    if not refs:
+        err.print(connect_hint(runtime.settings), markup=False, soft_wrap=True)
+    for ref in refs:
         console.print(f"{ref.email}\t{ref.provider}\t{ref.status}")
 
 
 @accounts_app.command("remove")
-def accounts_remove(email: str) -> None:
+def accounts_remove(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The account's address.")],
+) -> None:
     """Revoke the account's tokens at the provider and delete all of its rows."""
     from nudger.accounts import remove_account
     from nudger.runtime import open_runtime
@@ -250,7 +322,11 @@ def accounts_remove(email: str) -> None:
 
 
 @rules_app.command("check")
-def rules_check(file: Annotated[Path | None, typer.Argument()] = None) -> None:
+def rules_check(
+    file: Annotated[
+        Path | None, typer.Argument(metavar="FILE", help="Your rules file (YAML) to check too.")
+    ] = None,
+) -> None:
     """Validate the shipped rules and, if given, a user rules file merged over them."""
     from nudger.rules.loader import load_rules
     from nudger.rules.paths import rule_paths

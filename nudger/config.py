@@ -208,7 +208,7 @@ class Settings(BaseSettings):
                 "an origin like https://nudger.example.com (scheme, host, port), "
                 "with no path, query, fragment or user",
             )
-        if value.scheme == "http" and not _loopback(value.host or ""):
+        if value.scheme == "http" and not loopback_host(value.host or ""):
             log.warning(
                 "NUDGER_BASE_URL %s is plain http: sessions and one-click links would cross "
                 "the network unencrypted; use https beyond this machine",
@@ -270,7 +270,9 @@ def database_url_problem(url: str) -> str | None:
     return None
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 (bracketed or not) or localhost: traffic that never leaves the
+    machine."""
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

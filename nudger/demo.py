@@ -30,8 +30,8 @@ from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
 from nudger.reporting import print_audit
 from nudger.runtime import Runtime, open_runtime
-from nudger.sandbox.orggen import GeneratedOrg, OrgSpec, generate_org
-from nudger.sandbox.run import start_sandbox
+from nudger.sandbox.orggen import GeneratedOrg, generate_org
+from nudger.sandbox.run import MICROSOFT_OWNER, start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
 
@@ -39,16 +39,6 @@ USER_ROLES = ("direct_report", "manager", "mentor")
 """Roles a Google user enters in settings (Google has no org-chart API)."""
 DIRECTORY_ROLES = ("direct_report", "manager")
 """Roles Microsoft 365 reads from the org chart; its users enter only the rest."""
-
-
-MICROSOFT_OWNER = OrgSpec(
-    now=datetime.now(UTC),
-    owner_email="sam.rivera@northwind.example",
-    owner_name="Sam Rivera",
-    provider="microsoft",
-    time_zone="Europe/Berlin",
-)
-"""The second sandbox user: Outlook on Microsoft 365, whose org chart comes from Graph."""
 
 
 @dataclass(frozen=True)
@@ -170,21 +160,18 @@ def _show_deliveries(
     for path in paths:
         console.print(f"  {path.with_suffix('').name}")
     holds = [
-        e
+        (mailbox, e)
         for mailbox in sandbox.world.mailboxes.values()
         for e in mailbox.events.values()
         if e.private_props and not e.deleted
     ]
     console.rule(f"{len(holds)} relationship-time holds booked")
-    table = Table("when", "title", "for")
-    for hold in sorted(holds, key=lambda e: e.start):
-        table.add_row(
-            f"{hold.start:%a %d %b %H:%M} UTC",
-            hold.summary,
-            next(iter(hold.private_props.values())),
-        )
+    table = Table("on the calendar of", "when", "title")
+    for mailbox, hold in sorted(holds, key=lambda held: (held[0].name, held[1].start)):
+        local = hold.start.astimezone(ZoneInfo(mailbox.time_zone))
+        table.add_row(mailbox.name, f"{local:%a %d %b %H:%M %Z}", hold.summary)
     console.print(table)
-    return DemoResult(paths, holds, time.monotonic() - started)
+    return DemoResult(paths, [hold for _, hold in holds], time.monotonic() - started)
 
 
 def _save_email(folder: Path, index: int, raw: bytes) -> Path:

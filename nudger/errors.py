@@ -35,6 +35,14 @@ class ConnectorError(NudgerError):
         self.status = status
 
 
+class UnknownAccount(ConnectorError):
+    """No connected account has this address (a mistyped or removed ``--account``)."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"no connected account {email}")
+        self.email = email
+
+
 class AuthRevoked(ConnectorError):
     """The grant is gone (``invalid_grant``, ``interaction_required``): reconnect needed."""
 

@@ -28,26 +28,36 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from nudger.clock import utcnow
+from nudger.errors import NudgerError
 from nudger.store.db import Database, session_scope
 from nudger.store.models import Lease
 
 log = logging.getLogger(__name__)
 
 
+class LeaseLost(NudgerError):
+    """Another holder took the lease while the guarded work ran."""
+
+
 def try_acquire(db: Database, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take lease ``name`` for ``holder`` until ``now + ttl``, or renew it; False if taken."""
     with session_scope(db) as session:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(Lease).values(name=name, holder=holder, expires_at=now + ttl)
-        statement = insert.on_conflict_do_update(
-            index_elements=[Lease.name],
-            set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
-            where=or_(Lease.holder == holder, Lease.expires_at < now),
-        )
-        # RETURNING, not rowcount: drivers disagree on the rowcount of an upsert.
-        return session.execute(statement.returning(Lease.name)).first() is not None
+        return _upsert(session, name, holder, now, ttl)
+
+
+def _upsert(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(Lease).values(name=name, holder=holder, expires_at=now + ttl)
+    statement = insert.on_conflict_do_update(
+        index_elements=[Lease.name],
+        set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
+        where=or_(Lease.holder == holder, Lease.expires_at < now),
+    )
+    # RETURNING, not rowcount: drivers disagree on the rowcount of an upsert.
+    return session.execute(statement.returning(Lease.name)).first() is not None
 
 
 def release(db: Database, name: str, holder: str) -> bool:
@@ -92,6 +102,7 @@ class KeptLease:
         self.db, self.name, self.holder, self.ttl = db, name, holder, ttl
         self._start, self._started = start, time.monotonic()
         self._stop = threading.Event()
+        self._renewed = self._started
         self._thread = threading.Thread(target=self._keep, name=f"lease {name}", daemon=True)
 
     @classmethod
@@ -115,14 +126,36 @@ class KeptLease:
         """The guarded work's time: its start plus the time elapsed since."""
         return self._start + timedelta(seconds=time.monotonic() - self._started)
 
+    def renew_in(self, session: Session) -> None:
+        """Renew the lease inside ``session``'s transaction, so that its commit extends it.
+
+        For long write transactions: on SQLite one holds the whole database's write lock,
+        so the renewal thread cannot write until it commits, and the lease may lapse in
+        the meantime. Renewed just before that commit, it is fresh the moment any other
+        process can write again. Raises ``LeaseLost`` (rolling the transaction back) when
+        another holder took the lease first.
+        """
+        if not _upsert(session, self.name, self.holder, self.clock(), self.ttl):
+            raise LeaseLost(f"lease {self.name} was taken by another holder")
+        self._renewed = time.monotonic()
+
     def _keep(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 3):
             try:
                 if not try_acquire(self.db, self.name, self.holder, self.clock(), self.ttl):
                     log.warning("lease %s was lost to another holder", self.name)
                     return
-            except SQLAlchemyError as exc:  # the next renewal may succeed: two more chances
-                log.warning("lease %s renewal failed: %s", self.name, exc.__class__.__name__)
+                self._renewed = time.monotonic()
+            except SQLAlchemyError as exc:  # the next renewal may succeed
+                self._renewal_failed(exc)
+
+    def _renewal_failed(self, exc: SQLAlchemyError) -> None:
+        """Warn once the lease is at risk; until then a busy database (a long write
+        transaction of the guarded work, which renews the lease as it commits) is normal."""
+        unrenewed = time.monotonic() - self._renewed
+        at_risk = unrenewed > self.ttl.total_seconds() * 2 / 3
+        level = logging.WARNING if at_risk else logging.INFO
+        log.log(level, "lease %s renewal failed: %s", self.name, exc.__class__.__name__)
 
     def release(self) -> None:
         self._stop.set()

@@ -15,8 +15,11 @@ Because neither provider lets a cursor's window slide, a cursor older than
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from nudger.connectors.base import CalendarInfo, CalendarReader, SyncWindow
 from nudger.errors import SyncCursorExpired
@@ -26,6 +29,8 @@ from nudger.store.db import Database, session_scope
 log = logging.getLogger(__name__)
 
 FULL_RESYNC_AFTER = timedelta(days=7)
+
+BeforeCommit = Callable[[Session], None]
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,18 @@ def sync_account(
     now: datetime,
     window: SyncWindow,
     wanted: list[str] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> list[CalendarSyncResult]:
+    """Each chosen calendar's round. ``before_commit`` runs in each round's transaction
+    just before it commits (the pass renews its lease there: ``KeptLease.renew_in``)."""
     results = []
     for info in choose_calendars(reader.list_calendars(), wanted):
         with session_scope(db) as session:
             calendar_id = store.get_or_create_calendar(session, account_id, info)
         results.append(
-            sync_calendar(db, account_id, calendar_id, info.calendar_id, reader, now, window)
+            sync_calendar(
+                db, account_id, calendar_id, info.calendar_id, reader, now, window, before_commit
+            )
         )
     return results
 
@@ -76,36 +86,46 @@ def sync_calendar(
     reader: CalendarReader,
     now: datetime,
     window: SyncWindow,
+    before_commit: BeforeCommit | None = None,
 ) -> CalendarSyncResult:
     with session_scope(db) as session:
         cursor = store.load_cursor(session, calendar_id, stale_before=now - FULL_RESYNC_AFTER)
+    target = _Target(db, account_id, calendar_id, provider_calendar_id, before_commit)
     try:
-        return _round(
-            db, account_id, calendar_id, provider_calendar_id, reader, cursor, window, now
-        )
+        return _round(target, reader, cursor, window, now)
     except SyncCursorExpired:
         if cursor is None:
             raise  # this was the pass's full round already
         log.warning("sync cursor of calendar %s expired; resyncing in full", calendar_id)
-        return _round(db, account_id, calendar_id, provider_calendar_id, reader, None, window, now)
+        return _round(target, reader, None, window, now)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a round writes, and what runs in its transaction before it commits."""
+
+    db: Database
+    account_id: int
+    calendar_id: int
+    provider_calendar_id: str
+    before_commit: BeforeCommit | None
 
 
 def _round(
-    db: Database,
-    account_id: int,
-    calendar_id: int,
-    provider_calendar_id: str,
+    target: _Target,
     reader: CalendarReader,
     cursor: str | None,
     window: SyncWindow,
     now: datetime,
 ) -> CalendarSyncResult:
+    """One round in one transaction: a round that fails leaves the stored copy as it was."""
+    calendar_id, provider_calendar_id = target.calendar_id, target.provider_calendar_id
     pages = events = removed = 0
-    with session_scope(db) as session:
+    with session_scope(target.db) as session:
         if cursor is None:
             store.wipe_calendar(session, calendar_id)
         for page in reader.sync(provider_calendar_id, cursor, window):
-            store.apply_page(session, calendar_id, account_id, page)
+            store.apply_page(session, calendar_id, target.account_id, page)
             pages, events, removed = (
                 pages + 1,
                 events + len(page.events),
@@ -115,6 +135,8 @@ def _round(
                 store.save_cursor(
                     session, calendar_id, page.cursor, window, full=cursor is None, now=now
                 )
+        if target.before_commit is not None:
+            target.before_commit(session)
     log.info(
         "synced calendar %s: full=%s pages=%d events=%d removed=%d",
         calendar_id,

@@ -6,19 +6,24 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import pytest
+import typer
 from cryptography.fernet import Fernet
 
 from nudger import accounts, contacts
+from nudger.cli import MAX_LISTED_ACCOUNTS, app
 from nudger.config import load_settings
-from nudger.runtime import open_runtime
+from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.run import start_sandbox
 from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import Mailbox
 from tests.connectors.google_helpers import consent
 
 NUDGER = str(Path(sys.executable).parent / "nudger")
@@ -79,14 +84,24 @@ def test_rules_check_names_the_file_rule_and_key(env: dict[str, str], tmp_path: 
     assert "action.kind" in message
 
 
+def runtime_of(env: dict[str, str]) -> Runtime:
+    """The runtime the command sees with ``env``, for connecting accounts before it runs."""
+    return open_runtime(
+        load_settings(**{k.removeprefix("NUDGER_").lower(): v for k, v in env.items()})
+    )
+
+
+def connect(runtime: Runtime, sandbox: Sandbox, email: str) -> accounts.AccountRef:
+    start = accounts.begin_connect(runtime, "google", login_hint=email)
+    return accounts.complete_connect(runtime, "google", consent(sandbox, start.url))
+
+
 def test_cycle_then_audit_json_follows_the_contract(
     emulator: tuple[Sandbox, GeneratedOrg], env: dict[str, str]
 ) -> None:
     sandbox, org = emulator
-    settings = load_settings(**{k.removeprefix("NUDGER_").lower(): v for k, v in env.items()})
-    runtime = open_runtime(settings)
-    start = accounts.begin_connect(runtime, "google", login_hint=org.owner.email)
-    ref = accounts.complete_connect(runtime, "google", consent(sandbox, start.url))
+    runtime = runtime_of(env)
+    ref = connect(runtime, sandbox, org.owner.email)
     for person in org.expectations:  # Google has no org chart: the user enters roles
         if person.role in ("direct_report", "manager", "mentor"):
             contacts.set_role(runtime, ref.id, person.email, person.role, name=person.name)
@@ -113,6 +128,105 @@ def test_unknown_account_is_a_clear_error(env: dict[str, str]) -> None:
     result = nudger("audit", "--account", "nobody@example.com", env=env)
     assert result.returncode == 2
     assert "no connected account nobody@example.com" in result.stderr
+    assert "No account is connected yet." in result.stderr
+
+
+@pytest.mark.parametrize("command", [("cycle",), ("accounts", "list")])
+def test_no_account_yet_says_how_to_connect_one(
+    env: dict[str, str], command: tuple[str, ...]
+) -> None:
+    no_app = {name: value for name, value in env.items() if not name.endswith("_CLIENT_ID")}
+    result = nudger(*command, env={**no_app, "NUDGER_BASE_URL": "http://127.0.0.1:8765"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # scripts reading the list still get an empty one
+    assert result.stderr.splitlines() == [
+        "No account is connected yet.",
+        'Connect one: run "nudger serve" and sign up at http://127.0.0.1:8765',
+        "  (first set NUDGER_GOOGLE_CLIENT_ID or NUDGER_MICROSOFT_CLIENT_ID",
+        '  and its secret: see "Connecting real accounts" in the README)',
+        "Or try nudger on a synthetic team first: nudger serve --sandbox",
+    ]
+
+
+def test_with_a_client_id_set_the_hint_only_says_where_to_sign_up(env: dict[str, str]) -> None:
+    assert env["NUDGER_GOOGLE_CLIENT_ID"]  # the emulator's app
+    result = nudger("accounts", "list", env=env)
+    assert "NUDGER_MICROSOFT_CLIENT_ID" not in result.stderr
+    assert 'run "nudger serve" and sign up at http://127.0.0.1:8000' in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("audit", "--account", "nobody@example.com"),
+        ("simulate", "--account", "nobody@example.com"),
+        ("cycle", "--account", "nobody@example.com"),
+        ("accounts", "remove", "nobody@example.com"),
+    ],
+)
+def test_an_unknown_account_lists_the_connected_ones(
+    emulator: tuple[Sandbox, GeneratedOrg], env: dict[str, str], command: tuple[str, ...]
+) -> None:
+    sandbox, org = emulator
+    runtime = runtime_of(env)
+    connect(runtime, sandbox, org.owner.email)
+    runtime.db.dispose()
+
+    result = nudger(*command, env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: no connected account nobody@example.com",
+        "Connected accounts:",
+        f"  {org.owner.email}",
+    ]
+
+
+def test_among_many_accounts_an_unknown_one_gets_the_closest(
+    emulator: tuple[Sandbox, GeneratedOrg], env: dict[str, str]
+) -> None:
+    sandbox, _ = emulator
+    runtime = runtime_of(env)
+    for n in range(MAX_LISTED_ACCOUNTS + 1):
+        email = f"member{n:02d}@sandbox-cli.test"
+        sandbox.world.add_mailbox(Mailbox(email, f"Member {n}", "google"))
+        connect(runtime, sandbox, email)
+    runtime.db.dispose()
+
+    result = nudger("audit", "--account", "membr07@sandbox-cli.test", env=env)
+    assert result.returncode == 2
+    hint = result.stderr.splitlines()[1:]
+    assert hint == [
+        f"Did you mean member07@sandbox-cli.test? {MAX_LISTED_ACCOUNTS + 1} accounts are "
+        'connected: "nudger accounts list" lists them.'
+    ]
+
+
+def test_version_is_the_installed_package_version(env: dict[str, str]) -> None:
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    result = nudger("--version", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"nudger {project['project']['version']}\n"
+
+
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+@pytest.mark.parametrize(
+    "path", _command_paths(typer.main.get_command(app)), ids=lambda p: " ".join(p) or "nudger"
+)
+def test_help_reads_as_plain_text(env: dict[str, str], path: tuple[str, ...]) -> None:
+    """Docstrings become help as they are: reST markup such as ``x`` shows up literally."""
+    result = nudger(*path, "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: nudger" in result.stdout
+    assert "`" not in result.stdout, result.stdout
+    description = result.stdout.split("Usage:")[1].splitlines()[1:3]
+    assert any(line.strip() for line in description), f"{path} has no description"
 
 
 def test_simulate_rejects_a_bad_period(env: dict[str, str]) -> None:

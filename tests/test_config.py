@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from nudger.config import Settings, load_settings
+from nudger.config import FILE_FIELDS, Settings, load_settings
 from nudger.errors import ConfigError
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+TEST_CONFIGURATION = (ROOT / "tests" / "conftest.py", ROOT / "tests" / "browser" / "conftest.py")
+"""Where the suite reads its own variables (``NUDGER_TEST_DATABASE_URL``...)."""
 CONTRACT = {
     "NUDGER_DATABASE_URL",
     "NUDGER_BASE_URL",
@@ -49,6 +52,15 @@ def test_every_contract_setting_exists() -> None:
 def test_readme_documents_every_setting() -> None:
     documented = set(re.findall(r"`(NUDGER_[A-Z_]+)`", README.read_text()))
     assert env_names() - documented == set()
+
+
+def test_every_variable_the_readme_names_is_read_by_nudger_or_its_tests() -> None:
+    named = set(re.findall(r"\bNUDGER_[A-Z]+(?:_[A-Z]+)*\b", README.read_text()))
+    as_files = {f"NUDGER_{name.upper()}_FILE" for name in FILE_FIELDS}
+    suite = {
+        m for path in TEST_CONFIGURATION for m in re.findall(r'"(NUDGER_\w+)"', path.read_text())
+    }
+    assert named - env_names() - as_files - suite - {"NUDGER_CONFIG_FILE"} == set()
 
 
 def test_every_setting_is_described() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import io
+import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -14,8 +15,12 @@ from nudger.demo import run_demo
 
 def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     out = io.StringIO()
-    result = run_demo(Console(file=out, width=160), output=tmp_path / "out", seed=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_demo(Console(file=out, width=160), output=tmp_path / "out", seed=7)
     printed = out.getvalue()
+    # msal's advice to use response_mode=form_post does not apply to nudger's GET callback.
+    assert not [w for w in caught if "response_mode" in str(w.message)]
 
     assert result.org is not None
     assert result.microsoft_org is not None
@@ -47,4 +52,9 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         assert message["To"] == message["From"]
         assert path.with_suffix(".html").exists()
     assert result.holds, printed
+    booked = printed.split("relationship-time holds booked")[1].splitlines()
+    rows = [line for line in booked if "Relationship time:" in line]
+    assert len(rows) == len(result.holds)
+    owners = (result.org.owner.name, result.microsoft_org.owner.name)
+    assert all(any(owner in row for owner in owners) for row in rows), rows
     assert "Relationship audit" in printed

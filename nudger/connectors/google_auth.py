@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import google.auth.jwt
 import google.auth.transport.requests
@@ -29,11 +30,11 @@ from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from nudger.config import Settings
+from nudger.config import Settings, loopback_host
 from nudger.connectors.base import AuthStart, CredentialSaver, Grant
 from nudger.connectors.id_token import check_claims
 from nudger.connectors.tls import ca_bundle_path, requests_session
-from nudger.errors import AuthRevoked, ConnectorError, MissingScopes, TransientError
+from nudger.errors import AuthRevoked, ConfigError, ConnectorError, MissingScopes, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class GoogleOAuth:
         flow = self._flow(redirect_uri, autogenerate_code_verifier=True)
         extra = {"login_hint": login_hint} if login_hint else {}
         # prompt=consent: Google only returns a refresh token on a fresh consent.
-        url, state = flow.authorization_url(access_type="offline", prompt="consent", **extra)
+        url, state = _authorization_url(flow, access_type="offline", prompt="consent", **extra)
         pending = {"code_verifier": flow.code_verifier or "", "redirect_uri": redirect_uri}
         return AuthStart(url=url, state=state, pending=pending)
 
@@ -156,6 +157,27 @@ class GoogleOAuth:
             log.warning("could not revoke a refused Google grant: %s", exc)
         else:
             log.info("revoked a refused Google grant")
+
+
+def _authorization_url(flow: Flow, **params: str) -> tuple[str, str]:
+    """Where to send the browser, and the state.
+
+    oauthlib refuses an authorization endpoint that is not https. One on loopback (a
+    local identity provider: the sandbox's sign-in pages) never crosses a network (RFC
+    8252 §8.3), and browsers show it without a certificate; oauthlib builds the URL on its
+    https twin and the URL gets its own scheme back. Plain http anywhere else is refused.
+    """
+    endpoint = urlsplit(flow.client_config["auth_uri"])
+    if endpoint.scheme != "http":
+        url, state = flow.authorization_url(**params)
+        return str(url), str(state)
+    if not loopback_host(endpoint.hostname or ""):
+        raise ConfigError(
+            "NUDGER_GOOGLE_AUTH_URI must be https (plain http only on this machine's loopback)"
+        )
+    flow.client_config["auth_uri"] = endpoint._replace(scheme="https").geturl()
+    url, state = flow.authorization_url(**params)
+    return urlsplit(url)._replace(scheme="http").geturl(), str(state)
 
 
 def _fetch_token(flow: Flow, code: str, settings: Settings) -> Mapping[str, Any]:

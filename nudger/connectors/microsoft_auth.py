@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -69,6 +70,8 @@ SCOPE_PURPOSE = {
     MAIL_SEND: "send nudges from your own mailbox",
     OFFLINE_ACCESS: "keep working while you are signed out",
 }
+FORM_POST_ADVICE = r"response_mode='form_post' is recommended"
+"""The start of the warning msal gives for every auth-code flow without form_post."""
 REVOKED_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 HTTP_TIMEOUT = 30.0
@@ -217,7 +220,13 @@ class MicrosoftOAuth:
 
     def begin(self, redirect_uri: str, *, login_hint: str | None = None) -> AuthStart:
         cache = msal.SerializableTokenCache()
-        with using_cache(cache):
+        with using_cache(cache), warnings.catch_warnings():
+            # msal recommends response_mode=form_post (RFC 9700 4.3.1: a code in the URL may
+            # leak). nudger's callback is a GET on purpose: the state is checked against the
+            # browser's SameSite=Lax session, which a cross-site POST would not carry, and
+            # a leaked code is useless without the PKCE verifier nudger keeps server-side.
+            # Pages send Referrer-Policy: no-referrer and the access log redacts the query.
+            warnings.filterwarnings("ignore", FORM_POST_ADVICE, UserWarning, "msal")
             flow = application(self._settings).initiate_auth_code_flow(
                 [*REQUIRED_SCOPES, *OPTIONAL_SCOPES],
                 redirect_uri=redirect_uri,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+
 from nudger.config import Settings
 from nudger.connectors.base import Connector, CredentialSaver, OAuthFlow
 from nudger.errors import ConfigError
@@ -16,7 +18,20 @@ class Provider:
     label: str
     oauth: Callable[[Settings], OAuthFlow]
     connect: Callable[[Settings, str, CredentialSaver, str], Connector]
-    configured: Callable[[Settings], bool]
+    required: tuple[str, ...]
+    """The settings (field names) without which nobody can connect: the app's client."""
+
+    def missing(self, settings: Settings) -> list[str]:
+        """The environment variables of ``required`` still empty, e.g. NUDGER_GOOGLE_CLIENT_ID."""
+        return [f"NUDGER_{name.upper()}" for name in self.required if not _set(settings, name)]
+
+    def configured(self, settings: Settings) -> bool:
+        return not self.missing(settings)
+
+
+def _set(settings: Settings, name: str) -> bool:
+    value = getattr(settings, name)
+    return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
 
 
 def _google() -> Provider:
@@ -27,7 +42,7 @@ def _google() -> Provider:
         label="Google",
         oauth=google_auth.GoogleOAuth,
         connect=lambda s, blob, save, account: google.connect(s, blob, save, account=account),
-        configured=lambda s: bool(s.google_client_id),
+        required=("google_client_id", "google_client_secret"),
     )
 
 
@@ -39,7 +54,7 @@ def _microsoft() -> Provider:
         label="Microsoft 365",
         oauth=microsoft_auth.MicrosoftOAuth,
         connect=lambda s, blob, save, account: microsoft.connect(s, blob, save, account=account),
-        configured=lambda s: bool(s.microsoft_client_id),
+        required=("microsoft_client_id", "microsoft_client_secret"),
     )
 
 

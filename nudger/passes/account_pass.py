@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from nudger import accounts, cadence, lease
 from nudger.delivery import outbox, reconnect
 from nudger.errors import AuthRevoked, NudgerError
@@ -123,13 +125,17 @@ def pass_of(
         _record(runtime, ref.id, now, None)
         return CycleReport(ref.email, error=f"skipped: account {ref.status}")
     lock = lock or PassLock(lease.new_holder("pass:"))
-    kept = take_pass(runtime, ref.id, lock.holder, now, successor_of=lock.successor_of)
+    try:
+        kept = take_pass(runtime, ref.id, lock.holder, now, successor_of=lock.successor_of)
+    except OperationalError as exc:  # SQLite's write lock, held past the busy timeout
+        log.info("pass of account %s skipped: %s", ref.id, exc.__class__.__name__)
+        return CycleReport(ref.email, skipped="the database was busy; the next pass runs it")
     if kept is None:
         log.info("pass of account %s skipped: another pass holds it", ref.id)
         return CycleReport(ref.email, skipped="another pass of this account is running")
     now = kept.taken_at  # later than asked if it waited for a dead pass's lease
     with kept:
-        report = _guarded(runtime, ref, now, ruleset, dry_run=dry_run, mail=deliver_mail)
+        report = _guarded(runtime, ref, kept, ruleset, dry_run=dry_run, mail=deliver_mail)
         if not dry_run:
             _record(runtime, ref.id, now, report)
     return report
@@ -150,16 +156,16 @@ def _record(runtime: Runtime, account_id: int, now: datetime, report: CycleRepor
 def _guarded(
     runtime: Runtime,
     ref: accounts.AccountRef,
-    now: datetime,
+    kept: lease.KeptLease,
     ruleset: RuleSet,
     *,
     dry_run: bool,
     mail: bool,
 ) -> CycleReport:
     """The steps; whatever they raise becomes the report's error."""
-    report = CycleReport(ref.email)
+    report, now = CycleReport(ref.email), kept.taken_at
     try:
-        _steps(runtime, ref.id, now, ruleset, report, dry_run=dry_run, mail=mail)
+        _steps(runtime, ref.id, kept, ruleset, report, dry_run=dry_run, mail=mail)
     except AuthRevoked as exc:
         reconnect.request_reconnect(runtime, ref.id, now)
         report.error = f"access revoked; the account must be reconnected ({exc})"
@@ -175,7 +181,7 @@ def _guarded(
 def _steps(
     runtime: Runtime,
     account_id: int,
-    now: datetime,
+    kept: lease.KeptLease,
     ruleset: RuleSet,
     report: CycleReport,
     *,
@@ -183,8 +189,9 @@ def _steps(
     mail: bool,
 ) -> None:
     """The steps in order; each one's outcome is on the report before the next starts."""
-    connection = connect(runtime, account_id)
-    report.events_synced = sync_step(runtime, account_id, now, connection=connection).events
+    connection, now = connect(runtime, account_id), kept.taken_at
+    synced = sync_step(runtime, account_id, now, connection=connection, lease=kept)
+    report.events_synced = synced.events
     decided = decide_step(runtime, account_id, now, ruleset=ruleset, enqueue=not dry_run)
     report.contacts, report.decisions = decided.contacts, decided.decisions
     report.statuses, report.enqueued = Counter(decided.statuses), decided.enqueued

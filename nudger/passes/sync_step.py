@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from nudger import contacts
 from nudger.connectors.base import AccountProfile, Connector, Person
 from nudger.delivery import hold_feedback
+from nudger.lease import KeptLease
 from nudger.passes.connection import Connection, connect
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
@@ -38,14 +39,27 @@ class SyncOutcome:
 
 
 def sync_step(
-    runtime: Runtime, account_id: int, now: datetime, *, connection: Connection | None = None
+    runtime: Runtime,
+    account_id: int,
+    now: datetime,
+    *,
+    connection: Connection | None = None,
+    lease: KeptLease | None = None,
 ) -> SyncOutcome:
+    """``lease``: the pass's, renewed as each round commits (a full round on SQLite can
+    hold the write lock longer than the lease lives)."""
     connection = connection or connect(runtime, account_id)
     wanted = _refresh_account(runtime, account_id, connection.connector, now)
     window = sync_window(now, runtime.settings.lookback_days, runtime.settings.lookahead_days)
     with connection.saver.deferred():  # a refresh in mid-round must not wait on the round's lock
         synced = sync_account(
-            runtime.db, account_id, connection.connector.calendar, now, window, wanted
+            runtime.db,
+            account_id,
+            connection.connector.calendar,
+            now,
+            window,
+            wanted,
+            before_commit=lease.renew_in if lease else None,
         )
     with session_scope(runtime.db) as session:
         declined = hold_feedback.record_deleted_holds(session, account_id, now)

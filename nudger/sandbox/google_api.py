@@ -33,6 +33,7 @@ from nudger.sandbox.google_common import (
     google_error,
     json_body,
 )
+from nudger.sandbox.sign_in_page import SignInPages
 from nudger.sandbox.world import Mailbox, SentMessage, World
 
 __all__ = ["google_error", "routes"]
@@ -141,10 +142,10 @@ def _part_body(part: bytes) -> bytes:
     return b""
 
 
-def routes(world: World) -> list[BaseRoute]:
+def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
     gmail = Gmail(world)
     return [
-        *google_oauth.routes(world),
+        *google_oauth.routes(world, pages),
         *google_calendar.routes(world),
         Route(SEND_PATH, gmail.send, methods=["POST"]),
         Route("/upload" + SEND_PATH, gmail.upload, methods=["POST"]),

@@ -1,7 +1,9 @@
 """Google's OAuth 2.0 web-server flow as the emulator plays it.
 
-``GET /o/oauth2/v2/auth`` consents automatically for the sandbox user (named by
-``login_hint``, else the only Google mailbox, else a page listing them to click).
+``GET /o/oauth2/v2/auth`` consents at once for the sandbox user (named by
+``login_hint``, else the only Google mailbox); otherwise, and always when the sandbox
+asks people (``SignInPages``), it shows the sign-in page (``sign_in_page``), whose form
+POSTs back to the same URL to continue.
 ``POST /token`` exchanges codes (PKCE checked) and refresh tokens; ``POST /revoke``
 kills a grant. Google's rules that clients trip over are kept: codes are single-use
 (a reused code also revokes what it issued) and expire in 10 minutes; a refresh
@@ -39,6 +41,7 @@ from nudger.sandbox.google_tokens import (
     tokens,
 )
 from nudger.sandbox.oauth_common import basic_auth, s256_challenge
+from nudger.sandbox.sign_in_page import SignIn, SignInPages, posted_account, sign_in_page
 from nudger.sandbox.world import Mailbox, OAuthClient, World, new_token
 
 AUTH_PATH = "/o/oauth2/v2/auth"
@@ -62,8 +65,9 @@ class OAuthError(Exception):
 
 
 class GoogleOAuth:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, pages: SignInPages | None = None) -> None:
         self.world = world
+        self.ask = pages is not None
 
     async def authorize(self, request: Request) -> Response:
         params = request.query_params
@@ -73,13 +77,30 @@ class GoogleOAuth:
             request_scopes = _requested(params)
         except OAuthError as error:
             return _error_page(error)
+        if request.method == "POST":
+            user = self._user(await posted_account(request))
+            if user is None:
+                return _error_page(OAuthError("invalid_request", "No such sandbox Google user."))
+            return self._redirect(client, redirect_uri, request_scopes, user, params, 303)
         user = self._pick_user(params.get("login_hint", ""))
-        if user is None:
-            return self._chooser(request)
+        if user is None or self.ask:
+            return self._sign_in_page(request, user, request_scopes)
+        return self._redirect(client, redirect_uri, request_scopes, user, params, 302)
+
+    def _redirect(
+        self,
+        client: OAuthClient,
+        redirect_uri: str,
+        request_scopes: _AuthRequest,
+        user: Mailbox,
+        params: Any,
+        status: int,
+    ) -> Response:
+        """Back to the client with a code (or the error ``prompt=none`` calls for)."""
         with self.world.lock:
             query = self._consent(client, redirect_uri, request_scopes, user, params)
         glue = "&" if "?" in redirect_uri else "?"
-        return RedirectResponse(redirect_uri + glue + urlencode(query), status_code=302)
+        return RedirectResponse(redirect_uri + glue + urlencode(query), status_code=status)
 
     def _client(self, client_id: str) -> OAuthClient:
         client = self.world.clients.get(client_id)
@@ -87,25 +108,23 @@ class GoogleOAuth:
             raise OAuthError("invalid_client", "The OAuth client was not found.", 401)
         return client
 
-    def _pick_user(self, hint: str) -> Mailbox | None:
+    def _google_users(self) -> list[Mailbox]:
         with self.world.lock:
-            google = [m for m in self.world.mailboxes.values() if m.provider == "google"]
-        chosen = [m for m in google if m.email == hint.lower()]
-        if chosen or len(google) == 1:
-            return (chosen or google)[0]
-        return None
+            return [m for m in self.world.mailboxes.values() if m.provider == "google"]
 
-    def _chooser(self, request: Request) -> Response:
-        with self.world.lock:
-            google = [m for m in self.world.mailboxes.values() if m.provider == "google"]
-        if not google:
-            return _error_page(OAuthError("access_denied", "The sandbox has no Google mailbox."))
-        items = []
-        for mailbox in sorted(google, key=lambda m: m.email):
-            link = html.escape(str(request.url.include_query_params(login_hint=mailbox.email)))
-            label = html.escape(f"{mailbox.name} <{mailbox.email}>")
-            items.append(f'<li><a href="{link}">{label}</a></li>')
-        return _page(200, "Choose an account", f"<ul>{''.join(items)}</ul>")
+    def _user(self, email: str) -> Mailbox | None:
+        return next((m for m in self._google_users() if m.email == email), None)
+
+    def _pick_user(self, hint: str) -> Mailbox | None:
+        """``login_hint``'s user, else the only Google user, else nobody (choose one)."""
+        google = self._google_users()
+        chosen = self._user(hint.strip().lower())
+        return chosen or (google[0] if len(google) == 1 else None)
+
+    def _sign_in_page(
+        self, request: Request, user: Mailbox | None, asked: _AuthRequest
+    ) -> Response:
+        return sign_in_page(request, SignIn("Google", user, self._google_users(), asked.scopes))
 
     def _consent(
         self,
@@ -340,10 +359,15 @@ def _page(status: int, title: str, content: str) -> Response:
     return HTMLResponse(page, status_code=status)
 
 
-def routes(world: World) -> list[BaseRoute]:
-    oauth = GoogleOAuth(world)
+def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
+    oauth = GoogleOAuth(world, pages)
     return [
-        Route(AUTH_PATH, oauth.authorize, methods=["GET"]),
+        *sign_in_routes(world, pages),
         Route("/token", oauth.token, methods=["POST"]),
         Route("/revoke", oauth.revoke, methods=["POST"]),
     ]
+
+
+def sign_in_routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
+    """The browser-facing step alone: the authorize page and its form."""
+    return [Route(AUTH_PATH, GoogleOAuth(world, pages).authorize, methods=["GET", "POST"])]

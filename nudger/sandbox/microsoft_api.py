@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 from nudger.sandbox import microsoft_graph, microsoft_identity
 from nudger.sandbox.microsoft_common import GRAPH_PREFIX, graph_error
 from nudger.sandbox.microsoft_tokens import expire_access_tokens, revoke_refresh_tokens
+from nudger.sandbox.sign_in_page import SignInPages
 from nudger.sandbox.world import World
 
 __all__ = ["GRAPH_PREFIX", "graph_error", "routes"]
@@ -57,11 +58,11 @@ class _Control:
         return JSONResponse({"email": email, "count": expire_access_tokens(self.world, email)})
 
 
-def routes(world: World) -> list[BaseRoute]:
+def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
     control = _Control(world)
     return [
         Route(CONTROL_PREFIX + "/revoke-refresh-tokens", control.revoke, methods=["POST"]),
         Route(CONTROL_PREFIX + "/expire-access-tokens", control.expire, methods=["POST"]),
         *microsoft_graph.routes(world),
-        *microsoft_identity.routes(world),
+        *microsoft_identity.routes(world, pages),
     ]

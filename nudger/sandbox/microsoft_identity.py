@@ -10,13 +10,17 @@ redeems the code at ``token``.
   name or id), and the multi-tenant ``common`` / ``organizations``. A tenant-specific
   authority signs in only that tenant's users (AADSTS50020 otherwise); ID tokens carry
   the user's own tenant in ``iss`` and ``tid``.
-- ``authorize`` has no UI: ``login_hint`` names the mailbox that signs in (an error
-  page otherwise, as Entra shows for an unknown account). Consent is automatic; the
-  user withholds ``Mailbox.withheld_scopes``. Bad parameters are redirected back with
-  ``error`` / ``error_description`` as Entra does, except an unknown client or
-  redirect URI, which get an error page. ``response_mode`` ``query`` (a 302) or
-  ``form_post`` (a self-posting HTML form, what msal recommends). PKCE is optional but
-  only ``S256`` is taken.
+- ``authorize`` signs in ``login_hint``'s mailbox at once (an error page for an unknown
+  one, as Entra shows for an unknown account). Without a hint, and always when the
+  sandbox asks people (``SignInPages``), it shows the sign-in page (``sign_in_page``):
+  who signs in, the tenant's other users to choose; its form POSTs back to continue.
+  The discovery document then names the sign-in pages' plain-HTTP origin as the
+  ``authorization_endpoint`` (msal takes it as given; the authority stays HTTPS).
+  Consent is automatic; the user withholds ``Mailbox.withheld_scopes``. Bad parameters
+  are redirected back with ``error`` / ``error_description`` as Entra does, except an
+  unknown client or redirect URI, which get an error page. ``response_mode`` ``query``
+  (a redirect) or ``form_post`` (a self-posting HTML form, what msal recommends). PKCE
+  is optional but only ``S256`` is taken.
 - ``token``: client secret checked; codes are single-use and live 10 minutes; the
   redirect URI and the PKCE verifier must match; refresh tokens rotate (the old one
   dies) and come only with ``offline_access``. Errors carry AADSTS codes.
@@ -27,25 +31,28 @@ redeems the code at ``token``.
 
 from __future__ import annotations
 
-import html
 import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from nudger.clock import utcnow
 from nudger.sandbox.microsoft_oauth_checks import (
     RESPONSE_MODES,
     IdentityError,
+    answer,
     asked_resources,
     check_code,
     checked_redirect_uri,
+    error_page,
     missing,
+    page,
+    redirect_error,
+    unknown_tenant,
     validated,
 )
 from nudger.sandbox.microsoft_tokens import (
@@ -66,6 +73,7 @@ from nudger.sandbox.microsoft_tokens import (
     tokens,
 )
 from nudger.sandbox.oauth_common import basic_auth
+from nudger.sandbox.sign_in_page import SignIn, SignInPages, posted_account, sign_in_page
 from nudger.sandbox.world import Mailbox, OAuthClient, World
 
 CODE_TTL = timedelta(minutes=10)
@@ -79,20 +87,23 @@ def _base_url(request: Request) -> str:
 
 
 class Identity:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, pages: SignInPages | None = None) -> None:
         self.world = world
+        self.pages = pages
 
     async def openid_configuration(self, request: Request) -> Response:
         tenant = authority_tenant(self.world, request.path_params["tenant"])
         if tenant is None:
-            return _unknown_tenant(request)
+            return unknown_tenant(request)
         base = f"{_base_url(request)}/{tenant}"
+        # Browsers sign in where they need no certificate; msal takes this URL as given.
+        sign_in = f"{self.pages.base_url}/{tenant}" if self.pages else base
         # Multi-tenant metadata names the issuer as a template, as Entra's does.
         named = "{tenantid}" if tenant in MULTI_TENANT else tenant
         return JSONResponse(
             {
                 "issuer": issuer(_base_url(request), named),
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "authorization_endpoint": f"{sign_in}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{base}/oauth2/v2.0/token",
                 "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
                 "jwks_uri": f"{base}/discovery/v2.0/keys",
@@ -132,31 +143,51 @@ class Identity:
         target = request.query_params.get("post_logout_redirect_uri")
         if target:
             return RedirectResponse(target, status_code=302)
-        return _page(200, "Signed out", "<p>You signed out of your account.</p>")
+        return page(200, "Signed out", "<p>You signed out of your account.</p>")
 
     # --- authorize ----------------------------------------------------------------------------
 
     async def authorize(self, request: Request) -> Response:
         params = request.query_params
-        tenant = authority_tenant(self.world, request.path_params["tenant"])
-        if tenant is None:
-            return _error_page(IdentityError("invalid_request", 90002, "Tenant not found."))
         try:
-            client = self._client(params.get("client_id", ""))
-            redirect_uri = checked_redirect_uri(client, params.get("redirect_uri", ""))
+            tenant, client, redirect_uri = self._authorize_target(request)
         except IdentityError as error:
-            return _error_page(error)
-        echo = {"state": params["state"]} if "state" in params else {}
+            return error_page(error)
+        posted = await posted_account(request) if request.method == "POST" else None
+        hint = params.get("login_hint", "").strip()
         mode = params.get("response_mode", "query")
+        echo = {"state": params["state"]} if "state" in params else {}
         try:
             scopes, challenge = validated(params)
-            user = self._signing_in(params.get("login_hint", ""), tenant)
+            if posted is None and (self.pages or not hint):
+                return self._sign_in_page(request, tenant, scopes)
+            user = self._signing_in(hint if posted is None else posted, tenant)
         except IdentityError as error:
             if error.status == 200:
-                return _error_page(error)
-            return _answer(redirect_uri, mode, {**_redirect_error(error), **echo})
+                return error_page(error)
+            return answer(redirect_uri, mode, {**redirect_error(error), **echo})
         query = {**self._issue_code(client, redirect_uri, user, scopes, challenge, params), **echo}
-        return _answer(redirect_uri, mode, query)
+        return answer(redirect_uri, mode, query, status=302 if posted is None else 303)
+
+    def _authorize_target(self, request: Request) -> tuple[str, OAuthClient, str]:
+        """The tenant, client and redirect URI; no redirect can be trusted before these."""
+        tenant = authority_tenant(self.world, request.path_params["tenant"])
+        if tenant is None:
+            raise IdentityError("invalid_request", 90002, "Tenant not found.")
+        client = self._client(request.query_params.get("client_id", ""))
+        return (
+            tenant,
+            client,
+            checked_redirect_uri(client, request.query_params.get("redirect_uri", "")),
+        )
+
+    def _sign_in_page(self, request: Request, tenant: str, scopes: tuple[str, ...]) -> Response:
+        """Who signs in: ``login_hint``'s user of this tenant preselected, the others listed."""
+        with self.world.lock:
+            users = [m for m in self.world.mailboxes.values() if _signs_in(m, tenant)]
+        hint = request.query_params.get("login_hint", "").strip().lower()
+        chosen = next((m for m in users if m.email == hint), None)
+        return sign_in_page(request, SignIn("Microsoft", chosen, users, scopes))
 
     def _client(self, client_id: str) -> OAuthClient:
         with self.world.lock:
@@ -173,12 +204,9 @@ class Identity:
         with self.world.lock:
             mailbox = self.world.mailboxes.get(hint.strip().lower())
         if mailbox is None or mailbox.provider != "microsoft":
-            message = (
-                f"User account '{hint}' does not exist in tenant '{TENANT_NAME}'. "
-                "The sandbox has no sign-in page: pass login_hint with a Microsoft mailbox."
-            )
+            message = f"User account '{hint}' does not exist in tenant '{TENANT_NAME}'."
             raise IdentityError("invalid_request", 50034, message, status=200)
-        if tenant not in MULTI_TENANT and tenant_id(mailbox) != tenant:
+        if not _signs_in(mailbox, tenant):
             message = (
                 f"User account '{hint}' from identity provider does not exist in tenant "
                 f"'{tenant}' and cannot access the application in that tenant."
@@ -332,69 +360,31 @@ class Identity:
         return body
 
 
-# --- responses -------------------------------------------------------------------------------
-
-
-def _answer(redirect_uri: str, mode: str, params: dict[str, str]) -> Response:
-    """Send the browser back: a 302 with a query, or a self-posting form (form_post)."""
-    if mode == "form_post":
-        return _form_post(redirect_uri, params)
-    glue = "&" if "?" in redirect_uri else "?"
-    return RedirectResponse(redirect_uri + glue + urlencode(params), status_code=302)
-
-
-def _form_post(redirect_uri: str, params: dict[str, str]) -> Response:
-    fields = "".join(
-        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}" />'
-        for k, v in params.items()
-    )
-    page = (
-        "<html><head><title>Working...</title></head>"
-        '<body onload="document.forms[0].submit()">'
-        f'<form method="POST" name="hiddenform" action="{html.escape(redirect_uri)}">'
-        f'{fields}<noscript><input type="submit" value="Continue" /></noscript>'
-        "</form></body></html>"
-    )
-    return HTMLResponse(page)
-
-
-def _redirect_error(error: IdentityError) -> dict[str, str]:
-    description = f"AADSTS{error.code}: {error.message}"
-    return {
-        "error": error.error,
-        "error_description": description,
-        "error_uri": (f"https://login.microsoftonline.com/error?code={error.code}"),
-    }
-
-
-def _unknown_tenant(request: Request) -> Response:
-    tenant = request.path_params["tenant"]
-    message = f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID."
-    return IdentityError("invalid_tenant", 90002, message).response(request)
-
-
-def _error_page(error: IdentityError) -> Response:
-    title = "Sign in to your account"
-    content = f"<p>AADSTS{error.code}: {html.escape(error.message)}</p>"
-    return _page(400, title, content)
-
-
-def _page(status: int, title: str, content: str) -> Response:
-    page = f"<!doctype html><title>{title}</title><h1>{title}</h1>{content}"
-    return HTMLResponse(page, status_code=status)
+def _signs_in(mailbox: Mailbox, tenant: str) -> bool:
+    """A Microsoft user an authority of ``tenant`` signs in (its own users, or anyone's
+    under ``common`` / ``organizations``)."""
+    if mailbox.provider != "microsoft":
+        return False
+    return tenant in MULTI_TENANT or tenant_id(mailbox) == tenant
 
 
 TENANT_PATH = "/{tenant}"
 OAUTH_PATH = TENANT_PATH + "/oauth2/v2.0"
 
 
-def routes(world: World) -> list[BaseRoute]:
-    identity = Identity(world)
+def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
+    identity = Identity(world, pages)
     discovery = TENANT_PATH + "/v2.0/.well-known/openid-configuration"
     return [
         Route(discovery, identity.openid_configuration, methods=["GET"]),
         Route(TENANT_PATH + "/discovery/v2.0/keys", identity.keys, methods=["GET"]),
-        Route(OAUTH_PATH + "/authorize", identity.authorize, methods=["GET"]),
+        *sign_in_routes(world, pages),
         Route(OAUTH_PATH + "/token", identity.token, methods=["POST"]),
         Route(OAUTH_PATH + "/logout", identity.logout, methods=["GET"]),
     ]
+
+
+def sign_in_routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
+    """The browser-facing step alone: the authorize page and its form."""
+    authorize = Identity(world, pages).authorize
+    return [Route(OAUTH_PATH + "/authorize", authorize, methods=["GET", "POST"])]

@@ -1,4 +1,4 @@
-"""Entra's OAuth request checks and error answers, shared by ``microsoft_identity``.
+"""Entra's OAuth request checks and answers, shared by ``microsoft_identity``.
 
 ``IdentityError`` renders as Entra's JSON error (``error``, ``AADSTS<code>: ...``
 description, ``error_codes``, ``timestamp``, ``trace_id``, ``correlation_id``); the
@@ -7,12 +7,14 @@ checks raise it with the AADSTS codes Entra uses for the same mistakes.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nudger.clock import utcnow
 from nudger.sandbox.microsoft_tokens import OIDC_SCOPES, AuthCode, short_scope
@@ -160,3 +162,56 @@ def asked_resources(scope: str, granted: tuple[str, ...]) -> tuple[str, ...]:
         )
         raise IdentityError("invalid_grant", 65001, message)
     return asked
+
+
+# --- answers to the browser -----------------------------------------------------------------------
+
+
+def answer(redirect_uri: str, mode: str, params: dict[str, str], status: int = 302) -> Response:
+    """Send the browser back: a redirect with a query (303 after the sign-in page's POST),
+    or a self-posting form (form_post)."""
+    if mode == "form_post":
+        return form_post(redirect_uri, params)
+    glue = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + glue + urlencode(params), status_code=status)
+
+
+def form_post(redirect_uri: str, params: dict[str, str]) -> Response:
+    fields = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}" />'
+        for k, v in params.items()
+    )
+    document = (
+        "<html><head><title>Working...</title></head>"
+        '<body onload="document.forms[0].submit()">'
+        f'<form method="POST" name="hiddenform" action="{html.escape(redirect_uri)}">'
+        f'{fields}<noscript><input type="submit" value="Continue" /></noscript>'
+        "</form></body></html>"
+    )
+    return HTMLResponse(document)
+
+
+def redirect_error(error: IdentityError) -> dict[str, str]:
+    description = f"AADSTS{error.code}: {error.message}"
+    return {
+        "error": error.error,
+        "error_description": description,
+        "error_uri": (f"https://login.microsoftonline.com/error?code={error.code}"),
+    }
+
+
+def unknown_tenant(request: Request) -> Response:
+    tenant = request.path_params["tenant"]
+    message = f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID."
+    return IdentityError("invalid_tenant", 90002, message).response(request)
+
+
+def error_page(error: IdentityError) -> Response:
+    title = "Sign in to your account"
+    content = f"<p>AADSTS{error.code}: {html.escape(error.message)}</p>"
+    return page(400, title, content)
+
+
+def page(status: int, title: str, content: str) -> Response:
+    document = f"<!doctype html><title>{title}</title><h1>{title}</h1>{content}"
+    return HTMLResponse(document, status_code=status)

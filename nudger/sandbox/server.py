@@ -3,6 +3,12 @@
 ``Sandbox`` runs it in a background thread (tests, the demo, ``nudger serve
 --sandbox``); ``nudger sandbox`` runs it in the foreground. ``Sandbox.settings()``
 gives the ``NUDGER_*`` endpoint settings that point nudger at it.
+
+``Sandbox(sign_in_page=True)`` is the emulator for people with a browser: every
+authorize shows the sign-in page (``sign_in_page``), served by a second listener on
+plain-HTTP loopback (``sign_in_url``), so a stock browser meets no certificate warning.
+Only the authorize pages live there; the API and the token endpoints stay HTTPS, where
+the client libraries trust the generated CA.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
@@ -26,7 +33,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nudger.sandbox import certs, control, google_api, microsoft_api
+from nudger.sandbox import certs, control, google_api, google_oauth, microsoft_api
+from nudger.sandbox import microsoft_identity as identity
+from nudger.sandbox.google_oauth import AUTH_PATH
+from nudger.sandbox.sign_in_page import SignInPages
 from nudger.sandbox.world import Fault, World
 
 log = logging.getLogger(__name__)
@@ -80,10 +90,10 @@ def _retry_after_header(fault: Fault) -> dict[str, str]:
     return {"Retry-After": formatdate(when, usegmt=True)}
 
 
-def build_app(world: World) -> ASGIApp:
+def build_app(world: World, pages: SignInPages | None = None) -> ASGIApp:
     routes: list[BaseRoute] = [
-        *google_api.routes(world),
-        *microsoft_api.routes(world),
+        *google_api.routes(world, pages),
+        *microsoft_api.routes(world, pages),
         *control.routes(world),
     ]
     app = Starlette(routes=routes)
@@ -91,34 +101,52 @@ def build_app(world: World) -> ASGIApp:
     return _RecordAndFault(app, world)
 
 
+def build_sign_in_app(world: World, pages: SignInPages) -> ASGIApp:
+    """The browser-facing sign-in step alone, for the plain-HTTP loopback listener."""
+    routes = [*google_oauth.sign_in_routes(world, pages), *identity.sign_in_routes(world, pages)]
+    return _RecordAndFault(Starlette(routes=routes), world)
+
+
 async def _health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 class Sandbox:
-    """The emulator running on 127.0.0.1 in a background thread."""
+    """The emulator running on 127.0.0.1 in background threads."""
 
-    def __init__(self, world: World, *, port: int = 0, cert_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        port: int = 0,
+        cert_dir: Path | None = None,
+        sign_in_page: bool = False,
+    ) -> None:
         self.world = world
         self._tmp = None if cert_dir else tempfile.TemporaryDirectory(prefix="nudger-sandbox-")
         self.certs = certs.generate(cert_dir or Path(self._tmp.name))  # type: ignore[union-attr]
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
+        self._socket = _loopback_socket(port)
         self.port = self._socket.getsockname()[1]
         self.base_url = f"https://127.0.0.1:{self.port}"
         world.add_client(*GOOGLE_CLIENT)
         world.add_client(*MICROSOFT_CLIENT)
-        config = uvicorn.Config(
-            build_app(world),
-            log_level="warning",
+        sign_in_socket = _loopback_socket(0) if sign_in_page else None
+        self.sign_in_url = (
+            f"http://127.0.0.1:{sign_in_socket.getsockname()[1]}" if sign_in_socket else None
+        )
+        """Where browsers sign in (``sign_in_page=True`` only)."""
+        pages = SignInPages(self.sign_in_url) if self.sign_in_url else None
+        api = uvicorn.Config(
+            build_app(world, pages),
             ssl_certfile=str(self.certs.server_cert),
             ssl_keyfile=str(self.certs.server_key),
-            lifespan="off",
-            timeout_graceful_shutdown=1,
+            **_QUIET,
         )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
+        self._servers = [(uvicorn.Server(api), self._socket)]
+        if pages and sign_in_socket:
+            sign_in = uvicorn.Config(build_sign_in_app(world, pages), **_QUIET)
+            self._servers.append((uvicorn.Server(sign_in), sign_in_socket))
+        self._threads: list[threading.Thread] = []
 
     def settings(self) -> dict[str, str]:
         """``Settings`` keyword arguments that point every provider at this emulator."""
@@ -126,7 +154,7 @@ class Sandbox:
             "ca_bundle": str(self.certs.ca_cert),
             "google_client_id": GOOGLE_CLIENT[0],
             "google_client_secret": GOOGLE_CLIENT[1],
-            "google_auth_uri": f"{self.base_url}/o/oauth2/v2/auth",
+            "google_auth_uri": f"{self.sign_in_url or self.base_url}{AUTH_PATH}",
             "google_token_uri": f"{self.base_url}/token",
             "google_revoke_uri": f"{self.base_url}/revoke",
             "google_api_endpoint": f"{self.base_url}/",
@@ -137,25 +165,21 @@ class Sandbox:
         }
 
     def start(self) -> Sandbox:
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._server.serve(sockets=[self._socket])),
-            name="nudger-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the sandbox server failed to start")
-            threading.Event().wait(0.01)
+        for server, listening in self._servers:
+            self._threads.append(_serve_in_thread(server, listening))
         log.info("sandbox listening on %s", self.base_url)
+        if self.sign_in_url:
+            log.info("sandbox sign-in pages on %s", self.sign_in_url)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._server.force_exit = True  # clients keep connections alive; do not wait for them
-        if self._thread:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        for server, _ in self._servers:
+            server.should_exit = True
+            server.force_exit = True  # clients keep connections alive; do not wait for them
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for _, listening in self._servers:
+            listening.close()
         if self._tmp:
             self._tmp.cleanup()
 
@@ -169,3 +193,27 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_QUIET: dict[str, Any] = {"log_level": "warning", "lifespan": "off", "timeout_graceful_shutdown": 1}
+
+
+def _loopback_socket(port: int) -> socket.socket:
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(("127.0.0.1", port))
+    return listening
+
+
+def _serve_in_thread(server: uvicorn.Server, listening: socket.socket) -> threading.Thread:
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[listening])),
+        name="nudger-sandbox",
+        daemon=True,
+    )
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the sandbox server failed to start")
+        threading.Event().wait(0.01)
+    return thread

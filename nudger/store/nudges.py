@@ -24,6 +24,12 @@ def account_nudges(session: Session, account_id: int) -> list[Nudge]:
     return list(session.scalars(select(Nudge).where(Nudge.account_id == account_id)))
 
 
+def by_key(session: Session, account_id: int, key: str) -> Nudge | None:
+    """The account's row decided under ``key`` (keys are unique), if any."""
+    query = select(Nudge).where(Nudge.account_id == account_id, Nudge.key == key)
+    return session.scalars(query).first()
+
+
 def kind_of(session: Session, nudge_id: int) -> str | None:
     return session.scalar(select(Nudge.kind).where(Nudge.id == nudge_id))
 

@@ -10,7 +10,9 @@ links, so GET changes nothing). POST acts, and acting twice is the same as once:
   what the calendar says (a chat in the corridor is not a meeting), the user can see
   and undo it in settings, and no new column has to be trusted by the analysis.
 - ``book``: a relationship-time hold queued in the outbox under a key derived from the
-  link, so a double POST queues one hold.
+  link, so a double POST queues one hold. Once the link has been used, GET no longer
+  offers to book: it says what became of that hold (queued, booked and when, deleted by
+  the user, or why it could not be booked).
 
 The POST needs no session (the signed link is the capability) but must carry the
 confirmation form's proof, an HMAC of the token (``security.link_proof``).
@@ -28,16 +30,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nudger import contacts
+from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
 from nudger.delivery import outbox
 from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
 from nudger.delivery.payload import NudgePayload
 from nudger.passes.analyse import analyse, rules_in_force
 from nudger.runtime import Runtime
+from nudger.store import nudges as nudge_store
+from nudger.store import schedule
 from nudger.store.db import session_scope
 from nudger.store.models import Account
-from nudger.web.pages import Web
+from nudger.web.pages import Web, local_time
 from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ DEFAULT_CADENCE = timedelta(days=14)
 BOOK_RULE = "link_book"
 BOOK_MINUTES = 30
 BOOK_HORIZON_DAYS = 10
+QUEUED = "A hold for {who} is queued; it lands in your calendar at the next run."
 PROMPTS = {
     "snooze": ("Snooze {who}?", "nudger will not nudge you about {who} for two weeks."),
     "mute": ("Mute {who}?", "nudger will never nudge you about {who} again (undo in settings)."),
@@ -69,6 +74,8 @@ class Target:
     link: ActionLink
     contact_name: str | None
     owner_email: str
+    time_zone: str = "UTC"
+    """The owner's, for the times a page shows."""
 
     @property
     def who(self) -> str:
@@ -83,9 +90,9 @@ def verify(runtime: Runtime, action: str, token: str) -> Target:
         account = session.get(Account, link.account_id)
         if account is None:
             raise BadLink("this link belongs to an account that no longer exists")
-        owner_email = account.email
+        owner_email, zone = account.email, preferences.time_zone_of(account)
     name = contacts.display_name(runtime, link.account_id, link.contact_email)
-    return Target(link, name, owner_email)
+    return Target(link, name, owner_email, zone)
 
 
 def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:
@@ -102,8 +109,11 @@ def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:
         until = now + cadence_of(runtime, link, now)
         until = contacts.snooze_at_least(runtime, link.account_id, link.contact_email, until)
         return f"Noted. nudger will leave {target.who} alone until {until:%d %B %Y}."
-    queue_hold(runtime, target, token, now)
-    return f"A hold for {target.who} is queued; it lands in your calendar at the next run."
+    queued = QUEUED.format(who=target.who)
+    if queue_hold(runtime, target, token, now):
+        return queued
+    used = what_became_of(runtime, target, token)  # the same link, used before
+    return used[1] if used else queued
 
 
 def cadence_of(runtime: Runtime, link: ActionLink, now: datetime) -> timedelta:
@@ -129,6 +139,39 @@ def book_key(link: ActionLink, token: str) -> str:
     """One outbox key per link: the same click twice is one hold."""
     digest = hashlib.sha256(token.encode()).hexdigest()[:32]
     return f"{link.account_id}:{BOOK_RULE}:{link.contact_email}:{digest}"
+
+
+def what_became_of(runtime: Runtime, target: Target, token: str) -> tuple[str, str] | None:
+    """(title, text) about the hold this link already asked for; None while it has not."""
+    link, who = target.link, target.who
+    with session_scope(runtime.db) as session:
+        row = nudge_store.by_key(session, link.account_id, book_key(link, token))
+        if row is None:
+            return None
+        status, error, ref = row.status, row.last_error, row.provider_ref
+        starts = schedule.event_starts(session, link.account_id, [ref] if ref else [])
+    if status in nudge_store.UPCOMING:
+        return (
+            "Already asked",
+            f"A hold for {who} is queued; it lands in your calendar at the next run.",
+        )
+    if status == "sent":
+        return "Already booked", _booked_words(who, starts.get(ref or ""), target.time_zone)
+    if status == "declined":
+        return (
+            "Not booked again",
+            f"You deleted the hold nudger booked for {who}, so it stays deleted.",
+        )
+    return "Not booked", f"nudger could not book a hold for {who}: {error or status}."
+
+
+def _booked_words(who: str, start: datetime | None, zone: str) -> str:
+    if start is None:
+        return (
+            f"A hold for {who} is in your calendar; its time shows here once nudger has "
+            "synced your calendar."
+        )
+    return f"A hold for {who} is in your calendar on {local_time(start, zone)} ({zone})."
 
 
 def queue_hold(runtime: Runtime, target: Target, token: str, now: datetime) -> bool:
@@ -169,6 +212,10 @@ class ActionRoutes:
             target = verify(self.web.runtime, action, token)
         except BadLink as exc:
             return self._bad(request, exc)
+        if action == "book":
+            used = what_became_of(self.web.runtime, target, token)
+            if used:
+                return self.web.message(request, *used)
         title, text = PROMPTS[action]
         context = {
             "title": title.format(who=target.who),

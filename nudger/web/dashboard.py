@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nudger import contacts
+from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
+from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactPrefs, Status
+from nudger.analysis.trend import TrendPoint, status_counts
 from nudger.delivery.payload import readable
 from nudger.passes.analyse import analyse, rules_in_force
 from nudger.runtime import Runtime
@@ -23,8 +25,10 @@ from nudger.store import nudges as nudge_store
 from nudger.store import schedule
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
+from nudger.web.charts import URGENT, RhythmChart, TrendChart, rhythm_chart, trend_chart
 from nudger.web.pages import Web
 from nudger.web.security import SignInRequired, signed_in_account
+from nudger.web.trends import TrendCache
 
 HISTORY_LIMIT = 50
 NO_REACTION_AFTER = timedelta(days=7)
@@ -32,12 +36,18 @@ NO_REACTION_AFTER = timedelta(days=7)
 STATUS_LABELS = {
     Status.LAPSED_ONE_ON_ONE: "One-on-ones that have lapsed",
     Status.MISSING_ONE_ON_ONE: "Direct reports without a one-on-one",
-    Status.NEGLECTED: "Neglected",
+    Status.NEGLECTED: "Drifting apart",
     Status.FADING: "Fading",
-    Status.HEALTHY: "Healthy",
-    Status.NEW: "New (too early to judge)",
-    Status.WEAK_TIE: "Weak ties (large meetings only)",
 }
+SUMMARIES = {
+    Status.HEALTHY: ("healthy relationship", "healthy relationships"),
+    Status.NEW: ("new contact, too early to judge", "new contacts, too early to judge"),
+    Status.WEAK_TIE: (
+        "person you meet only in large meetings or rarely",
+        "people you meet only in large meetings or rarely",
+    ),
+}
+"""The calm groups, collapsed behind one line: ``23 people you meet only in ...``."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,10 @@ class AccountView:
     provider: str
     status: str
     time_zone: str | None
+    """The calendar's zone, as the provider reported it."""
+    zone: str = "UTC"
+    """The zone the owner lives by (their choice, else the calendar's): pages show times
+    in it."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class NudgeView:
     done_at: datetime | None
     note: str | None
     hold_start: datetime | None = None
+    hold_minutes: int = 0
+    hold_horizon_days: int = 0
     group: tuple[str, ...] = ()
     reaction: str | None = None
     """What came of a nudge that reached the user (see ``reaction``)."""
@@ -69,8 +85,25 @@ class NudgeView:
 @dataclass(frozen=True)
 class AuditGroup:
     status: Status
-    label: str
     contacts: tuple[ContactHealth, ...]
+
+    @property
+    def urgent(self) -> bool:
+        """Shown open; the others are collapsed behind their summary."""
+        return self.status in URGENT
+
+    @property
+    def label(self) -> str:
+        if self.urgent:
+            return f"{STATUS_LABELS[self.status]} ({len(self.contacts)})"
+        one, many = SUMMARIES[self.status]
+        return f"{len(self.contacts)} {one if len(self.contacts) == 1 else many}"
+
+
+@dataclass(frozen=True)
+class Pictures:
+    rhythm: RhythmChart
+    trend: TrendChart | None
 
 
 @dataclass(frozen=True)
@@ -80,6 +113,10 @@ class Dashboard:
     upcoming: tuple[NudgeView, ...]
     holds: tuple[NudgeView, ...]
     history: tuple[NudgeView, ...]
+    judgement: Judgement
+    """For the note on what strength means."""
+    pictures: Pictures | None = None
+    """None until the first sync."""
 
 
 def load_account(runtime: Runtime, account_id: int) -> AccountView:
@@ -95,6 +132,7 @@ def load_account(runtime: Runtime, account_id: int) -> AccountView:
             account.provider,
             account.status,
             account.time_zone,
+            preferences.time_zone_of(account),
         )
 
 
@@ -104,13 +142,14 @@ def account_healths(runtime: Runtime, account_id: int, now: datetime) -> list[Co
 
 def audit_groups(healths: list[ContactHealth]) -> tuple[AuditGroup, ...]:
     return tuple(
-        AuditGroup(status, STATUS_LABELS[status], tuple(h for h in healths if h.status == status))
+        AuditGroup(status, tuple(h for h in healths if h.status == status))
         for status in Status
         if any(h.status == status for h in healths)
     )
 
 
 def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
+    payload = readable(row.payload, where=f"nudge {row.id}: payload")
     return NudgeView(
         row.kind,
         row.contact_email,
@@ -121,7 +160,9 @@ def _view(row: Nudge, hold_start: datetime | None = None) -> NudgeView:
         row.sent_at or (row.updated_at if row.status in nudge_store.DONE else None),
         row.last_error,
         hold_start,
-        readable(row.payload, where=f"nudge {row.id}: payload").group,
+        payload.hold_minutes,
+        payload.hold_horizon_days,
+        payload.group,
     )
 
 
@@ -138,15 +179,26 @@ def _outbox(runtime: Runtime, account_id: int) -> tuple[list[NudgeView], ...]:
         )
 
 
-def build_dashboard(runtime: Runtime, account_id: int, now: datetime) -> Dashboard:
+def build_dashboard(
+    runtime: Runtime, account_id: int, now: datetime, trends: TrendCache
+) -> Dashboard:
     account = load_account(runtime, account_id)
     upcoming, holds, history = _outbox(runtime, account_id)
-    healths = account_healths(runtime, account_id, now)
+    ruleset = rules_in_force(runtime)
+    healths = analyse(runtime, account_id, ruleset, now)
     with session_scope(runtime.db) as session:
         prefs = contacts.prefs_of(session, account_id)
     by_email = {h.email: h for h in healths}
     reacted = tuple(replace(n, reaction=reaction(n, by_email, prefs, now)) for n in history)
-    return Dashboard(account, audit_groups(healths), tuple(upcoming), tuple(holds), reacted)
+    pictures = None
+    if healths:
+        past = trends.past_weeks(runtime, account_id, ruleset, now)
+        points = [*past, TrendPoint(now, status_counts(healths))]
+        pictures = Pictures(rhythm_chart(healths), trend_chart(points, account.zone))
+    groups = audit_groups(healths)
+    return Dashboard(
+        account, groups, tuple(upcoming), tuple(holds), reacted, ruleset.judgement, pictures
+    )
 
 
 def reaction(
@@ -176,11 +228,12 @@ def reaction(
 class DashboardRoutes:
     def __init__(self, web: Web) -> None:
         self.web = web
+        self.trends = TrendCache()
 
     def routes(self) -> list[Route]:
         return [Route("/dashboard", self.dashboard)]
 
     def dashboard(self, request: Request) -> Response:
         account_id = signed_in_account(request)
-        board = build_dashboard(self.web.runtime, account_id, self.web.clock())
+        board = build_dashboard(self.web.runtime, account_id, self.web.clock(), self.trends)
         return self.web.page(request, "dashboard.html", {"board": board, "active": "dashboard"})

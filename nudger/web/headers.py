@@ -1,10 +1,10 @@
 """Security headers on every response: what a page may load, who may frame it, what
 the browser may keep.
 
-The Content Security Policy allows exactly what nudger's pages use: one stylesheet of
-its own and forms that post back to nudger; no script, image, font or frame at all, so
+The Content Security Policy allows exactly what nudger's pages use: stylesheets of its
+own and forms that post back to nudger; no script, image, font or frame at all, so
 injected markup can neither run nor phone home (OWASP Secure Headers Project). A
-route that needs more (the sandbox mail viewer) sets its own policy, which wins.
+route that needs more sets its own policy, which wins.
 Nothing nudger serves may be cached: pages name the user's contacts, and a one-click
 link's page is as good as its token.
 """

@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from nudger import accounts
-from nudger.connectors.registry import provider, provider_names
+from nudger.config import Settings
+from nudger.connectors.registry import Provider, provider, provider_names
 from nudger.errors import (
     ConfigError,
     ConnectorError,
@@ -54,7 +55,7 @@ class SignupRoutes:
             {
                 "name": name,
                 "label": provider(name).label,
-                "configured": provider(name).configured(settings),
+                "setup": setup_advice(provider(name), settings),
                 "login_hint": self.web.login_hints.get(name),
             }
             for name in provider_names()
@@ -63,11 +64,23 @@ class SignupRoutes:
 
     def connect(self, request: Request) -> Response:
         name = request.path_params["provider"]
+        try:
+            chosen = provider(name)
+        except ConfigError as exc:
+            return self.web.message(request, "Unknown provider", str(exc), 404)
+        off = f"{chosen.label} sign-in is not available"
+        advice = setup_advice(chosen, self.web.runtime.settings)
+        if advice:
+            return self.web.message(request, off, advice, 503)
         hint = request.query_params.get("login_hint") or self.web.login_hints.get(name)
         try:
             start = accounts.begin_connect(self.web.runtime, name, login_hint=hint)
         except ConfigError as exc:
-            return self.web.message(request, "Unknown provider", str(exc), 404)
+            return self.web.message(request, off, f"This server's settings: {exc}", 503)
+        except ConnectorError as exc:
+            log.warning("starting sign-in with %s failed: %s", name, exc)
+            text = f"{chosen.label} could not be reached to start signing in ({exc}); try again."
+            return self.web.message(request, off, text, 502 if exc.permanent else 503)
         request.session[OAUTH_STATE_KEY] = start.state
         return RedirectResponse(start.url, status_code=302)
 
@@ -115,3 +128,14 @@ def _state_started_here(request: Request) -> bool:
     if not isinstance(expected, str) or not expected or not given:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def setup_advice(chosen: Provider, settings: Settings) -> str | None:
+    """What the operator must set before anyone can connect ``chosen``; None when set."""
+    missing = chosen.missing(settings)
+    if not missing:
+        return None
+    return (
+        f"Connecting {chosen.label} needs this server's OAuth client: set "
+        f"{' and '.join(missing)}, then restart nudger."
+    )

@@ -97,6 +97,21 @@ def app_url(runtime: Runtime, live_server: LiveServer, org: GeneratedOrg) -> str
     return live_server.base_url
 
 
+@pytest.fixture
+def sandbox_app_url(
+    runtime: Runtime, live_server: LiveServer, sandbox: Sandbox, org: GeneratedOrg
+) -> str:
+    """The web app as ``nudger serve --sandbox`` builds it: with the sandbox mail page."""
+    app = create_app(
+        runtime,
+        login_hints={"google": org.owner.email},
+        clock=lambda: NOW,
+        sandbox_world=sandbox.world,
+    )
+    live_server.start(app)
+    return live_server.base_url
+
+
 @pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     from playwright.sync_api import sync_playwright

@@ -16,13 +16,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from nudger.runtime import Runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.server import Sandbox
-from nudger.web.app import create_app
-from tests.browser.conftest import NOW, require_browser
+from tests.browser.conftest import require_browser
 from tests.browser.test_journey import pattern_email, set_role_in_settings, sign_up_with_google
-from tests.live_server import LiveServer
 
 require_browser()
 
@@ -40,21 +37,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 """Runs in every document before its own content (Playwright's init scripts are not
 subject to the page's policy)."""
-
-
-@pytest.fixture
-def sandbox_app_url(
-    runtime: Runtime, live_server: LiveServer, sandbox: Sandbox, org: GeneratedOrg
-) -> str:
-    """The web app as ``nudger serve --sandbox`` builds it: with the sandbox mail page."""
-    app = create_app(
-        runtime,
-        login_hints={"google": org.owner.email},
-        clock=lambda: NOW,
-        sandbox_world=sandbox.world,
-    )
-    live_server.start(app)
-    return live_server.base_url
 
 
 @pytest.fixture
@@ -110,10 +92,10 @@ def test_every_page_works_under_the_policy_and_nothing_is_blocked(
 
 
 def snooze_from_the_sandbox_mailbox(page: Page) -> None:
-    """Open the newest mail's frame and click its snooze button, as in a mail client:
-    the link opens in the whole window, GET asks, the button acts."""
+    """Click the newest mail's snooze button, as in a mail client: GET asks, the
+    button acts."""
     page.get_by_role("link", name="Sandbox mail").click()
-    mail = page.frame_locator("iframe.mail-frame").first
+    mail = page.locator("section.mail").first
     mail.get_by_role("link", name="Snooze 2 weeks").click()
     page.wait_for_url("**/a/snooze/**")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Snooze .*\?$"))

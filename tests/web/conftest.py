@@ -40,10 +40,15 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def web_runtime(
-    sandbox: Sandbox, database_url: str, base_url: str = "http://testserver", secret_key: str = ""
+    sandbox: Sandbox,
+    database_url: str,
+    base_url: str = "http://testserver",
+    secret_key: str = "",
+    **overrides: str,
 ) -> Runtime:
+    """nudger on ``database_url`` with every provider at the emulator (``overrides`` win)."""
     settings = load_settings(
-        **sandbox.settings(),
+        **{**sandbox.settings(), **overrides},
         database_url=database_url,
         encryption_keys=Fernet.generate_key().decode(),
         base_url=base_url,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
+from zoneinfo import ZoneInfo
 
 import pytest
 from itsdangerous import TimestampSigner
@@ -29,6 +30,7 @@ from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.store.db import session_scope
 from nudger.store.models import Contact, Nudge
+from nudger.web.pages import DATETIME
 from tests.web.conftest import NOW, OTHER, OWNER, new_client, proof_of, sign_up, weekly_one_on_ones
 
 CONTACT = "sam.ortiz@partner.example"
@@ -198,6 +200,31 @@ def test_book_queues_exactly_one_hold(
     assert contact(runtime, account_id).snoozed_until is None
 
 
+def test_a_used_book_link_says_what_became_of_its_hold_instead_of_asking_again(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    url = link_url(runtime, account_id, "book")
+    proof = confirm(client, url)
+    assert "queued" in act(client, url)
+    queued = client.get(url).text
+    run_cycle(runtime, now=NOW)  # books the hold
+    booked = client.get(url).text
+    run_cycle(runtime, now=NOW)  # syncs it back: now nudger knows when it is
+    synced = client.get(url).text
+    posted_again = client.post(url, data={"confirm": proof}).text
+
+    assert 'name="confirm"' not in queued + booked + synced, "no button to book it again"
+    assert "Already asked" in queued
+    assert "is queued" in queued
+    assert "Already booked" in booked
+    assert "once nudger has synced your calendar" in booked
+    [hold] = [e for e in sandbox.world.mailbox(OWNER).events.values() if e.private_props]
+    when = hold.start.astimezone(ZoneInfo("Europe/London")).strftime(DATETIME)
+    assert f"is in your calendar on {when} (Europe/London)" in synced
+    assert f"on {when}" in posted_again
+    assert len(holds(runtime, account_id)) == 1
+
+
 @pytest.mark.parametrize("action", ACTIONS)
 def test_posting_twice_is_the_same_as_once(
     client: TestClient, runtime: Runtime, account_id: int, action: str
@@ -209,7 +236,7 @@ def test_posting_twice_is_the_same_as_once(
     once = state(runtime)
     assert once != before
     assert client.post(url, data={"confirm": proof}).status_code == 200
-    assert act(client, url)
+    assert client.get(url).status_code == 200
     assert state(runtime) == once
     assert len(holds(runtime, account_id)) == (1 if action == "book" else 0)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from starlette.testclient import TestClient
 
 from nudger import accounts
@@ -12,7 +14,7 @@ from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.web.app import create_app
 from tests.connectors.google_helpers import consent
-from tests.web.conftest import OWNER
+from tests.web.conftest import OWNER, web_runtime
 
 
 def start_google(client: TestClient) -> str:
@@ -81,3 +83,79 @@ def test_healthz_reports_the_passes_without_naming_accounts(client: TestClient) 
     assert health["oldest_due"] is None
     assert health["last_pass_at"] is None
     assert health["failing_accounts"] == 0
+
+
+# --- a server without OAuth clients ------------------------------------------------------
+
+
+@pytest.fixture
+def unconfigured(sandbox: Sandbox, database_url: str) -> Iterator[Callable[..., Runtime]]:
+    """nudger with some settings changed from the emulator's (``unconfigured(name=value)``)."""
+    opened: list[Runtime] = []
+
+    def runtime_with(**changed: str) -> Runtime:
+        opened.append(web_runtime(sandbox, database_url, **changed))
+        return opened[-1]
+
+    yield runtime_with
+    for runtime in opened:
+        runtime.db.dispose()
+
+
+NO_CLIENTS = {
+    "google_client_id": "",
+    "google_client_secret": "",
+    "microsoft_client_id": "",
+    "microsoft_client_secret": "",
+}
+SETTINGS_NAMED = {
+    "google": ("NUDGER_GOOGLE_CLIENT_ID", "NUDGER_GOOGLE_CLIENT_SECRET"),
+    "microsoft": ("NUDGER_MICROSOFT_CLIENT_ID", "NUDGER_MICROSOFT_CLIENT_SECRET"),
+}
+
+
+def test_a_provider_without_its_client_is_no_link_and_the_page_says_what_to_set(
+    unconfigured: Callable[..., Runtime],
+) -> None:
+    runtime = unconfigured(**NO_CLIENTS)
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        page = browser.get("/").text
+    for name, needed in SETTINGS_NAMED.items():
+        assert f'href="/connect/{name}' not in page, "a disabled button must not be followable"
+        assert f'aria-describedby="setup-{name}"' in page
+        advice = page[page.index(f'id="setup-{name}"') :].split("</p>")[0]
+        assert all(setting in advice for setting in needed)
+
+
+def test_a_missing_secret_alone_is_named_alone(unconfigured: Callable[..., Runtime]) -> None:
+    runtime = unconfigured(google_client_secret="")
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        page = browser.get("/").text
+        answer = browser.get("/connect/google")
+    assert 'href="/connect/microsoft"' in page
+    assert "NUDGER_GOOGLE_CLIENT_SECRET" in page
+    assert "NUDGER_GOOGLE_CLIENT_ID" not in page
+    assert answer.status_code == 503
+
+
+@pytest.mark.parametrize("name", ["google", "microsoft"])
+def test_connect_without_a_client_is_a_clear_503_not_a_500(
+    unconfigured: Callable[..., Runtime], name: str
+) -> None:
+    runtime = unconfigured(**NO_CLIENTS)
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        answer = browser.get(f"/connect/{name}")
+    assert answer.status_code == 503
+    assert "not available" in answer.text
+    assert all(setting in answer.text for setting in SETTINGS_NAMED[name])
+
+
+def test_a_google_sign_in_page_on_plain_http_beyond_loopback_is_refused(
+    unconfigured: Callable[..., Runtime],
+) -> None:
+    """oauthlib's rule (the authorization endpoint is https), relaxed for loopback only."""
+    runtime = unconfigured(google_auth_uri="http://accounts.example.com/o/oauth2/v2/auth")
+    with TestClient(create_app(runtime), follow_redirects=False) as browser:
+        answer = browser.get("/connect/google")
+    assert answer.status_code == 503
+    assert "NUDGER_GOOGLE_AUTH_URI must be https" in answer.text
