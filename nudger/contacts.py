@@ -6,6 +6,7 @@ one; a role the user set is never overwritten by the directory.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -123,14 +124,32 @@ def display_name(runtime: Runtime, account_id: int, email: str) -> str | None:
         return contact_store.latest_attendee_name(session, account_id, email)
 
 
+USER_FIELDS = ("role", "cadence_override_days", "snoozed_until", "muted")
+"""The fields of ``ContactPrefs`` the user edits on /settings."""
+
+
 def update_contact(runtime: Runtime, account_id: int, change: ContactPrefs) -> None:
     """Save every user-set field of one contact at once; the role becomes the user's."""
-    if change.role is not None and change.role not in ROLES:
-        raise ValueError(f"unknown role {change.role!r}; one of {', '.join(ROLES)}")
     with session_scope(runtime.db) as session:
-        contact = _contact(session, account_id, change.email)
-        contact.role, contact.role_source = change.role, "user"
-        contact.name = change.name or contact.name
-        contact.cadence_override_days = change.cadence_override_days
-        contact.snoozed_until = change.snoozed_until
-        contact.muted = change.muted
+        edit_contact(session, account_id, change, USER_FIELDS)
+        if change.name:
+            _contact(session, account_id, change.email).name = change.name
+
+
+def edit_contact(
+    session: Session, account_id: int, wanted: ContactPrefs, fields: Collection[str]
+) -> None:
+    """Set only ``fields`` (of ``USER_FIELDS``) of one contact to ``wanted``'s values,
+    inside a session the caller holds: what else changed meanwhile (a snooze clicked in
+    an email) stays. A role set here becomes the user's."""
+    if wanted.role is not None and wanted.role not in ROLES:
+        raise ValueError(f"unknown role {wanted.role!r}; one of {', '.join(ROLES)}")
+    contact = _contact(session, account_id, wanted.email)
+    if "role" in fields:
+        contact.role, contact.role_source = wanted.role, "user"
+    if "cadence_override_days" in fields:
+        contact.cadence_override_days = wanted.cadence_override_days
+    if "snoozed_until" in fields:
+        contact.snoozed_until = wanted.snoozed_until
+    if "muted" in fields:
+        contact.muted = wanted.muted

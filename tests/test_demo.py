@@ -10,7 +10,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from nudger.delivery.service import DeliveryAccount, greeting_name
 from nudger.demo import run_demo
 
 
@@ -59,12 +58,3 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     owners = (result.org.owner.name, result.microsoft_org.owner.name)
     assert all(any(owner in row for owner in owners) for row in rows), rows
     assert "Relationship audit" in printed
-
-
-def test_greeting_uses_a_first_name_and_never_an_address() -> None:
-    def owner(name: str | None) -> DeliveryAccount:
-        return DeliveryAccount(1, "alex@example.com", name, "UTC", None, True)
-
-    assert greeting_name(owner("Alex Morgan")) == "Alex"
-    assert greeting_name(owner(None)) == "there"
-    assert greeting_name(owner("alex@example.com")) == "there"

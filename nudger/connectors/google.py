@@ -320,9 +320,12 @@ class GoogleCalendar:
     def profile(self) -> AccountProfile:
         primary = self._call(lambda api: api.calendars.get(calendarId="primary"))
         zone = primary.get("timeZone") or "UTC"
+        # No name: the primary calendar's summary is the user's address unless renamed
+        # (then it names a calendar, not a person). The ID token's name, kept at
+        # sign-up, stays (see google_auth).
         return AccountProfile(
             email=checked_mailbox(primary.get("id"), "Google profile") or self._account,
-            name=plain_name(primary.get("summary")),
+            name=None,
             time_zone=zone,
             working_hours=WorkingHours(time_zone=zone),  # Google exposes no working hours API
         )

@@ -4,7 +4,9 @@ The PKCE verifier and the state live server-side in ``AuthStart.pending`` (the w
 layer stores them, single-use, keyed by state). Credentials are kept as a small
 JSON blob without the client secret, so rotating the app's secret needs no
 migration; the blob is encrypted before it is stored. ``openid`` is asked for too: the
-ID token's ``sub`` names the Google account for good, whatever its address becomes.
+ID token's ``sub`` names the Google account for good, whatever its address becomes, and
+``profile`` puts the user's ``name`` in it (emails greet them by it; the primary
+calendar's summary, all a calendar scope shows, is only their address).
 
 A sign-in refused after Google issued tokens (a scope left unticked, say) revokes them
 at once: nothing is stored, so nothing should stay alive at Google either.
@@ -37,6 +39,9 @@ from nudger.errors import AuthRevoked, ConfigError, ConnectorError, MissingScope
 log = logging.getLogger(__name__)
 
 OPENID = "openid"
+PROFILE = "https://www.googleapis.com/auth/userinfo.profile"
+"""The ``profile`` scope written out, as Google grants it back (oauthlib would take the
+short name's expansion for a changed grant)."""
 ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 """What Google's ID tokens carry in ``iss`` (Google documents both forms)."""
 CALENDAR_READ = "https://www.googleapis.com/auth/calendar.readonly"
@@ -71,7 +76,7 @@ class GoogleOAuth:
             }
         }
         return Flow.from_client_config(
-            config, scopes=[OPENID, *SCOPES], redirect_uri=redirect_uri, **kwargs
+            config, scopes=[OPENID, PROFILE, *SCOPES], redirect_uri=redirect_uri, **kwargs
         )
 
     def begin(self, redirect_uri: str, *, login_hint: str | None = None) -> AuthStart:
@@ -112,12 +117,12 @@ class GoogleOAuth:
                 "Google returned no refresh token; remove nudger's access at "
                 "myaccount.google.com/permissions and connect again"
             )
-        subject = _subject(token.get("id_token"), self._settings)
+        claims = _id_claims(token.get("id_token"), self._settings)
         calendar = _primary_calendar(self._settings, flow.credentials)
         return Grant(
             email=calendar["id"].lower(),
-            name=calendar.get("summary"),
-            subject=subject,
+            name=_name(claims),
+            subject=str(claims["sub"]),
             credentials=credentials_blob(flow.credentials),
             scopes=tuple(granted),
         )
@@ -208,8 +213,8 @@ def _scope_changed(flow: Flow, changed: Warning) -> Mapping[str, Any]:
     return token
 
 
-def _subject(id_token: object, settings: Settings) -> str:
-    """The Google account id (``sub``) from the exchange's ID token (see ``id_token``)."""
+def _id_claims(id_token: object, settings: Settings) -> Mapping[str, Any]:
+    """The exchange's ID token, checked (see ``id_token``): ``sub`` is the account id."""
     if not isinstance(id_token, str):
         raise ConnectorError("Google returned no ID token: cannot tell which account signed in")
     try:
@@ -217,7 +222,14 @@ def _subject(id_token: object, settings: Settings) -> str:
     except ValueError:
         raise ConnectorError("Google returned an ID token that does not decode") from None
     check_claims(claims, issuers=ISSUERS, audience=settings.google_client_id, provider="Google")
-    return str(claims["sub"])
+    return claims
+
+
+def _name(claims: Mapping[str, Any]) -> str | None:
+    """The user's full name; Google leaves it out without the profile scope, and may
+    anyway ("never guaranteed to be present")."""
+    name = claims.get("name")
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _scope_list(scope: object) -> list[str]:

@@ -176,6 +176,15 @@ def cadence_words(days: float) -> str:
     return f"every ~{round(days / 30.4)} months"
 
 
+def as_sentence(text: str) -> str:
+    """A reason as the analysis words it ("last held 5 weeks ago") made a sentence."""
+    text = text.strip()
+    if not text:
+        return text
+    end = "" if text[-1] in ".!?" else "."
+    return f"{text[0].upper()}{text[1:]}{end}"
+
+
 def first_name(full_name: str) -> str:
     parts = full_name.split()
     return parts[0] if parts else full_name
@@ -235,7 +244,7 @@ def _environment(folder: Path) -> Environment:
         keep_trailing_newline=True,
     )
     helpers = (suggestion_for, display_name, action_buttons, status_columns, evidence_sentence)
-    filters = (long_date, cadence_words, role_words, status_words, first_name)
+    filters = (long_date, cadence_words, role_words, status_words, first_name, as_sentence)
     env.globals.update({helper.__name__: _strict(helper) for helper in helpers})
     env.filters.update({helper.__name__: _strict(helper) for helper in filters})
     return env

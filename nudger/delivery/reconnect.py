@@ -26,6 +26,7 @@ from nudger.store import accounts as account_store
 from nudger.store import nudges as nudge_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account
+from nudger.wording import greeting_name
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def _message(
         owner, name, provider = account.email, account.name, account.provider
     query = urlencode({"login_hint": owner})
     context = {
-        "owner_name": name or "",
+        "owner_name": greeting_name(name, owner),
         "links": {"reconnect": f"{runtime.settings.public_url}/connect/{provider}?{query}"},
     }
     return build_message(

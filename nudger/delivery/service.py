@@ -45,6 +45,7 @@ from nudger.store import contacts as contact_store
 from nudger.store import nudges as nudge_store
 from nudger.store import schedule
 from nudger.store.db import session_scope
+from nudger.wording import greeting_name
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def _nudge_context(
     runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge, payload: NudgePayload
 ) -> NudgeContext:
     return NudgeContext(
-        owner_name=greeting_name(owner),
+        owner_name=greeting_name(owner.name, owner.email),
         contact_name=payload.contact_name,
         contact_email=nudge.contact_email,
         status=payload.status,
@@ -242,7 +243,7 @@ def _digest_context(
         for item in payload.items
     )
     return DigestContext(
-        owner_name=greeting_name(owner),
+        owner_name=greeting_name(owner.name, owner.email),
         time_zone=owner.time_zone,
         counts_by_role=payload.counts_by_role,
         items=items,
@@ -291,10 +292,3 @@ def _book_hold(
     booked.append(slot.start)
     log.info("nudge %s booked hold %s", nudge.id, created.event_id)
     return Outcome("sent", provider_ref=created.event_id)
-
-
-def greeting_name(owner: DeliveryAccount) -> str:
-    """How an email greets the owner: their first name, never their address."""
-    if owner.name and "@" not in owner.name:
-        return owner.name.split()[0]
-    return "there"

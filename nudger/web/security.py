@@ -139,9 +139,10 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def checked_form(request: Request) -> FormData:
-    """The POSTed form, once its CSRF token matches the session's; otherwise 403."""
-    form = await request.form()
+async def checked_form(request: Request, max_fields: int = 1000) -> FormData:
+    """The POSTed form, once its CSRF token matches the session's; otherwise 403.
+    More than ``max_fields`` fields is a 400 (Starlette's parser counts them)."""
+    form = await request.form(max_fields=max_fields)
     expected = request.session.get(CSRF_KEY)
     given = form.get(CSRF_FIELD)
     if not isinstance(expected, str) or not isinstance(given, str) or not expected:

@@ -127,7 +127,7 @@ def test_sign_up_read_audit_change_a_role_and_snooze_from_an_email(
 def set_role_in_settings(page: Page, contact: str, role: str) -> None:
     page.get_by_role("link", name="Settings").click()
     page.get_by_label(f"Role of {contact}").select_option(role)
-    page.get_by_role("button", name=f"Save {contact}").click()
-    page.wait_for_url("**/settings?saved=contact")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/settings?saved=all")
     expect(page.locator("#saved")).to_have_text("Saved.")
     expect(page.get_by_label(f"Role of {contact}")).to_have_value(role)

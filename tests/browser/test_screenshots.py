@@ -64,6 +64,7 @@ def test_take_screenshots(
     for path, name in (
         ("/dashboard", "dashboard"),
         ("/settings", "settings"),
+        ("/settings#contacts", "settings-contacts"),
         ("/sandbox", "sandbox-mail"),
         ("/account/delete", "delete-account"),
     ):

@@ -301,17 +301,20 @@ def test_empty_digest_says_all_is_well() -> None:
 
 
 def test_dates_are_written_in_words_in_the_owners_zone() -> None:
+    """The evidence sentence: what a nudge that came without reasons says instead."""
     late_evening_utc = datetime(2025, 10, 14, 23, 30, tzinfo=UTC)
 
-    in_london = render_email("neglected", a_nudge(last_interaction=late_evening_utc))
+    in_london = render_email("neglected", a_nudge(last_interaction=late_evening_utc, reasons=()))
     in_tokyo = render_email(
-        "neglected", a_nudge(last_interaction=late_evening_utc, time_zone="Asia/Tokyo")
+        "neglected",
+        a_nudge(last_interaction=late_evening_utc, time_zone="Asia/Tokyo", reasons=()),
     )
 
     assert "Wednesday 15 October" in in_london.text  # 00:30 BST
     assert "Wednesday 15 October" in in_tokyo.text
     in_new_york = render_email(
-        "neglected", a_nudge(last_interaction=late_evening_utc, time_zone="America/New_York")
+        "neglected",
+        a_nudge(last_interaction=late_evening_utc, time_zone="America/New_York", reasons=()),
     )
     assert "Tuesday 14 October" in in_new_york.text
 
@@ -341,8 +344,8 @@ def test_cadence_is_written_in_plain_words(days: float, words: str) -> None:
     assert cadence_words(days) == words
 
 
-def test_cadence_appears_in_the_email() -> None:
-    rendered = render_email("neglected", a_nudge(cadence_days=9.2))
+def test_cadence_appears_in_an_email_without_reasons() -> None:
+    rendered = render_email("neglected", a_nudge(cadence_days=9.2, reasons=()))
 
     assert "every ~9 days" in rendered.text
     assert "every ~9 days" in rendered.html
@@ -360,14 +363,15 @@ def test_hold_title_falls_back_to_the_address() -> None:
     assert title == "Relationship time: priya@example.com"
 
 
-def test_hold_description_gives_the_evidence_and_an_action_but_no_links() -> None:
+def test_hold_description_gives_the_reasons_and_an_action_but_no_links() -> None:
     context = a_nudge()
 
     _, description = render_hold(context)
 
     for reason in context.reasons:
         assert reason in description
-    assert "Tuesday 14 October" in description
+    _, without_reasons = render_hold(replace(context, reasons=()))
+    assert "Tuesday 14 October" in without_reasons
     assert "invite" in description.lower()
     assert "note" in description.lower()
     assert "http" not in description
@@ -387,3 +391,74 @@ def test_suggestion_is_role_specific_where_it_helps() -> None:
     assert suggestion_for("neglected", "mentor") != suggestion_for("neglected", None)
     assert suggestion_for("neglected", "unknown-role") == suggestion_for("neglected", None)
     assert suggestion_for("made-up-status", None)
+
+
+# --- each thing said once ---------------------------------------------------------------
+
+ANALYSIS_REASONS = {
+    "neglected": ("usually weekly; last met 12 working days ago",),
+    "fading": ("usually every two weeks; last met 9 working days ago",),
+    "lapsed_one_on_one": (
+        "weekly one-on-one: last 3 occurrences cancelled",
+        "last held 5 weeks ago",
+    ),
+    "missing_one_on_one": ("direct report with no one-on-one", "none on record"),
+    "repair": (
+        "your weekly one-on-one with them was cancelled on 2 Nov and not rebooked",
+        "usually weekly; last met 12 working days ago",
+    ),
+}
+"""Reasons worded as ``nudger.analysis.status`` words them, per email kind."""
+
+
+def sentences(part: str) -> list[str]:
+    """The sentences a reader meets in a rendered part (HTML tags and links dropped),
+    lowercased and without list markers or end punctuation, to compare them."""
+    body = re.sub(r"(?s)<head>.*</head>", "", part)
+    blocks = re.sub(r"</?(p|li|ul|div|table|tr|td|th|br)\b[^>]*>", "\n", body)
+    words = html.unescape(re.sub(r"<[^>]+>", "", blocks))
+    found = []
+    for line in words.splitlines():
+        for sentence in re.split(r"(?<=[.!?])\s+", line.strip().removeprefix("- ")):
+            sentence = sentence.strip().rstrip(".!?:").lower()
+            if sentence and "http" not in sentence and sentence != "--":
+                found.append(sentence)
+    return found
+
+
+def repeated(part: str) -> list[str]:
+    return [s for s in set(sentences(part)) if sentences(part).count(s) > 1]
+
+
+@pytest.mark.parametrize("kind", sorted(ANALYSIS_REASONS))
+def test_no_sentence_appears_twice_in_a_nudge_email(kind: str) -> None:
+    context = a_nudge(status=kind, reasons=ANALYSIS_REASONS[kind])
+
+    rendered = render_email(kind, context)
+    _, description = render_hold(context)
+
+    assert repeated(rendered.text) == []
+    assert repeated(rendered.html) == []
+    assert repeated(description) == []
+
+
+@pytest.mark.parametrize("kind", ["neglected", "fading", "repair"])
+def test_the_last_meeting_and_the_rhythm_are_told_once(kind: str) -> None:
+    """The reasons already say both: no evidence sentence saying them again."""
+    context = a_nudge(status=kind, reasons=ANALYSIS_REASONS[kind])
+
+    rendered = render_email(kind, context)
+    _, description = render_hold(context)
+
+    for part in (rendered.text, rendered.html, description):
+        assert part.lower().count("last met") == 1, part
+        assert "usually meet" not in part
+
+
+def test_reasons_are_written_as_sentences() -> None:
+    rendered = render_email(
+        "lapsed_one_on_one", a_nudge(reasons=ANALYSIS_REASONS["lapsed_one_on_one"])
+    )
+
+    assert "- Weekly one-on-one: last 3 occurrences cancelled.\n" in rendered.text
+    assert ">Last held 5 weeks ago.</li>" in rendered.html
