@@ -41,6 +41,19 @@ def role_group_words(role: str) -> str:
     return _ROLE_GROUP_WORDS.get(role, role_words(role).capitalize())
 
 
+_KIND_WORDS = {
+    "email": "nudge email",
+    "hold": "calendar hold",
+    "digest": "weekly digest",
+    "reconnect": "reconnect request",
+}
+
+
+def kind_words(kind: str) -> str:
+    """What nudger sends or books, as the dashboard lists it."""
+    return _KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
 def display_name(name: str | None, address: str) -> str:
     """The contact's name, or their address when the calendar gave no name."""
     return name.strip() if name and name.strip() else address

@@ -21,7 +21,7 @@ from nudger.clock import utcnow
 from nudger.resources import resource_dir
 from nudger.runtime import Runtime
 from nudger.web.security import ACCOUNT_KEY, CSRF_FIELD, csrf_token
-from nudger.wording import display_name, role_words, status_words
+from nudger.wording import display_name, kind_words, role_words, status_words
 
 DATETIME = "%a %d %b %Y %H:%M"
 STYLESHEET = "/static/nudger.css"
@@ -39,7 +39,7 @@ def local_time(
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(resource_dir("templates") / "web"))
     templates.env.filters["local"] = local_time
-    for words in (status_words, role_words):
+    for words in (status_words, role_words, kind_words):
         templates.env.filters[words.__name__] = words
     templates.env.globals["display_name"] = display_name
     return templates

@@ -48,7 +48,7 @@ def test_dashboard_shows_the_audit_and_what_was_sent(client: TestClient) -> None
     assert "usually weekly; last met 33 working days ago" in html
     history = html[html.index('id="history"') :]
     assert OWNERS_CONTACT in history
-    assert '<td data-label="What">email</td>' in history
+    assert '<td data-label="What">nudge email</td>' in history
     assert "Wed 04 Mar 2026 10:00" in history, "times are shown on the owner's clock"
 
 
@@ -134,7 +134,7 @@ def test_a_booked_hold_says_booked_and_when_it_is(
     assert '<td data-label="State">booked</td>' in holds
     assert "after the next sync</span>" in holds
     history = html.split('id="history"')[1]
-    assert '<td data-label="What">hold</td>' in history
+    assert '<td data-label="What">calendar hold</td>' in history
     assert '<td data-label="Outcome">booked</td>' in history
 
     run_cycle(runtime, now=NOW, dry_run=True)  # the sync sees the hold in the calendar
