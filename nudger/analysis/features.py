@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
+from nudger.analysis.appreciation import find_ended_run
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import (
     ContactFeatures,
+    EndedRun,
     Interaction,
     Occurrence,
     OneOnOne,
@@ -244,6 +246,7 @@ def build_features(
         rupture=_rupture(habit, interactions, upcoming_small, cal, now, judgement),
         last_small_meeting=_last_small(interactions, judgement),
         recent_meetings=_recent_meetings(interactions, judgement.group_meetings),
+        ended_run=_ended_run(habit, interactions, upcoming_small, now, judgement),
     )
 
 
@@ -267,6 +270,22 @@ def _rupture(
     last_met = _last_small(interactions, judgement)
     rebooked = any(series is None or series != series_id for series in upcoming_small)
     return find_rupture(occurrences, series_id, interval, last_met, rebooked, cal, now, judgement)
+
+
+def _ended_run(
+    habit: _Habit | None,
+    interactions: Sequence[Interaction],
+    upcoming_small: Sequence[str | None],
+    now: datetime,
+    judgement: Judgement,
+) -> EndedRun | None:
+    if habit is None:
+        return None
+    series_id, occurrences, interval = habit
+    last_small = _last_small(interactions, judgement)
+    return find_ended_run(
+        series_id, occurrences, interval, last_small, bool(upcoming_small), now, judgement
+    )
 
 
 def _last_small(interactions: Sequence[Interaction], judgement: Judgement) -> datetime | None:
