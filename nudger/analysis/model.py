@@ -150,9 +150,12 @@ class EndedRun:
     first: datetime
     last: datetime
     """The last occurrence, which took place: it identifies the run."""
+    timely: bool = True
+    """Ended lately enough for a thank-you."""
 
     def to_json(self) -> dict[str, object]:
         return {
+            "timely": self.timely,
             "meetings": self.meetings,
             "interval_days": round(self.interval_days, 1),
             "first": self.first.isoformat(),

@@ -99,15 +99,8 @@ def decide(
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
-        and (
-            rule := winning_rule(
-                health,
-                ruleset.enabled_rules,
-                now,
-                tier_of(health, ruleset),
-                thanked=thanked(health, history, thanks_rules),
-            )
-        )
+        and not thanked(health, history, thanks_rules)
+        and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
         is not None
     ]
     chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
@@ -171,7 +164,8 @@ def thanks_decision(
 
 
 def thanked(health: ContactHealth, history: Sequence[PastNudge], thanks_rules: set[str]) -> bool:
-    """A thank-you about this person went out after their ended run's last meeting."""
+    """The person's ended run was thanked for: it is closed, so nudger neither thanks
+    again nor asks to restart it. Meeting them again ends the run, and the rules with it."""
     run = health.ended_run
     return run is not None and any(
         nudge.rule in thanks_rules
@@ -313,29 +307,19 @@ def tier_of(health: ContactHealth, ruleset: RuleSet) -> str:
 
 
 def winning_rule(
-    health: ContactHealth,
-    rules: Sequence[Rule],
-    now: datetime,
-    tier: str = OUTER_TIER,
-    *,
-    thanked: bool = False,
+    health: ContactHealth, rules: Sequence[Rule], now: datetime, tier: str = OUTER_TIER
 ) -> Rule | None:
     """The matching rule with the highest priority (the first listed on a tie)."""
-    matching = [rule for rule in rules if matches(rule.when, health, now, tier, thanked=thanked)]
+    matching = [rule for rule in rules if matches(rule.when, health, now, tier)]
     return max(matching, key=lambda rule: rule.priority, default=None)
 
 
 def matches(
-    condition: Condition,
-    health: ContactHealth,
-    now: datetime,
-    tier: str = OUTER_TIER,
-    *,
-    thanked: bool = False,
+    condition: Condition, health: ContactHealth, now: datetime, tier: str = OUTER_TIER
 ) -> bool:
-    """Every test the condition sets passes (``thanked``: the ended run was thanked for)."""
+    """Every test the condition sets passes."""
     since = days_between(health.last_interaction, now) if health.last_interaction else math.inf
-    ended = health.ended_run is not None and not thanked
+    ended = health.ended_run is not None and health.ended_run.timely
     tests = (
         condition.status is None or health.status in condition.status,
         condition.role is None or (health.role or NO_ROLE) in condition.role,

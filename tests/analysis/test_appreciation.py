@@ -57,8 +57,17 @@ def test_a_series_just_stopped_has_not_shown_its_end_yet() -> None:
     assert run_audit(weekly(14, 10), NAMED)[ANA].ended_run is None
 
 
-def test_a_series_that_ended_long_ago_is_past_thanking() -> None:
-    assert run_audit(weekly(14, 14 + 22), NAMED)[ANA].ended_run is None
+def test_the_end_shows_when_repair_reads_the_series_as_stopped() -> None:
+    ana = run_audit(weekly(14, 12), NAMED)[ANA]  # the next one was due Friday 7 June
+    assert ana.repair is not None and ana.repair.what == "stopped"
+    assert ana.ended_run is not None and ana.ended_run.timely
+
+
+def test_a_series_that_ended_long_ago_is_past_thanking_but_still_known() -> None:
+    run = run_audit(weekly(14, 7 + 22), NAMED)[ANA].ended_run
+    assert run is not None and not run.timely
+    timely = run_audit(weekly(14, 7 + 21), NAMED)[ANA].ended_run
+    assert timely is not None and timely.timely
 
 
 def test_a_short_series_is_not_a_run() -> None:
@@ -92,6 +101,7 @@ def test_the_thresholds_are_the_judgements() -> None:
 def test_the_audit_json_carries_the_run_only_when_there_is_one() -> None:
     rows = run_audit(weekly(14, 16), NAMED)
     assert rows[ANA].to_json()["ended_run"] == {
+        "timely": True,
         "meetings": 14,
         "interval_days": 7.0,
         "first": days_ago(16 + 7 * 13).isoformat(),

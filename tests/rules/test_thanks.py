@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from nudger.analysis.audit import audit
+from nudger.analysis.judgement import DEFAULT_ROLES
 from nudger.analysis.model import ContactPrefs
 from nudger.errors import RuleError
 from nudger.resources import resource_dir
 from nudger.rules.engine import Decision, PastNudge, decide
 from nudger.rules.loader import load_rules
 from nudger.rules.model import RuleSet
-from tests.analysis.builders import NOW, days_ago, run_audit, series
+from tests.analysis.builders import JUDGEMENT, NOW, OWNER, days_ago, series
 
 SHIPPED = load_rules([resource_dir("config") / "rules.yaml"])
 ANA = "ana@partner.example"
@@ -34,8 +36,8 @@ def decisions(
 ) -> list[Decision]:
     prefs = ended_series_with_ana(role)
     events = series(ANA, days_ago(16 + 7 * 13), 7, 14)  # weekly, 14 held, last 16 days ago
-    healths = list(run_audit(events, prefs).values())
     by_email = {p.email: p for p in prefs}
+    healths = audit(OWNER, events, by_email, now, JUDGEMENT, DEFAULT_ROLES)
     return decide(7, healths, by_email, history or [], ruleset, now, PARIS)
 
 
@@ -58,12 +60,16 @@ def test_the_key_names_the_run_not_the_week() -> None:
     assert first.key == later.key == f"7:thanks:{ANA}:run-{days_ago(16).date().isoformat()}"
 
 
-def test_once_thanked_the_run_is_never_thanked_again() -> None:
+def test_once_thanked_the_run_is_closed_no_second_thanks_and_no_restart() -> None:
     [thanks] = decisions()
     history = [sent(thanks, NOW)]
-    for days in (15, 16, 20):  # after the cooldown, while the run still counts as recent
-        later = decisions(history=history, now=NOW + timedelta(days=days))
-        assert all(d.rule != "thanks" for d in later)
+    for days in (15, 16, 40, 90):  # past the cooldown, inside and beyond the timely window
+        assert decisions(history=history, now=NOW + timedelta(days=days)) == []
+
+
+def test_a_run_past_its_timely_window_gets_no_thank_you() -> None:
+    late = decisions(now=NOW + timedelta(days=20))
+    assert late and all(d.rule != "thanks" for d in late)
 
 
 def test_a_thank_you_that_never_reached_the_user_does_not_count() -> None:
@@ -103,3 +109,12 @@ def test_a_rule_on_ended_runs_must_send_an_email(tmp_path: Path) -> None:
     )
     with pytest.raises(RuleError, match="thank-you"):
         load_rules([resource_dir("config") / "rules.yaml", mine])
+
+
+def test_without_a_cooldown_the_run_is_still_thanked_once() -> None:
+    no_cooldown = SHIPPED.model_copy(
+        update={"policies": SHIPPED.policies.model_copy(update={"cooldown_days": 0})}
+    )
+    [thanks] = decisions(ruleset=no_cooldown)
+    later = decisions(history=[sent(thanks, NOW)], now=NOW + timedelta(days=1), ruleset=no_cooldown)
+    assert later == []
