@@ -59,15 +59,19 @@ def test_a_series_just_stopped_has_not_shown_its_end_yet() -> None:
 
 def test_the_end_shows_when_repair_reads_the_series_as_stopped() -> None:
     ana = run_audit(weekly(14, 12), NAMED)[ANA]  # the next one was due Friday 7 June
-    assert ana.repair is not None and ana.repair.what == "stopped"
-    assert ana.ended_run is not None and ana.ended_run.timely
+    assert ana.repair is not None
+    assert ana.repair.what == "stopped"
+    assert ana.ended_run is not None
+    assert ana.ended_run.timely
 
 
 def test_a_series_that_ended_long_ago_is_past_thanking_but_still_known() -> None:
     run = run_audit(weekly(14, 7 + 22), NAMED)[ANA].ended_run
-    assert run is not None and not run.timely
+    assert run is not None
+    assert not run.timely
     timely = run_audit(weekly(14, 7 + 21), NAMED)[ANA].ended_run
-    assert timely is not None and timely.timely
+    assert timely is not None
+    assert timely.timely
 
 
 def test_a_short_series_is_not_a_run() -> None:
