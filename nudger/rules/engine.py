@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth
@@ -29,6 +29,7 @@ from nudger.rules.ladder import (
     thanks_kind,
 )
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
+from nudger.rules.thanks import run_label, thanked
 
 DIGEST = "digest"
 
@@ -158,22 +159,7 @@ def thanks_decision(
     if run is None or kind is None:
         return None
     evidence = ended_run_reasons(run, health.name or health.email, tz)
-    run_id = f"run-{run.last.astimezone(UTC).date().isoformat()}"
-    decision = make_decision(account_id, health, rule, run_id, kind, evidence)
-    return replace(decision, group=())
-
-
-def thanked(health: ContactHealth, history: Sequence[PastNudge], thanks_rules: set[str]) -> bool:
-    """The person's ended run was thanked for: it is closed, so nudger neither thanks
-    again nor asks to restart it. Meeting them again ends the run, and the rules with it."""
-    run = health.ended_run
-    return run is not None and any(
-        nudge.rule in thanks_rules
-        and nudge.status not in NOT_COUNTED
-        and nudge.created_at > run.last
-        and health.email.lower() in nudge.about
-        for nudge in history
-    )
+    return make_decision(account_id, health, rule, run_label(run), kind, evidence)
 
 
 def next_change(
