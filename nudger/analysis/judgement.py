@@ -88,7 +88,7 @@ class Judgement(StrictModel):
     thanks_within_days: int = Field(
         default=21,
         ge=1,
-        description="A thank-you is suggested within this many days of the run's end showing.",
+        description="A thank-you is suggested until this many days after the next meeting was due.",
     )
 
     @model_validator(mode="after")
