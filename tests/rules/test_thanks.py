@@ -119,3 +119,10 @@ def test_without_a_cooldown_the_run_is_still_thanked_once() -> None:
     [thanks] = decisions(ruleset=no_cooldown)
     later = decisions(history=[sent(thanks, NOW)], now=NOW + timedelta(days=1), ruleset=no_cooldown)
     assert later == []
+
+
+def test_a_user_who_takes_no_email_gets_no_thank_you_and_no_hold_instead() -> None:
+    holds_only = SHIPPED.model_copy(
+        update={"policies": SHIPPED.policies.model_copy(update={"weekly_budget": 0})}
+    )
+    assert decisions(ruleset=holds_only) == []
