@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import email.policy
 import io
@@ -11,6 +12,12 @@ from pathlib import Path
 from rich.console import Console
 
 from nudger.demo import run_demo
+
+
+def parsed(path: Path) -> email.message.EmailMessage:
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
+    assert isinstance(message, email.message.EmailMessage)
+    return message
 
 
 def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
@@ -51,6 +58,14 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         assert message["Auto-Submitted"] == "auto-generated"
         assert message["To"] == message["From"]
         assert path.with_suffix(".html").exists()
+    # Each organisation's project series that ended well gets one thank-you, which names
+    # its rhythm, length and span, never its title.
+    thanks = [p for p in result.emails if parsed(p)["Subject"].startswith("A thank-you to")]
+    assert len(thanks) == 2, [parsed(p)["Subject"] for p in result.emails]
+    for path in thanks:
+        text = parsed(path).get_body(("plain",)).get_content()
+        assert "14 meetings over 3 months" in text
+        assert "Larkspur" not in text + path.with_suffix(".html").read_text()
     assert result.holds, printed
     booked = printed.split("relationship-time holds booked")[1].splitlines()
     rows = [line for line in booked if "Relationship time:" in line]

@@ -113,3 +113,21 @@ def test_spans(text: str, days: int) -> None:
 def test_bad_spans_say_what_is_expected(text: str) -> None:
     with pytest.raises(ValueError, match=r"expected|between"):
         parse_span(text)
+
+
+def test_a_long_series_that_ended_well_is_thanked_once_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, org, fired = replay
+    partner = next(e for e in org.expectations if e.pattern == "partner-series-ended")
+    about = [f for f in fired if f.decision.contact_email == partner.email]
+    thanks = [f for f in about if f.decision.rule == "thanks"]
+    assert len(thanks) == 1, about
+    [row] = [t.to_json() for t in thanks]
+    assert row["kind"] == "email"
+    assert row["evidence"][0] == (
+        f"your weekly one-on-one series with {partner.name}: 14 meetings over 3 months"
+    )
+    assert not any("Larkspur" in line for f in about for line in f.decision.evidence)
+    # A thanked run is closed: no repair or restart nudge about it follows.
+    assert [f.decision.rule for f in about] == ["thanks"]

@@ -27,6 +27,7 @@ from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import (
     ContactFeatures,
     ContactPrefs,
+    EndedRun,
     Interaction,
     Occurrence,
     Owner,
@@ -60,6 +61,10 @@ class ContactHealth:
     def repair(self) -> Rupture | None:
         return self.features.rupture
 
+    @property
+    def ended_run(self) -> EndedRun | None:
+        return self.features.ended_run
+
     def to_json(self) -> dict[str, object]:
         """The ``nudger audit --json`` contract (DESIGN.md), plus ``role`` and ``one_on_one``."""
         one_on_one = self.features.one_on_one
@@ -76,6 +81,7 @@ class ContactHealth:
             "one_on_one": one_on_one.to_json() if one_on_one else None,
             "cadence_working_days": _rounded(self.cadence_working_days),
             "repair": self.repair.to_json() if self.repair else None,
+            **({"ended_run": self.ended_run.to_json()} if self.ended_run else {}),
             **({"group": list(self.group)} if self.group else {}),
         }
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
+from nudger.analysis.appreciation import Seen, find_ended_run
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import (
     ContactFeatures,
@@ -224,6 +225,12 @@ def build_features(
     days = distinct_days((i.start for i in sized), cal.tz)
     last = max((i.start for i in interactions), default=None)
     habit = find_habit(occurrences, judgement)
+    rupture = _rupture(habit, interactions, upcoming_small, cal, now, judgement)
+    seen = Seen(
+        _last_small(interactions, judgement),
+        bool(upcoming_small),
+        rupture is not None and rupture.what == "stopped",
+    )
     return ContactFeatures(
         email=email,
         first_interaction=min((i.start for i in interactions), default=None),
@@ -241,9 +248,10 @@ def build_features(
         working_days_since_last=None if last is None else cal.between(last, now),
         strength=strength(interactions, now, judgement.half_life_days),
         one_on_one=None if habit is None else _hygiene(*_ordered(habit), now, judgement),
-        rupture=_rupture(habit, interactions, upcoming_small, cal, now, judgement),
+        rupture=rupture,
         last_small_meeting=_last_small(interactions, judgement),
         recent_meetings=_recent_meetings(interactions, judgement.group_meetings),
+        ended_run=None if habit is None else find_ended_run(*habit, seen, now, judgement),
     )
 
 

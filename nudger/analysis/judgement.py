@@ -79,6 +79,17 @@ class Judgement(StrictModel):
         ge=2,
         description="People whose last this-many meetings with you were the same ones are a group.",
     )
+    thanks_min_meetings: int = Field(
+        default=8, ge=2, description="A series held this many times is a run worth a thank-you."
+    )
+    thanks_min_weeks: int = Field(
+        default=8, ge=1, description="...and running at least this many weeks, first to last."
+    )
+    thanks_within_days: int = Field(
+        default=21,
+        ge=1,
+        description="A thank-you is suggested until this many days after the next meeting was due.",
+    )
 
     @model_validator(mode="after")
     def _factors_ascend(self) -> Judgement:

@@ -140,6 +140,30 @@ class Rupture:
 
 
 @dataclass(frozen=True)
+class EndedRun:
+    """A long one-on-one series that ran its course: worth a short thank-you, once."""
+
+    series_id: str
+    meetings: int
+    """Occurrences that took place."""
+    interval_days: float
+    first: datetime
+    last: datetime
+    """The last occurrence, which took place: it identifies the run."""
+    timely: bool = True
+    """Ended lately enough for a thank-you."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "timely": self.timely,
+            "meetings": self.meetings,
+            "interval_days": round(self.interval_days, 1),
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
 class ContactFeatures:
     """What the history says about one contact; the input of status classification."""
 
@@ -164,6 +188,7 @@ class ContactFeatures:
     """The latest meeting with them of at most ``small_max_size`` people."""
     recent_meetings: tuple[str, ...] = ()
     """Ids of the latest few meetings (see ``Judgement.group_meetings``), oldest first."""
+    ended_run: EndedRun | None = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import Judgement, RoleCadence
-from nudger.analysis.model import ContactFeatures, OneOnOne, Rupture, Status
+from nudger.analysis.model import ContactFeatures, EndedRun, OneOnOne, Rupture, Status
 from nudger.analysis.workdays import WorkCalendar
 
 DIRECT_REPORT = "direct_report"
@@ -131,6 +131,18 @@ def repair_reason(rupture: Rupture, who: str, cal: WorkCalendar) -> str:
     if rupture.what == "missing":
         return f"{meeting} did not take place on {on} and was not rebooked"
     return f"{meeting} was cancelled on {on} and not rebooked"
+
+
+def ended_run_reasons(run: EndedRun, who: str, tz: tzinfo) -> tuple[str, ...]:
+    """``your weekly one-on-one series with Priya: 14 meetings over 4 months``, then its
+    dates. Only the run's rhythm, length and dates: never the meeting's title."""
+    series = f"your {describe_interval(run.interval_days)} one-on-one series with {who}"
+    span = span_words(days_between(run.first, run.last))
+    first, last = (short_date(moment.astimezone(tz).date()) for moment in (run.first, run.last))
+    return (
+        f"{series}: {run.meetings} meetings over {span}",
+        f"the first on {first}, the last on {last}; nothing since",
+    )
 
 
 def lapsed_reasons(
@@ -307,6 +319,18 @@ def in_days(days: float) -> str:
     if whole <= 0:
         return "for today"
     return "in 1 day" if whole == 1 else f"in {whole} days"
+
+
+def span_words(days: float) -> str:
+    """How long something ran: ``10 weeks``, ``4 months``, ``1 year``."""
+    if days < 60:
+        weeks = max(round(days / 7), 1)
+        return "1 week" if weeks == 1 else f"{weeks} weeks"
+    months = round(days / 30.4)
+    if months < 12:
+        return f"{months} months"
+    years = round(days / 365)
+    return "1 year" if years == 1 else f"{years} years"
 
 
 def weeks_ago(days: float) -> str:

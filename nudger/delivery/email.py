@@ -44,6 +44,7 @@ KINDS = (
     "lapsed_one_on_one",
     "missing_one_on_one",
     "repair",
+    "thanks",
     "digest",
     "reconnect",
 )

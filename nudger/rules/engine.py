@@ -18,9 +18,18 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
-from nudger.analysis.status import every_days, weeks_ago
-from nudger.rules.ladder import EMAIL, EMAIL_WINDOW, NOT_COUNTED, Attempt, next_kind, quiet_ends
+from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
+from nudger.rules.ladder import (
+    EMAIL,
+    EMAIL_WINDOW,
+    NOT_COUNTED,
+    Attempt,
+    next_kind,
+    quiet_ends,
+    thanks_kind,
+)
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
+from nudger.rules.thanks import run_label, thanked
 
 DIGEST = "digest"
 
@@ -86,10 +95,12 @@ def decide(
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
+    thanks_rules = {rule.name for rule in ruleset.rules if rule.when.ended_run}
     chosen = [
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
+        and not thanked(health, history, thanks_rules)
         and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
         is not None
     ]
@@ -98,16 +109,57 @@ def decide(
     names = {h.email: h.name or h.email for h in healths}
     decisions = []
     for health, rule in one_per_group(chosen):
-        pref = by_email.get(health.email.lower())
-        about = frozenset(health.group or (health.email,))
-        reset = _reset_at(health, pref)
-        tier = tier_of(health, ruleset)
-        kind = next_kind(rule.action.kind, tier, about, attempts, reset, ruleset.policies, now)
-        if kind is not None:
-            evidence = evidence_of(health, names, now)
-            decisions.append(make_decision(account_id, health, rule, week, kind, evidence))
+        if rule.when.ended_run:
+            found = thanks_decision(account_id, health, rule, attempts, ruleset.policies, now, tz)
+        else:
+            found = ladder_decision(
+                account_id, health, rule, week, attempts, by_email, ruleset, names, now
+            )
+        if found is not None:
+            decisions.append(found)
     decisions = bundle_digest(decisions, account_id, week, history, tz, ruleset.policies)
     return within_budgets(decisions, history, ruleset.policies, now, tz)
+
+
+def ladder_decision(
+    account_id: int,
+    health: ContactHealth,
+    rule: Rule,
+    week: str,
+    attempts: Sequence[Attempt],
+    by_email: Mapping[str, ContactPrefs],
+    ruleset: RuleSet,
+    names: Mapping[str, str],
+    now: datetime,
+) -> Decision | None:
+    """The nudge the escalation ladder allows about this person (or group) this week."""
+    about = frozenset(health.group or (health.email,))
+    reset = _reset_at(health, by_email.get(health.email.lower()))
+    tier = tier_of(health, ruleset)
+    kind = next_kind(rule.action.kind, tier, about, attempts, reset, ruleset.policies, now)
+    if kind is None:
+        return None
+    evidence = evidence_of(health, names, now)
+    return make_decision(account_id, health, rule, week, kind, evidence)
+
+
+def thanks_decision(
+    account_id: int,
+    health: ContactHealth,
+    rule: Rule,
+    attempts: Sequence[Attempt],
+    policies: Policies,
+    now: datetime,
+    tz: tzinfo,
+) -> Decision | None:
+    """A thank-you for an ended run: keyed by the run (its last meeting), not the week, so
+    the outbox takes it once whenever it is decided again."""
+    run = health.ended_run
+    kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
+    if run is None or kind is None:
+        return None
+    evidence = ended_run_reasons(run, health.name or health.email, tz)
+    return make_decision(account_id, health, rule, run_label(run), kind, evidence)
 
 
 def next_change(
@@ -253,6 +305,7 @@ def matches(
 ) -> bool:
     """Every test the condition sets passes."""
     since = days_between(health.last_interaction, now) if health.last_interaction else math.inf
+    ended = health.ended_run is not None and health.ended_run.timely
     tests = (
         condition.status is None or health.status in condition.status,
         condition.role is None or (health.role or NO_ROLE) in condition.role,
@@ -261,6 +314,7 @@ def matches(
         condition.min_strength is None or health.strength >= condition.min_strength,
         condition.max_strength is None or health.strength <= condition.max_strength,
         condition.repair is None or (health.repair is not None) == condition.repair,
+        condition.ended_run is None or ended == condition.ended_run,
     )
     return all(tests)
 

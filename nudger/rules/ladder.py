@@ -55,6 +55,17 @@ def next_kind(
     return kind
 
 
+def thanks_kind(
+    about: frozenset[str], attempts: Sequence[Attempt], policies: Policies, now: datetime
+) -> str | None:
+    """A thank-you is an email or nothing: never escalated into a hold, never beyond
+    ``max_emails_per_person``, and not sent to a user who takes no email at all."""
+    if policies.weekly_budget == 0:
+        return None
+    mine = _tried(about, attempts, None)[0]
+    return EMAIL if _emails_lately(mine, now) < policies.max_emails_per_person else None
+
+
 def quiet_ends(
     about: frozenset[str],
     attempts: Sequence[Attempt],

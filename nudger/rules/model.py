@@ -92,6 +92,10 @@ class Condition(StrictModel):
         default=None,
         description="A one-on-one was missed (cancelled, declined, stopped) and not made up.",
     )
+    ended_run: bool | None = Field(
+        default=None,
+        description="A long one-on-one series ended well lately and was not thanked for yet.",
+    )
 
 
 class Action(StrictModel):
@@ -107,6 +111,15 @@ class Rule(StrictModel):
     action: Action
     priority: int
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _thanks_is_an_email(self) -> Rule:
+        if self.when.ended_run and self.action.kind != "email":
+            raise ValueError(
+                f'rule "{self.name}" → action.kind: a rule on ended_run sends a thank-you '
+                "email; it cannot be a hold or a digest line"
+            )
+        return self
 
 
 class RuleSet(StrictModel):

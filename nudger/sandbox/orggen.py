@@ -211,6 +211,12 @@ SCENARIOS = (
         )
         for n in "abc"
     ),
+    _Scenario(
+        "partner-series-ended",
+        None,
+        "lapsed_one_on_one",
+        "weekly project one-on-one, 14 held, ended well ~17 days ago: worth a thank-you",
+    ),
 )
 DIRECT_REPORT_PATTERNS = tuple(s.id for s in SCENARIOS if s.role == "direct_report")
 ALL_HANDS = _Scenario("all-hands", None, "weak_tie", "met only in the monthly all-hands")
@@ -247,6 +253,8 @@ LABELS = {
     "daily-a": _Label("daily", 1, "none"),
     "daily-b": _Label("daily", 1, "none"),
     **{f"group-{n}": _Label("stopped_group", 14, "drift") for n in "abc"},
+    # The series stopped, so its repair window is open: a thank-you in it is legitimate.
+    "partner-series-ended": _Label("ended_series", 7, "repair"),
 }
 GROUP_PATTERNS = ("group-a", "group-b", "group-c")
 
@@ -589,6 +597,7 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _peer_cancelling(cal, roles["peer-cancelling"])
     _daily_standup(cal, [roles["daily-a"], roles["daily-b"]])
     _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
+    _partner_series_ended(cal, roles["partner-series-ended"])
 
 
 def _store(cal: _Calendar, events: list[SandboxEvent]) -> None:
@@ -649,6 +658,18 @@ def _all_hands(cal: _Calendar, cast: _Cast) -> None:
         "all-hands", "Northwind all-hands", cal.this_week(THU), time(16), 60, step=28
     )
     _store(cal, _series(cal, rule, people, organizer=people[0].email, room=ATRIUM))
+
+
+ENDED_RUN_MEETINGS = 14
+
+
+def _partner_series_ended(cal: _Calendar, person: Person) -> None:
+    """A project's weekly one-on-one that ran 14 times and ended well (all held): its
+    title names the project, which the thank-you must never repeat."""
+    last = _weekday_on_or_before(_days_before(cal, 17).astimezone(cal.zone).date())
+    title = f"Project Larkspur sync: {cal.owner.name.split()[0]} & {person.first_name}"
+    rule = _Recurrence("partner-series-ended", title, last, time(13), 45, until=last)
+    _store(cal, _series(cal, rule, [person], organizer=person.email)[-ENDED_RUN_MEETINGS:])
 
 
 def _days_before(cal: _Calendar, days: int) -> datetime:

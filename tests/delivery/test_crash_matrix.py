@@ -57,6 +57,7 @@ rules:
     "hold": NO_QUIET_TIME
     + """
 rules:
+  - {name: thanks, enabled: false}
   - {name: neglected_close, enabled: false}
   - {name: neglected, enabled: false}
   - {name: fading, enabled: false}
