@@ -176,7 +176,8 @@ class SettingsRoutes:
     def _save_all(self, request: Request, account_id: int, form: FormData) -> Response:
         """Check every field of the one form, then store all of it, or nothing."""
         account = load_account(self.web.runtime, account_id)
-        chosen = preferences.parse_form(form, [str(d) for d in form.getlist("days")])
+        days = [str(d) for d in form.getlist("days")]
+        chosen = preferences.parse_form(form, days, self._today(account).day)
         stored = {c.email: c for c in contacts.list_contacts(self.web.runtime, account_id)}
         rows = parse_rows(form, self._today(account), stored, account.email)
         if chosen.errors or rows.errors:
@@ -193,8 +194,9 @@ class SettingsRoutes:
         return RedirectResponse(f"/settings?{urlencode({'saved': 'all', **kept})}", 303)
 
     def _save_account(self, request: Request, account_id: int, form: FormData) -> Response:
-        load_account(self.web.runtime, account_id)
-        parsed = preferences.parse_form(form, [str(d) for d in form.getlist("days")])
+        account = load_account(self.web.runtime, account_id)
+        days = [str(d) for d in form.getlist("days")]
+        parsed = preferences.parse_form(form, days, self._today(account).day)
         if parsed.errors:
             state = PageState(account_errors=parsed.errors, account_form=_typed(form))
             return self._render(request, account_id, state, 400)
