@@ -110,6 +110,14 @@ def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) ->
     return data
 
 
+def with_crunch(stored: Mapping[str, Any] | None, crunch: Crunch | None) -> dict[str, Any]:
+    """``Account.settings`` with this crunch (None: none), everything else as it was."""
+    data = {k: v for k, v in (stored or {}).items() if k != "crunch"}
+    if crunch is not None:
+        data["crunch"] = crunch_json(crunch)
+    return data
+
+
 def parse_form(form: Mapping[str, Any], days: list[str], today: date) -> Parsed:
     """Validate the settings form; every error names its field. ``today``: the owner's
     date, what a crunch's end is read against."""
