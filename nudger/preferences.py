@@ -166,7 +166,7 @@ def _parse_crunch_factor(raw: str, errors: dict[str, str]) -> float | None:
     if CRUNCH_FACTOR_PATTERN.fullmatch(raw) and 1 <= float(raw) <= MAX_CRUNCH_FACTOR:
         return float(raw)
     errors["crunch_factor"] = (
-        f"Stretch cadences by: a number from 1 to {MAX_CRUNCH_FACTOR} (like 2 or 1.5), "
+        f"Stretch rhythms by: a number from 1 to {MAX_CRUNCH_FACTOR} (like 2 or 1.5), "
         "or empty for the default."
     )
     return None
