@@ -9,6 +9,8 @@
 - ``weekly_budget``: email nudges per ISO week, overriding the rules' policy.
 - ``delivery``: ``email`` (a nudge per email), ``digest`` (one weekly email) or
   ``holds_only`` (no email: only relationship-time holds).
+- ``crunch``: ``{"until": "YYYY-MM-DD", "factor": 2.0 | null}`` — busy until that date
+  (``nudger.rules.crunch``); kept after it passes, when it simply no longer applies.
 
 Other keys (e.g. ``calendars``, owned by the sync) are kept as they are on every save.
 Parsing is strict and reports errors by field, so a bad submission stores nothing.
@@ -16,13 +18,15 @@ Parsing is strict and reports errors by field, so a bad submission stores nothin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudger.connectors.base import WorkingHours
+from nudger.rules.crunch import Crunch, ends_at, in_force
 from nudger.rules.model import Policies, RuleSet
 from nudger.store.hours import HoursPref, hours_json, read_hours, read_working_hours
 from nudger.store.models import Account
@@ -34,7 +38,10 @@ DELIVERY_MODES = {
 }
 MAX_WEEKLY_BUDGET = 20
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery")
+OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery", "crunch")
+MAX_CRUNCH_DAYS = 90
+MAX_CRUNCH_FACTOR = 10
+CRUNCH_FACTOR_PATTERN = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class AccountPreferences:
     weekly_budget: int | None = None
     delivery: str | None = None
     """None: as the rules file says (its ``digest`` policy)."""
+    crunch: Crunch | None = None
 
 
 @dataclass
@@ -64,7 +72,26 @@ def load(stored: Mapping[str, Any] | None) -> AccountPreferences:
         if isinstance(data.get("weekly_budget"), int)
         else None,
         delivery=data.get("delivery") if data.get("delivery") in DELIVERY_MODES else None,
+        crunch=read_crunch(data.get("crunch")),
     )
+
+
+def read_crunch(stored: object) -> Crunch | None:
+    """The stored crunch, or None when there is none or it is damaged."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("until"), str):
+        return None
+    try:
+        until = date.fromisoformat(stored["until"])
+    except ValueError:
+        return None
+    factor = stored.get("factor")
+    if not isinstance(factor, int | float) or not 1 <= factor <= MAX_CRUNCH_FACTOR:
+        factor = None  # the rules' default
+    return Crunch(until, None if factor is None else float(factor))
+
+
+def crunch_json(crunch: Crunch) -> dict[str, Any]:
+    return {"until": crunch.until.isoformat(), "factor": crunch.factor}
 
 
 def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) -> dict[str, Any]:
@@ -78,11 +105,22 @@ def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) ->
         data["weekly_budget"] = preferences.weekly_budget
     if preferences.delivery:
         data["delivery"] = preferences.delivery
+    if preferences.crunch is not None:
+        data["crunch"] = crunch_json(preferences.crunch)
     return data
 
 
-def parse_form(form: Mapping[str, Any], days: list[str]) -> Parsed:
-    """Validate the settings form; every error names its field."""
+def with_crunch(stored: Mapping[str, Any] | None, crunch: Crunch | None) -> dict[str, Any]:
+    """``Account.settings`` with this crunch (None: none), everything else as it was."""
+    data = {k: v for k, v in (stored or {}).items() if k != "crunch"}
+    if crunch is not None:
+        data["crunch"] = crunch_json(crunch)
+    return data
+
+
+def parse_form(form: Mapping[str, Any], days: list[str], today: date) -> Parsed:
+    """Validate the settings form; every error names its field. ``today``: the owner's
+    date, what a crunch's end is read against."""
     errors: dict[str, str] = {}
     hours = _parse_hours(form, days, errors) if form.get("hours_source") == "custom" else None
     zone = str(form.get("time_zone", "")).strip() or None
@@ -92,7 +130,46 @@ def parse_form(form: Mapping[str, Any], days: list[str]) -> Parsed:
     delivery = str(form.get("delivery", "email"))
     if delivery not in DELIVERY_MODES:
         errors["delivery"] = f"Delivery: choose one of {', '.join(DELIVERY_MODES)}."
-    return Parsed(AccountPreferences(hours, zone, budget, delivery), errors)
+    crunch = parse_crunch(form, today, errors)
+    return Parsed(AccountPreferences(hours, zone, budget, delivery, crunch), errors)
+
+
+def parse_crunch(form: Mapping[str, Any], today: date, errors: dict[str, str]) -> Crunch | None:
+    """``crunch_until`` (empty: no crunch) and an optional ``crunch_factor``."""
+    raw = str(form.get("crunch_until", "")).strip()
+    factor = _parse_crunch_factor(str(form.get("crunch_factor", "")).strip(), errors)
+    if not raw:
+        return None
+    until = _iso_date(raw)
+    latest = today + timedelta(days=MAX_CRUNCH_DAYS)
+    if until is None or not today < until <= latest:
+        errors["crunch_until"] = (
+            f"Busy until: {raw!r} is not a date after today and at most "
+            f"{MAX_CRUNCH_DAYS} days ahead (like {latest.isoformat()}), or empty for no crunch."
+        )
+        return None
+    return Crunch(until, factor)
+
+
+def _iso_date(raw: str) -> date | None:
+    if not raw.isascii() or len(raw) != len("2025-01-15"):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _parse_crunch_factor(raw: str, errors: dict[str, str]) -> float | None:
+    if not raw:
+        return None
+    if CRUNCH_FACTOR_PATTERN.fullmatch(raw) and 1 <= float(raw) <= MAX_CRUNCH_FACTOR:
+        return float(raw)
+    errors["crunch_factor"] = (
+        f"Stretch rhythms by: a number from 1 to {MAX_CRUNCH_FACTOR} (like 2 or 1.5), "
+        "or empty for the default."
+    )
+    return None
 
 
 def _parse_hours(form: Mapping[str, Any], days: list[str], errors: dict[str, str]) -> HoursPref:
@@ -199,3 +276,16 @@ def ruleset_for(account: Account, ruleset: RuleSet) -> RuleSet:
     """The rules with this account's budget and delivery mode in its policies."""
     policies = policies_for(of_account(account), ruleset.policies)
     return ruleset.model_copy(update={"policies": policies})
+
+
+def ruleset_at(account: Account, ruleset: RuleSet, now: datetime) -> RuleSet:
+    """``ruleset_for``, and the account's crunch when it is on at ``now``."""
+    crunch = of_account(account).crunch
+    return in_force(ruleset_for(account, ruleset), crunch, now, time_zone_of(account))
+
+
+def crunch_on(account: Account, now: datetime) -> Crunch | None:
+    """The account's crunch if it is on at ``now``, else None."""
+    crunch = of_account(account).crunch
+    zone = time_zone_of(account)
+    return crunch if crunch is not None and now < ends_at(crunch, zone) else None

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "talked": "We already talked",
     "snooze": "Snooze 2 weeks",
     "mute": "Mute",
+    "crunch": "Busy? Pause the small stuff for 2 weeks",
 }
 """The one-click actions shown as buttons, in display order (most useful first)."""
 

@@ -179,14 +179,20 @@ def _act(
         return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
-def _links(runtime: Runtime, owner: DeliveryAccount, contact: str) -> dict[str, str]:
+DIGEST_ITEM_ACTIONS = tuple(a for a in ACTIONS if a != "crunch")
+"""A digest lists several people: the crunch is not about any one of them."""
+
+
+def _links(
+    runtime: Runtime, owner: DeliveryAccount, contact: str, actions: tuple[str, ...] = ACTIONS
+) -> dict[str, str]:
     if not contact:
         return {}
     key = signing_key(runtime.settings, runtime.cipher)
     base = runtime.settings.public_url
     return {
         action: action_url(base, key, ActionLink(action, owner.account_id, contact))
-        for action in ACTIONS
+        for action in actions
     }
 
 
@@ -238,7 +244,7 @@ def _digest_context(
             status=item.status,
             role=item.role,
             reasons=item.reasons,
-            links=_links(runtime, owner, item.contact_email),
+            links=_links(runtime, owner, item.contact_email, DIGEST_ITEM_ACTIONS),
         )
         for item in payload.items
     )

@@ -91,7 +91,7 @@ def decide_step(
     rules = ruleset or rules_in_force(runtime)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
-        ruleset = preferences.ruleset_for(account, rules)
+        ruleset = preferences.ruleset_at(account, rules, now)
         prefs = contacts.prefs_of(session, account_id)
         zone = preferences.time_zone_of(account)
         stored = analysis_state.load(session, account_id)

@@ -19,6 +19,7 @@ from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
 from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
+from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
     EMAIL,
     EMAIL_WINDOW,
@@ -96,10 +97,12 @@ def decide(
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
     thanks_rules = {rule.name for rule in ruleset.rules if rule.when.ended_run}
+    crunching = in_crunch(ruleset.policies, now)
     chosen = [
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
+        and (not crunching or kept_in_crunch(health))
         and not thanked(health, history, thanks_rules)
         and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
         is not None
@@ -171,10 +174,13 @@ def next_change(
 ) -> datetime | None:
     """The first moment after ``now`` at which ``decide`` may answer otherwise on the same
     inputs, or None: a snooze, a cooldown or a ladder's quiet time ends, a hold's time
-    passes, an email leaves the 30-day window, a rule's ``min_days_since_last`` is reached.
-    (The ISO week turns over with the owner's date, which callers watch themselves.)"""
+    passes, an email leaves the 30-day window, a rule's ``min_days_since_last`` is reached,
+    a crunch ends. (The ISO week turns over with the owner's date, which callers watch
+    themselves.)"""
     policies = ruleset.policies
     moments = [p.snoozed_until for p in prefs.values() if p.snoozed_until is not None]
+    if policies.crunch_until is not None:
+        moments.append(policies.crunch_until)
     for nudge in history:
         moments += _nudge_moments(nudge, policies)
     attempts = [attempt_of(n) for n in history if n.status not in NOT_COUNTED]
@@ -258,6 +264,10 @@ def within_budgets(
 
 def _of_kind(history: Sequence[PastNudge], *, hold: bool) -> list[PastNudge]:
     return [n for n in history if (n.kind == "hold") == hold]
+
+
+def in_crunch(policies: Policies, now: datetime) -> bool:
+    return policies.crunch_until is not None and now < policies.crunch_until
 
 
 def may_nudge(

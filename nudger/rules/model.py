@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import time
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from nudger.analysis.judgement import (
     DEFAULT_ROLES,
@@ -66,6 +66,17 @@ class Policies(StrictModel):
     quiet_days: tuple[int, ...] = Field(default=(6, 7), description="ISO weekdays: Monday=1.")
     digest: bool = Field(default=False, description="Bundle email nudges into one weekly digest.")
     digest_size: int = Field(default=5, ge=1, le=50, description="Suggestions in one digest.")
+    crunch_factor: float = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description='During a crunch ("busy until"), every cadence is stretched this many times.',
+    )
+    crunch_until: AwareDatetime | None = Field(
+        default=None,
+        description="Set from the account's settings while a crunch is on: until this moment "
+        "only repairs and direct-report one-on-ones go out.",
+    )
 
     @field_validator("quiet_days")
     @classmethod

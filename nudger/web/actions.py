@@ -9,6 +9,8 @@ links, so GET changes nothing). POST acts, and acting twice is the same as once:
   passed. A snooze rather than an invented interaction date: the audit keeps showing
   what the calendar says (a chat in the corridor is not a meeting), the user can see
   and undo it in settings, and no new column has to be trusted by the analysis.
+- ``crunch`` ("busy? pause the small stuff"): a crunch (``nudger.rules.crunch``) for two
+  weeks from the owner's today; a crunch already running longer stays as it is.
 - ``book``: a relationship-time hold queued in the outbox under a key derived from the
   link, so a double POST queues one hold. Once the link has been used, GET no longer
   offers to book: it says what became of that hold (queued, booked and when, deleted by
@@ -23,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -36,6 +39,7 @@ from nudger.delivery import outbox
 from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
 from nudger.delivery.payload import NudgePayload
 from nudger.passes.analyse import analyse, rules_in_force
+from nudger.rules.crunch import Crunch
 from nudger.runtime import Runtime
 from nudger.store import nudges as nudge_store
 from nudger.store import schedule
@@ -47,6 +51,7 @@ from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
 log = logging.getLogger(__name__)
 
 SNOOZE = timedelta(days=14)
+CRUNCH = timedelta(days=14)
 DEFAULT_CADENCE = timedelta(days=14)
 BOOK_RULE = "link_book"
 BOOK_MINUTES = 30
@@ -63,6 +68,12 @@ PROMPTS = {
         "Book time for {who}?",
         "nudger will put a 30-minute relationship-time hold for {who} in a free slot of "
         "your calendar, within working hours.",
+    ),
+    "crunch": (
+        "Busy? Pause the small stuff for two weeks?",
+        "For two weeks nudger will send only repairs of missed one-on-ones and your direct "
+        "reports' one-on-ones, and stretch every other rhythm; nudges like this one about "
+        "{who} wait until it ends. You can end it early from the dashboard.",
     ),
 }
 
@@ -109,11 +120,27 @@ def perform(runtime: Runtime, target: Target, token: str, now: datetime) -> str:
         until = now + cadence_of(runtime, link, now)
         until = contacts.snooze_at_least(runtime, link.account_id, link.contact_email, until)
         return f"Noted. nudger will leave {target.who} alone until {until:%d %B %Y}."
+    if link.action == "crunch":
+        ends = crunch_at_least(runtime, link.account_id, now)
+        return f"Crunch on: only repairs and direct reports' one-on-ones until {ends:%d %B %Y}."
     queued = QUEUED.format(who=target.who)
     if queue_hold(runtime, target, token, now):
         return queued
     used = what_became_of(runtime, target, token)  # the same link, used before
     return used[1] if used else queued
+
+
+def crunch_at_least(runtime: Runtime, account_id: int, now: datetime) -> date:
+    """A crunch until two weeks from the owner's today, unless one runs longer already."""
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        today = now.astimezone(ZoneInfo(preferences.time_zone_of(account))).date()
+        running = preferences.crunch_on(account, now)
+        if running is not None and running.until >= today + CRUNCH:
+            return running.until
+        chosen = Crunch(today + CRUNCH, running.factor if running else None)
+        account.settings = preferences.with_crunch(account.settings, chosen)
+        return chosen.until
 
 
 def cadence_of(runtime: Runtime, link: ActionLink, now: datetime) -> timedelta:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -117,6 +117,15 @@ class Dashboard:
     """For the note on what strength means."""
     pictures: Pictures | None = None
     """None until the first sync."""
+    crunch: CrunchView | None = None
+    """The crunch, while it is on."""
+
+
+@dataclass(frozen=True)
+class CrunchView:
+    until: date
+    """The day things are back to normal."""
+    factor: float
 
 
 def load_account(runtime: Runtime, account_id: int) -> AccountView:
@@ -197,8 +206,25 @@ def build_dashboard(
         pictures = Pictures(rhythm_chart(healths), trend_chart(points, account.zone))
     groups = audit_groups(healths)
     return Dashboard(
-        account, groups, tuple(upcoming), tuple(holds), reacted, ruleset.judgement, pictures
+        account,
+        groups,
+        tuple(upcoming),
+        tuple(holds),
+        reacted,
+        ruleset.judgement,
+        pictures,
+        crunch_view(runtime, account_id, now, ruleset.policies.crunch_factor),
     )
+
+
+def crunch_view(
+    runtime: Runtime, account_id: int, now: datetime, default_factor: float
+) -> CrunchView | None:
+    with session_scope(runtime.db) as session:
+        crunch = preferences.crunch_on(session.get_one(Account, account_id), now)
+    if crunch is None:
+        return None
+    return CrunchView(crunch.until, crunch.factor or default_factor)
 
 
 def reaction(

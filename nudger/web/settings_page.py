@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -27,6 +28,9 @@ from starlette.routing import Route
 from nudger import contacts, preferences
 from nudger.analysis.model import Status
 from nudger.contacts import ROLES
+from nudger.passes.analyse import rules_in_force
+from nudger.rules.crunch import Crunch
+from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
 from nudger.store import accounts as account_store
 from nudger.store.db import session_scope
@@ -53,7 +57,14 @@ from nudger.web.settings_rows import (
 from nudger.wording import display_name
 
 PAUSABLE = {"pause": ("active", "paused"), "resume": ("paused", "active")}
-ANCHORED_PREFERENCES = ("weekly_budget", "start", "end", "time_zone")
+ANCHORED_PREFERENCES = (
+    "weekly_budget",
+    "start",
+    "end",
+    "time_zone",
+    "crunch_until",
+    "crunch_factor",
+)
 """Preference fields with an element id of their own, for the error summary's links."""
 
 
@@ -133,6 +144,13 @@ def save_all(
             contacts.edit_contact(session, account_id, edit.wanted, edit.fields)
 
 
+def save_crunch(runtime: Runtime, account_id: int, crunch: Crunch | None) -> None:
+    """Start (or, with None, end) the account's crunch, keeping every other setting."""
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        account.settings = preferences.with_crunch(account.settings, crunch)
+
+
 def set_paused(runtime: Runtime, account_id: int, action: str) -> bool:
     """Pause or resume; a conditional UPDATE, so an account awaiting reconnection stays so."""
     before, after = PAUSABLE[action]
@@ -168,6 +186,9 @@ class SettingsRoutes:
             return await run_in_threadpool(self._save_account, request, account_id, form)
         if section == "contact":
             return await run_in_threadpool(self._save_contact, request, account_id, form)
+        if section == "crunch" and form.get("action") == "end":
+            await run_in_threadpool(save_crunch, self.web.runtime, account_id, None)
+            return RedirectResponse("/settings?saved=crunch", status_code=303)
         if section == "status" and form.get("action") in PAUSABLE:
             await run_in_threadpool(set_paused, self.web.runtime, account_id, str(form["action"]))
             return RedirectResponse("/settings?saved=status", status_code=303)
@@ -176,7 +197,8 @@ class SettingsRoutes:
     def _save_all(self, request: Request, account_id: int, form: FormData) -> Response:
         """Check every field of the one form, then store all of it, or nothing."""
         account = load_account(self.web.runtime, account_id)
-        chosen = preferences.parse_form(form, [str(d) for d in form.getlist("days")])
+        days = [str(d) for d in form.getlist("days")]
+        chosen = preferences.parse_form(form, days, self._today(account).day)
         stored = {c.email: c for c in contacts.list_contacts(self.web.runtime, account_id)}
         rows = parse_rows(form, self._today(account), stored, account.email)
         if chosen.errors or rows.errors:
@@ -193,8 +215,9 @@ class SettingsRoutes:
         return RedirectResponse(f"/settings?{urlencode({'saved': 'all', **kept})}", 303)
 
     def _save_account(self, request: Request, account_id: int, form: FormData) -> Response:
-        load_account(self.web.runtime, account_id)
-        parsed = preferences.parse_form(form, [str(d) for d in form.getlist("days")])
+        account = load_account(self.web.runtime, account_id)
+        days = [str(d) for d in form.getlist("days")]
+        parsed = preferences.parse_form(form, days, self._today(account).day)
         if parsed.errors:
             state = PageState(account_errors=parsed.errors, account_form=_typed(form))
             return self._render(request, account_id, state, 400)
@@ -231,7 +254,10 @@ class SettingsRoutes:
             "account": account,
             "active": "settings",
             "state": state,
-            "form": state.account_form or _account_form(stored, account),
+            "form": {
+                **_crunch_form(stored, self._today(account).day, rules_in_force(runtime)),
+                **(state.account_form or _account_form(stored, account)),
+            },
             "groups": grouped(rows, shown, to_fix=set(state.row_errors)),
             "errors": error_lines(state, rows),
             "listed": len(rows),
@@ -254,6 +280,20 @@ def _typed(form: FormData) -> dict[str, Any]:
 
 def _typed_new(form: FormData) -> dict[str, str]:
     return {"email": str(form.get("new_email", "")), "role": str(form.get("new_role", ""))}
+
+
+def _crunch_form(stored: dict[str, Any], today: date, rules: RuleSet) -> dict[str, Any]:
+    """The date picker's bounds and the default factor, and the crunch if it is still on."""
+    crunch = preferences.load(stored["settings"]).crunch
+    on = crunch is not None and crunch.until > today
+    factor = crunch.factor if on and crunch and crunch.factor else None
+    return {
+        "crunch_min": (today + timedelta(days=1)).isoformat(),
+        "crunch_max": (today + timedelta(days=preferences.MAX_CRUNCH_DAYS)).isoformat(),
+        "crunch_default": f"{rules.policies.crunch_factor:g}",
+        "crunch_until": crunch.until.isoformat() if on and crunch else "",
+        "crunch_factor": "" if factor is None else f"{factor:g}",
+    }
 
 
 def _account_form(stored: dict[str, Any], account: AccountView) -> dict[str, Any]:

@@ -36,6 +36,13 @@ MIN_DAYS = SHIPPED.model_copy(
     }
 )
 
+CRUNCH = SHIPPED.model_copy(
+    update={
+        "policies": SHIPPED.policies.model_copy(update={"crunch_until": NOW + timedelta(hours=3)})
+    }
+)
+"""A crunch ending later today."""
+
 
 def a_moment(rng: random.Random) -> datetime:
     """Some whole days before ``now`` (12:00 UTC), give or take a few hours."""
@@ -91,7 +98,9 @@ def keys(decisions: list[Decision]) -> list[tuple[str, str]]:
     return [(d.key, d.kind) for d in decisions]
 
 
-@pytest.mark.parametrize("ruleset", [SHIPPED, MIN_DAYS], ids=["shipped", "min_days"])
+@pytest.mark.parametrize(
+    "ruleset", [SHIPPED, MIN_DAYS, CRUNCH], ids=["shipped", "min_days", "crunch"]
+)
 @pytest.mark.parametrize("seed", range(150))
 def test_decisions_hold_until_the_next_change(seed: int, ruleset: RuleSet) -> None:
     rng = random.Random(seed)

@@ -9,6 +9,7 @@ account that is gone is a 400 and changes nothing. No session is needed.
 from __future__ import annotations
 
 import email
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from nudger.delivery.links import ACTIONS, LINK_TTL, ActionLink, action_url, mak
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.store.db import session_scope
-from nudger.store.models import Contact, Nudge
+from nudger.store.models import Account, Contact, Nudge
 from nudger.web.pages import DATETIME
 from tests.web.conftest import NOW, OTHER, OWNER, new_client, proof_of, sign_up, weekly_one_on_ones
 
@@ -90,11 +91,14 @@ def act(client: TestClient, url: str) -> str:
 
 
 def state(runtime: Runtime) -> tuple[object, ...]:
-    """Everything a link could change: every contact row and every outbox row."""
+    """Everything a link could change: every contact row, every outbox row, and each
+    account's settings (a crunch)."""
     with session_scope(runtime.db) as session:
         people = session.scalars(select(Contact).order_by(Contact.account_id, Contact.email))
         rows = session.scalars(select(Nudge).order_by(Nudge.id))
+        owners = session.scalars(select(Account).order_by(Account.id))
         return (
+            tuple((a.id, json.dumps(a.settings, sort_keys=True)) for a in owners),
             tuple(
                 (c.account_id, c.email, c.snoozed_until, c.muted, c.cadence_override_days)
                 for c in people
@@ -341,7 +345,7 @@ def test_a_link_of_a_removed_account_is_a_400(
     accounts.remove_account(runtime, OWNER)
     assert client.get(url).status_code == 400
     assert client.post(url, data={"confirm": proof}).status_code == 400
-    assert state(runtime) == ((), ())
+    assert state(runtime) == ((), (), ())
 
 
 @pytest.mark.parametrize("action", ACTIONS)
