@@ -22,6 +22,9 @@ from nudger.rules.model import RuleSet
 
 SECTIONS = ("judgement", "roles", "policies", "rules")
 MAPPING_SECTIONS = ("judgement", "roles", "policies")
+ACCOUNT_ONLY_POLICIES = ("crunch_until",)
+"""Policies the decide step sets from one account's settings: a rules file applies to
+every account, so a crunch set there would silence everyone."""
 TOGGLE_KEYS = frozenset({"name", "enabled"})
 
 Document = dict[str, Any]
@@ -72,6 +75,9 @@ def _check_sections(data: Mapping[Any, Any], path: Path) -> None:
     for section in MAPPING_SECTIONS:
         if section in data and not isinstance(data[section], dict):
             raise RuleError(f"{path}: {section}: expected a mapping")
+    for key in ACCOUNT_ONLY_POLICIES:
+        if key in (data.get("policies") or {}):
+            raise RuleError(f"{path}: policies.{key}: set per account in settings, not in a file")
     rules = data.get("rules", [])
     if not isinstance(rules, list):
         raise RuleError(f"{path}: rules: expected a list of rules")

@@ -221,3 +221,9 @@ def test_a_users_role_takes_a_tier(tmp_path: Path) -> None:
     ruleset = load_with(tmp_path, "roles:\n  board: {ideal_days: 30, max_days: 60, tier: core}\n")
     assert ruleset.roles["board"].tier == "core"
     assert ruleset.roles["peer"].tier == "network"
+
+
+def test_a_rules_file_cannot_set_a_crunch(tmp_path: Path) -> None:
+    """A rules file applies to every account: a crunch is one account's, from its settings."""
+    with pytest.raises(RuleError, match=r"mine.yaml: policies.crunch_until: set per account"):
+        load_with(tmp_path, "policies:\n  crunch_until: 2026-12-24T00:00:00+00:00\n")
