@@ -24,6 +24,7 @@ from nudger.sandbox.orglabels import (
     Timeline,
     Trouble,
     add_working_days,
+    anniversary_troubles,
     drift_troubles,
     filler_relationship,
     missing_trouble,
@@ -217,6 +218,12 @@ SCENARIOS = (
         "lapsed_one_on_one",
         "weekly project one-on-one, 14 held, ended well ~17 days ago: worth a thank-you",
     ),
+    _Scenario(
+        "mentor-met-a-year-ago",
+        "mentor",
+        "healthy",
+        "first met a year ago (a working day or two before now), monthly since: a moment",
+    ),
 )
 DIRECT_REPORT_PATTERNS = tuple(s.id for s in SCENARIOS if s.role == "direct_report")
 ALL_HANDS = _Scenario("all-hands", None, "weak_tie", "met only in the monthly all-hands")
@@ -255,6 +262,8 @@ LABELS = {
     **{f"group-{n}": _Label("stopped_group", 14, "drift") for n in "abc"},
     # The series stopped, so its repair window is open: a thank-you in it is legitimate.
     "partner-series-ended": _Label("ended_series", 7, "repair"),
+    # A year since the first meeting: a moment, legitimate in its few days.
+    "mentor-met-a-year-ago": _Label("anniversary", 28, "moment"),
 }
 GROUP_PATTERNS = ("group-a", "group-b", "group-c")
 
@@ -380,6 +389,8 @@ def _troubles(cal: _Calendar, timeline: Timeline, label: _Label, email: str) -> 
         return repair_troubles(timeline, email, round(rhythm))
     if label.troubles == "drift":
         return drift_troubles(timeline, email, rhythm, f"{label.kind}: not met for a while")
+    if label.troubles == "moment":
+        return anniversary_troubles(timeline, email)
     if label.troubles == "missing":
         return (missing_trouble(cal.at(cal.first_day, time(0))),)
     return ()
@@ -598,6 +609,8 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _daily_standup(cal, [roles["daily-a"], roles["daily-b"]])
     _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
     _partner_series_ended(cal, roles["partner-series-ended"])
+    _mentor_met_a_year_ago(cal, roles["mentor-met-a-year-ago"])
+    _old_project(cal)
 
 
 def _store(cal: _Calendar, events: list[SandboxEvent]) -> None:
@@ -670,6 +683,51 @@ def _partner_series_ended(cal: _Calendar, person: Person) -> None:
     title = f"Project Larkspur sync: {cal.owner.name.split()[0]} & {person.first_name}"
     rule = _Recurrence("partner-series-ended", title, last, time(13), 45, until=last)
     _store(cal, _series(cal, rule, [person], organizer=person.email)[-ENDED_RUN_MEETINGS:])
+
+
+def _mentor_met_a_year_ago(cal: _Calendar, person: Person) -> None:
+    """First met on a weekday a year before a recent working day, then every four weeks
+    (a healthy monthly mentoring): the year since the first meeting falls just before now."""
+    first = _a_year_before_a_recent_working_day(cal.today)
+    rule = _Recurrence("mentor-met-a-year-ago", "Mentoring", first, time(15), 45, step=28)
+    met = [
+        e
+        for e in _series(cal, rule, [person], organizer=person.email)
+        if e.start >= cal.at(first, time(0))
+    ]
+    _store(cal, met)
+
+
+def _a_year_before_a_recent_working_day(today: date) -> date:
+    """The latest weekday whose first anniversary is a weekday before ``today``."""
+    for back in range(1, 8):
+        day = today - timedelta(days=back)
+        try:
+            first = day.replace(year=day.year - 1)
+        except ValueError:  # 29 February: no such day a year before
+            continue
+        if day.weekday() < 5 and first.weekday() < 5:
+            return first
+    raise AssertionError("a week always has such a day")
+
+
+def _old_project(cal: _Calendar) -> None:
+    """Planning blocks (the owner alone) ~14 months ago, before the generated year: the
+    calendar's history reaches further back than a year, so a first meeting a year ago
+    is known to be a first meeting, not the edge of the history."""
+    for weeks in range(56, 62):
+        day = cal.today - timedelta(weeks=weeks)
+        start = cal.at(day - timedelta(days=day.weekday()), time(10))
+        cal.put(
+            SandboxEvent(
+                id=cal.ident("old-planning", start.date().isoformat()),
+                start=start,
+                end=start + timedelta(hours=1),
+                organizer=cal.owner.email,
+                summary="Planning",
+                created=start - timedelta(days=7),
+            )
+        )
 
 
 def _days_before(cal: _Calendar, days: int) -> datetime:
