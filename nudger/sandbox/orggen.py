@@ -75,7 +75,7 @@ LOOKAHEAD_MINUTES = (45, 60, 60, 90)
 """Longer meetings ahead: the coming weeks are fuller, free slots scarce."""
 ALL_DAY_TITLES = ("Quarterly planning day", "Company holiday", "Release day", "Team offsite")
 
-MIN_WEAK_TIES = 10
+MIN_WEAK_TIES = 9
 ALL_HANDS_OTHERS = 30
 """The all-hands always has at least this many attendees besides the owner."""
 MIN_FILLER_PEOPLE = 7
@@ -719,13 +719,8 @@ def _old_project(cal: _Calendar) -> None:
         day = cal.today - timedelta(weeks=weeks)
         start = cal.at(day - timedelta(days=day.weekday()), time(10))
         cal.put(
-            SandboxEvent(
-                id=cal.ident("old-planning", start.date().isoformat()),
-                start=start,
-                end=start + timedelta(hours=1),
-                organizer=cal.owner.email,
-                summary="Planning",
-                created=start - timedelta(days=7),
+            cal.meeting(
+                cal.ident("old-planning", day.isoformat()), start, 60, [], summary="Planning"
             )
         )
 
