@@ -123,6 +123,8 @@ class GeneratedOrg:
     direct_reports: list[str]
     relationships: list[Relationship]
     """Ground truth over time for every contact: planted, weak tie or filler colleague."""
+    year_start: datetime | None = None
+    """The generated year's first moment: only the old planning meetings come before."""
 
     def relationship(self, email: str) -> Relationship:
         return next(r for r in self.relationships if r.email == email)
@@ -287,7 +289,9 @@ def generate_org(world: World, spec: OrgSpec) -> GeneratedOrg:
     _plant_noise(cal)
     _plant_filler(cal, cast.filler)
     reports = list(owner.direct_reports)
-    return GeneratedOrg(owner, _expectations(cast), cal.count, reports, _relationships(cal, cast))
+    relationships = _relationships(cal, cast)
+    year_start = cal.at(cal.first_day, time(0))
+    return GeneratedOrg(owner, _expectations(cast), cal.count, reports, relationships, year_start)
 
 
 def _validate(spec: OrgSpec) -> None:
@@ -367,7 +371,9 @@ def _expectations(cast: _Cast) -> list[Expectation]:
 
 
 def _relationships(cal: _Calendar, cast: _Cast) -> list[Relationship]:
-    timeline = Timeline.of(cal.owner.events.values(), cal.owner.email, cal.now, cal.zone)
+    year_start = cal.at(cal.first_day, time(0))  # the old planning meetings are no label's
+    in_year = [e for e in cal.owner.events.values() if e.start >= year_start]
+    timeline = Timeline.of(in_year, cal.owner.email, cal.now, cal.zone)
     group = tuple(sorted(cast.roles[pattern].email for pattern in GROUP_PATTERNS))
     labels = [_relationship(cal, timeline, s.id, cast.roles[s.id].email, group) for s in SCENARIOS]
     labels += [Relationship(p.email, "weak_tie", None) for p in cast.weak_ties]
@@ -610,7 +616,7 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
     _partner_series_ended(cal, roles["partner-series-ended"])
     _mentor_met_a_year_ago(cal, roles["mentor-met-a-year-ago"])
-    _old_project(cal)
+    _old_project(cal, cast)
 
 
 def _store(cal: _Calendar, events: list[SandboxEvent]) -> None:
@@ -711,18 +717,21 @@ def _a_year_before_a_recent_working_day(today: date) -> date:
     raise AssertionError("a week always has such a day")
 
 
-def _old_project(cal: _Calendar) -> None:
-    """Planning blocks (the owner alone) ~14 months ago, before the generated year: the
-    calendar's history reaches further back than a year, so a first meeting a year ago
-    is known to be a first meeting, not the edge of the history."""
+NEW_SINCE = ("mentor-met-a-year-ago", "new-contact")
+"""Scenario people the owner did not know before the generated year."""
+
+
+def _old_project(cal: _Calendar, cast: _Cast) -> None:
+    """A large weekly planning meeting ~14 months ago, before the generated year, with
+    everyone the owner already worked with: the history reaches further back than a
+    year, so the mentor first met a year ago is known to be new then, and nobody else's
+    first meeting in the generated year reads as a first meeting (it is the year's edge)."""
+    known = [p for key, p in cast.roles.items() if key not in NEW_SINCE] + list(cast.filler)
     for weeks in range(56, 62):
         day = cal.today - timedelta(weeks=weeks)
         start = cal.at(day - timedelta(days=day.weekday()), time(10))
-        cal.put(
-            cal.meeting(
-                cal.ident("old-planning", day.isoformat()), start, 60, [], summary="Planning"
-            )
-        )
+        event_id = cal.ident("old-planning", day.isoformat())
+        cal.put(cal.meeting(event_id, start, 60, known, summary="Planning"))
 
 
 def _days_before(cal: _Calendar, days: int) -> datetime:
