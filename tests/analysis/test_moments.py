@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from nudger.analysis.audit import full_audit, partial_audit
+from nudger.analysis.judgement import DEFAULT_ROLES as ROLES
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import Anniversary
 from nudger.analysis.moments import a_year_after, anniversary_label
 from nudger.connectors.base import CalendarEvent
-from tests.analysis.builders import NOW, days_ago, meeting, run_audit
+from nudger.passes.analyse import audit_from_json, audit_to_json
+from tests.analysis.builders import JUDGEMENT, NOW, OWNER, days_ago, meeting, run_audit
 
 ANA = "ana@corp.example"
 OLD_PROJECT = "bo@corp.example"
@@ -78,3 +81,14 @@ def test_the_29th_of_february_comes_round_on_the_28th() -> None:
 def test_the_outbox_label_is_the_anniversary_year() -> None:
     first = NOW - timedelta(days=A_YEAR)
     assert anniversary_label(Anniversary(first, first - timedelta(days=60))) == "year-2024"
+
+
+def test_a_stored_audit_keeps_where_the_history_begins() -> None:
+    """The decide step reuses a stored audit and updates it contact by contact: the
+    history's start must survive the round trip, or a partial audit would lose it."""
+    events = [*met_ana_first(A_YEAR), *history_since(420)]
+    stored = audit_from_json(audit_to_json(full_audit(OWNER, events, {}, NOW, JUDGEMENT, ROLES)))
+    assert stored.history_from == days_ago(420)
+    again = partial_audit(stored, {ANA}, OWNER, events, {}, NOW, JUDGEMENT, ROLES)
+    [ana] = [h for h in again.healths if h.email == ANA]
+    assert ana.anniversary == Anniversary(days_ago(A_YEAR), days_ago(420))
