@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
@@ -144,6 +145,10 @@ def test_a_year_since_the_first_meeting_with_a_mentor_is_marked_once_with_its_ev
     assert row["kind"] == "email"
     assert str(row["evidence"][0]).startswith(f"you first met {mentor.name} on ")
     assert str(row["evidence"][0]).endswith(", a year ago")
-    # The trouble window the labels give it holds the day it was marked.
+    # The labels' window for the moment holds the morning it was marked: the judgement
+    # benchmark scores it as legitimate.
     [window] = org.relationship(mentor.email).troubles
     assert window.kind == "moment"
+    [marked] = moments
+    morning = datetime.combine(marked.day, time(9), ZoneInfo(org.owner.time_zone))
+    assert window.open_at(morning)
