@@ -16,6 +16,8 @@ from nudger.analysis.model import OneOnOne, Status
 
 TOP_COLLABORATORS = 12
 """How many of the strongest relationships the page proposes (beyond the org chart)."""
+TOP_EXTERNALS = 3
+"""The strongest contacts outside the owner's domain are proposed even below the top."""
 REPORT_MAX_INTERVAL_DAYS = 15.0
 """A one-on-one at least fortnightly looks like a direct report's."""
 DIRECTORY_ROLES = ("direct_report", "manager")
@@ -46,21 +48,23 @@ def propose_key_people(
     directory: Mapping[str, str],
     limit: int = TOP_COLLABORATORS,
 ) -> list[Proposal]:
-    """Everyone worth a role: the ``limit`` strongest, one-on-one partners, the org chart
-    (``directory``: address → role it gives) and anyone with a role already; strongest
-    first."""
+    """Everyone worth a role: the ``limit`` strongest, the strongest few outside the
+    owner's domain, one-on-one partners, the org chart (``directory``: address → role it
+    gives) and anyone with a role already; strongest first."""
     ranked = sorted((h for h in healths if h.status != Status.WEAK_TIE), key=lambda h: -h.strength)
     ranks = {h.email: place for place, h in enumerate(ranked, start=1)}
     domain = _domain(owner_email)
-    proposals = [
+    outside = {h.email for h in ranked if _domain(h.email) != domain}
+    strongest_outside = [h.email for h in ranked if h.email in outside][:TOP_EXTERNALS]
+    return [
         _proposal(h, ranks.get(h.email), domain, directory.get(h.email))
         for h in sorted(healths, key=lambda h: -h.strength)
         if ranks.get(h.email, limit + 1) <= limit
+        or h.email in strongest_outside
         or h.email in directory
         or h.role
         or _regular_one_on_one(h.features.one_on_one)
     ]
-    return proposals
 
 
 def _proposal(

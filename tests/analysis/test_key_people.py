@@ -58,6 +58,16 @@ def test_only_the_strongest_are_proposed_beyond_the_org_chart() -> None:
     assert set(found) == {ANA, CLIENT}
 
 
+def test_the_strongest_external_contacts_are_proposed_below_the_top() -> None:
+    events = [*every(7, 2, 10, ANA), *every(7, 3, 10, BEN), *every(90, 30, 3, CLIENT)]
+    found = proposals_of(events, limit=2)
+    assert set(found) == {ANA, BEN, CLIENT}
+    assert found[CLIENT].reasons == (
+        f"strength {found[CLIENT].strength:.1f}, top 3",
+        "outside corp.example",
+    )
+
+
 def test_large_meetings_alone_propose_nobody() -> None:
     assert proposals_of(every(7, 2, 10, *crowd(12))) == {}
 
