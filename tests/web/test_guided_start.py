@@ -58,6 +58,19 @@ def test_until_the_first_sync_the_page_says_so_and_reloads(
     assert 'id="start-form"' not in html
 
 
+def test_a_paused_account_is_told_why_nothing_comes_and_the_page_stops_reloading(
+    signed_up: str, client: TestClient
+) -> None:
+    paused = client.post(
+        "/settings",
+        data={"csrf_token": csrf_of(client), "section": "status", "action": "pause"},
+    )
+    assert paused.status_code == 303
+    html = client.get("/start").text
+    assert "nudger is paused" in html
+    assert "http-equiv" not in html
+
+
 @pytest.mark.usefixtures("synced")
 def test_after_the_first_sync_the_page_proposes_people_with_their_evidence(
     client: TestClient,
@@ -127,3 +140,14 @@ def test_the_form_needs_its_csrf_token(client: TestClient, runtime: Runtime) -> 
 
 def test_signed_out_browsers_are_sent_to_sign_up(client: TestClient) -> None:
     assert client.get("/start").headers["location"] == "/"
+
+
+def test_an_empty_calendar_proposes_nobody_and_one_click_finishes(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime
+) -> None:
+    sign_up(client, sandbox)
+    assert [r.error for r in run_cycle(runtime, now=NOW, dry_run=True)] == [None]
+    assert "shows nobody to propose yet" in client.get("/start").text
+    done = confirm(client)
+    assert (done.status_code, done.headers["location"]) == (303, "/dashboard")
+    assert not accounts.guided_start_pending(runtime, accounts.find_account(runtime, OWNER).id)
