@@ -1,14 +1,16 @@
 """The guided start's proposals: who the key people look like, and why.
 
 Read from the audit alone (pure, ``now`` already applied by the audit): the strongest
-collaborators, people met in a regular one-on-one (likely direct reports), the org
-chart's roles where the provider has one, peers inside the owner's domain and external
-contacts outside it. The user confirms or corrects each role; nothing here is stored.
+collaborators, people met in a regular one-on-one the owner runs (likely direct
+reports), the strongest colleague who runs one with the owner (a likely manager, when
+the provider has no org chart), the org chart's roles where the provider has one,
+peers inside the owner's domain and external contacts outside it. The user confirms
+or corrects each role; nothing here is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nudger.analysis.audit import ContactHealth
@@ -56,8 +58,9 @@ def propose_key_people(
     domain = _domain(owner_email)
     outside = {h.email for h in ranked if _domain(h.email) != domain}
     strongest_outside = [h.email for h in ranked if h.email in outside][:TOP_EXTERNALS]
+    manager = likely_manager(ranked, outside) if "manager" not in directory.values() else None
     return [
-        _proposal(h, ranks.get(h.email), domain, directory.get(h.email))
+        _proposal(h, ranks.get(h.email), domain, directory.get(h.email), h.email == manager)
         for h in sorted(healths, key=lambda h: -h.strength)
         if ranks.get(h.email, limit + 1) <= limit
         or h.email in strongest_outside
@@ -67,8 +70,28 @@ def propose_key_people(
     ]
 
 
+def likely_manager(ranked: Sequence[ContactHealth], outside: Collection[str]) -> str | None:
+    """With no org chart: the strongest colleague who runs a regular one-on-one with the
+    owner (managers usually own the series with their reports)."""
+    return next(
+        (
+            h.email
+            for h in ranked
+            if h.email not in outside
+            and _regular_one_on_one(h.features.one_on_one)
+            and h.features.one_on_one is not None
+            and h.features.one_on_one.run_by_contact
+        ),
+        None,
+    )
+
+
 def _proposal(
-    health: ContactHealth, rank: int | None, domain: str, org_role: str | None
+    health: ContactHealth,
+    rank: int | None,
+    domain: str,
+    org_role: str | None,
+    manager_guess: bool = False,
 ) -> Proposal:
     reasons = []
     if org_role in DIRECTORY_ROLES:
@@ -76,10 +99,13 @@ def _proposal(
     one_on_one = health.features.one_on_one
     if _regular_one_on_one(one_on_one):
         assert one_on_one is not None
+        whose = " they organise" if one_on_one.run_by_contact else ""
         reasons.append(
-            f"{cadence_words(one_on_one.interval_days)} one-on-one series, "
+            f"{cadence_words(one_on_one.interval_days)} one-on-one series{whose}, "
             f"{_meetings(health.features.interactions)}"
         )
+    if manager_guess:
+        reasons.append("likely your manager")
     if rank is not None:
         reasons.append(f"strength {health.strength:.1f}, top {rank}")
     outside = _domain(health.email) != domain
@@ -88,7 +114,7 @@ def _proposal(
     return Proposal(
         email=health.email,
         name=health.name,
-        role=_suggested_role(org_role, one_on_one, outside),
+        role="manager" if manager_guess else _suggested_role(org_role, one_on_one, outside),
         reasons=tuple(reasons),
         strength=health.strength,
         current_role=health.role,
@@ -96,12 +122,12 @@ def _proposal(
 
 
 def _suggested_role(org_role: str | None, one_on_one: OneOnOne | None, outside: bool) -> str:
-    """The org chart first, then a regular one-on-one, then the domain."""
+    """The org chart first, then the domain, then a regular one-on-one the owner runs."""
     if org_role in DIRECTORY_ROLES:
         return str(org_role)
     if outside:
         return "external"
-    if _regular_one_on_one(one_on_one):
+    if _regular_one_on_one(one_on_one) and one_on_one and not one_on_one.run_by_contact:
         return "direct_report"
     return "peer"
 

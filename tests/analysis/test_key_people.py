@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from nudger.analysis.key_people import Proposal, cadence_words, propose_key_people
 from nudger.analysis.model import ContactPrefs
@@ -36,6 +37,30 @@ def test_the_org_chart_wins_over_the_calendar() -> None:
     found = proposals_of(events, directory={BEN: "manager"})
     assert found[BEN].role == "manager"
     assert found[BEN].reasons[0] == "from your org chart"
+
+
+def run_by(contact: str, events: list[CalendarEvent]) -> list[CalendarEvent]:
+    return [replace(e, organizer_email=contact) for e in events]
+
+
+def test_the_colleague_who_runs_a_weekly_one_on_one_is_the_likely_manager() -> None:
+    events = [
+        *series(ANA, days_ago(7 * 11 + 1), 7, 12, series_id="ana"),
+        *run_by(BEN, series(BEN, days_ago(7 * 11 + 2), 7, 12, series_id="ben")),
+    ]
+    found = proposals_of(events)
+    assert (found[ANA].role, found[BEN].role) == ("direct_report", "manager")
+    assert found[BEN].reasons[:2] == (
+        "weekly one-on-one series they organise, 12 meetings",
+        "likely your manager",
+    )
+
+
+def test_no_manager_is_guessed_when_the_org_chart_names_one() -> None:
+    events = run_by(BEN, series(BEN, days_ago(7 * 11 + 2), 7, 12))
+    found = proposals_of(events, directory={CLIENT: "manager"})
+    assert found[BEN].role == "peer"
+    assert "likely your manager" not in found[BEN].reasons
 
 
 def test_other_domains_are_external_and_say_which_domain() -> None:
