@@ -102,7 +102,7 @@ def _proposal(
         whose = " they organise" if one_on_one.run_by_contact else ""
         reasons.append(
             f"{cadence_words(one_on_one.interval_days)} one-on-one series{whose}, "
-            f"{_meetings(health.features.interactions)}"
+            f"{_meetings(health.features.interactions)} together"
         )
     if manager_guess:
         reasons.append("likely your manager")

@@ -29,7 +29,7 @@ def proposals_of(
 def test_a_weekly_one_on_one_series_looks_like_a_direct_report() -> None:
     found = proposals_of(series(ANA, days_ago(7 * 11 + 1), 7, 12))
     assert found[ANA].role == "direct_report"
-    assert "weekly one-on-one series, 12 meetings" in found[ANA].reasons
+    assert "weekly one-on-one series, 12 meetings together" in found[ANA].reasons
 
 
 def test_the_org_chart_wins_over_the_calendar() -> None:
@@ -51,7 +51,7 @@ def test_the_colleague_who_runs_a_weekly_one_on_one_is_the_likely_manager() -> N
     found = proposals_of(events)
     assert (found[ANA].role, found[BEN].role) == ("direct_report", "manager")
     assert found[BEN].reasons[:2] == (
-        "weekly one-on-one series they organise, 12 meetings",
+        "weekly one-on-one series they organise, 12 meetings together",
         "likely your manager",
     )
 

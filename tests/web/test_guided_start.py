@@ -78,7 +78,7 @@ def test_after_the_first_sync_the_page_proposes_people_with_their_evidence(
     html = client.get("/start").text
     assert "http-equiv" not in html
     report = html.split(f'id="person-{REPORT}"')[1].split("</tr>")[0]
-    assert "weekly one-on-one series, 12 meetings" in report
+    assert "weekly one-on-one series, 12 meetings together" in report
     assert '<option value="direct_report" selected>' in report
     external = html.split(f'id="person-{CLIENT}"')[1].split("</tr>")[0]
     assert "outside sandbox.example" in external
