@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 HIGHEST_ACCOUNT_ID = "highest_account_id"
+GUIDED_START = "guided_start"
+"""``Account.settings`` key: ``pending`` from the first sign-up until the user confirms
+the key people on /start, then ``done``. Accounts from before it have none: no guided start."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,10 @@ def _account_for(session: Session, runtime: Runtime, provider_name: str, grant: 
         return holder
     if mine is None:
         mine = Account(
-            id=_unused_account_id(session), provider=provider_name, email=grant.email, settings={}
+            id=_unused_account_id(session),
+            provider=provider_name,
+            email=grant.email,
+            settings={GUIDED_START: "pending"},
         )
         session.add(mine)
     return mine
@@ -209,6 +215,20 @@ def _unused_account_id(session: Session) -> int | None:
     else:
         mark.value = str(fresh)
     return fresh
+
+
+def guided_start_pending(runtime: Runtime, account_id: int) -> bool:
+    """The account signed up and has not yet confirmed its key people on /start."""
+    with session_scope(runtime.db) as session:
+        account = session.get(Account, account_id)
+        return account is not None and (account.settings or {}).get(GUIDED_START) == "pending"
+
+
+def finish_guided_start(session: Session, account_id: int) -> None:
+    """Sign-in stops sending the account to /start (a new dict: JSON columns track
+    reassignment, not mutation)."""
+    account = session.get_one(Account, account_id)
+    account.settings = {**(account.settings or {}), GUIDED_START: "done"}
 
 
 def list_accounts(runtime: Runtime) -> list[AccountRef]:

@@ -162,6 +162,7 @@ def _hygiene(
         has_future=has_future,
         ended=ended,
         held_ratio=_held_ratio(past, now, judgement.held_ratio_weeks),
+        run_by_contact=2 * sum(o.by_contact for o in habit) > len(habit),
     )
 
 

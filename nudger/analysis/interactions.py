@@ -193,6 +193,8 @@ def occurrence_of(view: Seen) -> tuple[str, Occurrence] | None:
         cancelled=event.cancelled,
         declined=declined(contact) or view.owner_declined,
         owner_declined=view.owner_declined,
+        by_contact=contact.is_organizer
+        or (event.organizer_email or "").lower() == contact.email.lower(),
     )
     return contact.email.lower(), occurrence
 

@@ -85,6 +85,8 @@ class Occurrence:
     declined: bool = False
     """The owner or the contact declined."""
     owner_declined: bool = False
+    by_contact: bool = False
+    """The contact organised it (a one-on-one someone else runs is rarely with a report)."""
 
     @property
     def held(self) -> bool:
@@ -107,6 +109,8 @@ class OneOnOne:
     ended: bool
     held_ratio: float | None
     """Held / scheduled over the recent window; None when nothing was scheduled."""
+    run_by_contact: bool = False
+    """The contact organised most of its occurrences."""
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from nudger.store.models import Account
+from nudger.store.models import Account, Calendar
 
 
 def accounts_by_email(session: Session) -> list[Account]:
@@ -51,3 +51,11 @@ def change_status(
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def first_sync_done(session: Session, account_id: int) -> bool:
+    """At least one of the account's calendars has been read in full."""
+    query = select(Calendar.id).where(
+        Calendar.account_id == account_id, Calendar.full_synced_at.is_not(None)
+    )
+    return session.scalar(query.limit(1)) is not None

@@ -1,8 +1,9 @@
 """The web app: sign-up, dashboard, settings, one-click links, account deletion.
 
 Route modules: ``signup`` (/, /connect, OAuth callbacks, /logout, /healthz),
-``dashboard``, ``settings_page``, ``actions`` (/a/{action}/{token}), ``account``
-(/account/delete) and, with ``nudger serve --sandbox`` only, ``sandbox_page``.
+``start`` (/start, the guided start after the first sign-up), ``dashboard``,
+``settings_page``, ``actions`` (/a/{action}/{token}), ``account`` (/account/delete)
+and, with ``nudger serve --sandbox`` only, ``sandbox_page``.
 Sessions are signed cookies (``security``); every signed-in page reads and writes only
 the session's account. Nothing changes on GET. Every response carries the security
 headers of ``headers``.
@@ -30,6 +31,7 @@ from nudger.web.sandbox_page import SandboxRoutes
 from nudger.web.security import SignInRequired, session_middleware, sign_out
 from nudger.web.settings_page import SettingsRoutes
 from nudger.web.signup import SignupRoutes
+from nudger.web.start import StartRoutes
 
 ERROR_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed"}
 
@@ -49,6 +51,7 @@ def create_app(
     routes = [
         *SignupRoutes(web).routes(),
         *DashboardRoutes(web).routes(),
+        *StartRoutes(web).routes(),
         *SettingsRoutes(web).routes(),
         *ActionRoutes(web).routes(),
         *AccountRoutes(web).routes(),

@@ -104,7 +104,8 @@ class SignupRoutes:
             log.warning("sign-in with %s failed: %s", name, exc)
             return self.web.message(request, "Sign-in failed", str(exc), 502)
         sign_in(self.web.runtime, request, ref.id, self.web.clock())
-        return RedirectResponse("/dashboard", status_code=303)
+        pending = accounts.guided_start_pending(self.web.runtime, ref.id)
+        return RedirectResponse("/start" if pending else "/dashboard", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         await checked_form(request)

@@ -81,13 +81,15 @@ def other_client(runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
-def sign_up(client: TestClient, sandbox: Sandbox, email: str = OWNER) -> None:
-    """Connect Google through the emulator; the browser ends signed in on the dashboard."""
+def sign_up(client: TestClient, sandbox: Sandbox, email: str = OWNER) -> str:
+    """Connect Google through the emulator; the browser ends signed in, sent to the guided
+    start (a new account) or the dashboard (one that had it): the place is returned."""
     start = client.get("/connect/google", params={"login_hint": email})
     assert start.status_code == 302
     done = client.get("/oauth/google/callback", params=consent(sandbox, start.headers["location"]))
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/dashboard"
+    assert done.headers["location"] in ("/start", "/dashboard")
+    return str(done.headers["location"])
 
 
 def csrf_of(client: TestClient, page: str = "/settings") -> str:

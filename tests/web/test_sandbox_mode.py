@@ -215,7 +215,7 @@ def sign_in_through(app: str, provider: str, choose_instead: str | None) -> str:
             page = choose(page, choose_instead)
         callback = browser.get(f"/oauth/{provider}/callback", params=continue_as_shown(page))
         assert callback.status_code == 303, callback.text
-        assert callback.headers["location"] == "/dashboard"
+        assert callback.headers["location"] == "/start"  # a first sign-up
         return browser.get("/dashboard").text
 
 

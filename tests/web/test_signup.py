@@ -46,7 +46,7 @@ def test_callback_connects_the_account_once(
     params = consent(sandbox, start_google(client))
     done = client.get("/oauth/google/callback", params=params)
     assert done.status_code == 303
-    assert done.headers["location"] == "/dashboard"
+    assert done.headers["location"] == "/start"  # a first sign-up: the guided start
     assert OWNER in client.get("/dashboard").text
     assert [a.email for a in accounts.list_accounts(runtime)] == [OWNER]
 

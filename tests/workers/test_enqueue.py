@@ -27,7 +27,7 @@ def test_enqueue_and_wait_runs_every_accounts_pass_on_workers(
         assert ping.returncode == 0, ping.stderr
         assert ping.stdout.strip().endswith(": ok")
 
-        output, _ = waiting.communicate(timeout=60)
+        output, _ = waiting.communicate(timeout=180)  # a guard against a hang, not a timing
 
         assert waiting.returncode == 0, output
         for org in scene.orgs[:2]:
