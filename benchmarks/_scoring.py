@@ -26,6 +26,7 @@ DEADLINES = {
     "repair": timedelta(days=8),
     "drift": timedelta(days=14),
     "missing": timedelta(days=14),
+    "moment": timedelta(days=6),  # a year since the first meeting: within its few working days
 }
 """A trouble is caught in time when first nudged within this long (calendar days) of ``since``."""
 EMAIL_KINDS = ("email", "digest")

@@ -129,7 +129,12 @@ class Settings(BaseSettings):
         "", description="From address of nudger's service mail, e.g. nudger@example.com."
     )
 
-    lookback_days: int = Field(365, ge=1, le=3650, description="History window to sync.")
+    lookback_days: int = Field(
+        400,
+        ge=1,
+        le=3650,
+        description="History window to sync: a year and more, so a first meeting a year ago shows.",
+    )
     lookahead_days: int = Field(28, ge=1, le=365, description="Future window to sync.")
     rules_file: Path | None = Field(
         None, description="User rules file, merged over the shipped config/rules.yaml."

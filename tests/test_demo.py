@@ -66,6 +66,10 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         text = parsed(path).get_body(("plain",)).get_content()
         assert "14 meetings over 3 months" in text
         assert "Larkspur" not in text + path.with_suffix(".html").read_text()
+    # Each organisation's mentor first met a year ago gets one email marking it.
+    subjects = [parsed(p)["Subject"] for p in result.emails]
+    years = [s for s in subjects if s.startswith("A year since you first met")]
+    assert len(years) == 2, subjects
     assert result.holds, printed
     booked = printed.split("relationship-time holds booked")[1].splitlines()
     rows = [line for line in booked if "Relationship time:" in line]

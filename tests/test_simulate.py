@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
@@ -131,3 +132,23 @@ def test_a_long_series_that_ended_well_is_thanked_once_with_its_evidence(
     assert not any("Larkspur" in line for f in about for line in f.decision.evidence)
     # A thanked run is closed: no repair or restart nudge about it follows.
     assert [f.decision.rule for f in about] == ["thanks"]
+
+
+def test_a_year_since_the_first_meeting_with_a_mentor_is_marked_once_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, org, fired = replay
+    mentor = next(e for e in org.expectations if e.pattern == "mentor-met-a-year-ago")
+    moments = [f for f in fired if f.decision.rule == "anniversary"]
+    assert [f.decision.contact_email for f in moments] == [mentor.email]
+    [row] = [m.to_json() for m in moments]
+    assert row["kind"] == "email"
+    assert str(row["evidence"][0]).startswith(f"you first met {mentor.name} on ")
+    assert str(row["evidence"][0]).endswith(", a year ago")
+    # The labels' window for the moment holds the morning it was marked: the judgement
+    # benchmark scores it as legitimate.
+    [window] = org.relationship(mentor.email).troubles
+    assert window.kind == "moment"
+    [marked] = moments
+    morning = datetime.combine(marked.day, time(9), ZoneInfo(org.owner.time_zone))
+    assert window.open_at(morning)

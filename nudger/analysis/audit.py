@@ -17,6 +17,7 @@ from nudger.analysis.groups import find_groups
 from nudger.analysis.interactions import (
     Seen,
     interactions_of,
+    met_before_window,
     occurrence_of,
     orphan_of,
     seen,
@@ -25,6 +26,7 @@ from nudger.analysis.interactions import (
 )
 from nudger.analysis.judgement import Judgement, RoleCadence
 from nudger.analysis.model import (
+    Anniversary,
     ContactFeatures,
     ContactPrefs,
     EndedRun,
@@ -34,6 +36,7 @@ from nudger.analysis.model import (
     Rupture,
     Status,
 )
+from nudger.analysis.moments import find_anniversary
 from nudger.analysis.status import classify
 from nudger.analysis.workdays import WorkCalendar, days_away, work_calendar
 from nudger.connectors.base import CalendarEvent, EventKind
@@ -65,6 +68,10 @@ class ContactHealth:
     def ended_run(self) -> EndedRun | None:
         return self.features.ended_run
 
+    @property
+    def anniversary(self) -> Anniversary | None:
+        return self.features.anniversary
+
     def to_json(self) -> dict[str, object]:
         """The ``nudger audit --json`` contract (DESIGN.md), plus ``role`` and ``one_on_one``."""
         one_on_one = self.features.one_on_one
@@ -82,6 +89,7 @@ class ContactHealth:
             "cadence_working_days": _rounded(self.cadence_working_days),
             "repair": self.repair.to_json() if self.repair else None,
             **({"ended_run": self.ended_run.to_json()} if self.ended_run else {}),
+            **({"anniversary": self.anniversary.to_json()} if self.anniversary else {}),
             **({"group": list(self.group)} if self.group else {}),
         }
 
@@ -97,6 +105,8 @@ class _Ledger:
     """The series (or None) of each small meeting planned with the contact."""
     name: str | None = None
     name_seen: datetime | None = None
+    met_before: datetime | None = None
+    """The earliest held meeting with them older than the analysis window."""
 
 
 def audit(
@@ -117,6 +127,8 @@ class Audit:
 
     healths: list[ContactHealth]
     away: frozenset[date]
+    history_from: datetime | None = None
+    """The oldest stored event's start: how far back the history goes."""
 
 
 def full_audit(
@@ -131,7 +143,7 @@ def full_audit(
     gathered = collect_ledgers(owner, events, now, judgement)
     everyone = set(gathered.ledgers) | _with_roles(prefs, owner)
     fresh = _assessed(everyone, gathered, owner, prefs, now, judgement, roles)
-    return Audit(_listed(fresh, judgement), frozenset(gathered.away))
+    return Audit(_listed(fresh, judgement), frozenset(gathered.away), gathered.history_from)
 
 
 def partial_audit(
@@ -153,11 +165,11 @@ def partial_audit(
     """
     again = {email.lower() for email in touched}
     ledgers = collect_ledgers(owner, events, now, judgement, only=again).ledgers
-    gathered = Gathered(ledgers, set(previous.away))
+    gathered = Gathered(ledgers, set(previous.away), previous.history_from)
     present = again & (set(gathered.ledgers) | _with_roles(prefs, owner))
     kept = [replace(h, group=()) for h in previous.healths if h.email not in again]
     fresh = _assessed(present, gathered, owner, prefs, now, judgement, roles)
-    return Audit(_listed(kept + fresh, judgement), previous.away)
+    return Audit(_listed(kept + fresh, judgement), previous.away, previous.history_from)
 
 
 def series_partners(
@@ -193,7 +205,14 @@ def _assessed(
     ledgers = gathered.ledgers
     return [
         assess(
-            email, ledgers.get(email) or _Ledger(), by_email.get(email), now, cal, judgement, roles
+            email,
+            ledgers.get(email) or _Ledger(),
+            by_email.get(email),
+            now,
+            cal,
+            judgement,
+            roles,
+            gathered.history_from,
         )
         for email in emails
     ]
@@ -210,6 +229,7 @@ class Gathered:
 
     ledgers: dict[str, _Ledger]
     away: set[date]
+    history_from: datetime | None = None
 
 
 def collect_ledgers(
@@ -225,7 +245,10 @@ def collect_ledgers(
     orphans: list[Occurrence] = []
     away_events: list[CalendarEvent] = []
     keep = (lambda _email: True) if only is None else frozenset(only).__contains__
+    history_from: datetime | None = None
     for event in unique_events(events):
+        if history_from is None or event.start < history_from:
+            history_from = event.start
         view = seen(event, owner)
         _record(view, now, judgement, ledgers, keep)
         orphan = orphan_of(view)
@@ -234,7 +257,8 @@ def collect_ledgers(
         if event.kind is EventKind.OUT_OF_OFFICE:
             away_events.append(event)
     _attach_orphans(orphans, ledgers)
-    return Gathered(dict(ledgers), days_away(away_events, ZoneInfo(owner.time_zone)))
+    away = days_away(away_events, ZoneInfo(owner.time_zone))
+    return Gathered(dict(ledgers), away, history_from)
 
 
 def _record(
@@ -247,6 +271,10 @@ def _record(
     event = view.event
     for interaction in interactions_of(view, now, judgement, keep):
         ledgers[interaction.contact].interactions.append(interaction)
+    for contact in filter(keep, met_before_window(view, now, judgement)):
+        ledger = ledgers[contact]
+        if ledger.met_before is None or event.start < ledger.met_before:
+            ledger.met_before = event.start
     planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
     for contact in filter(keep, planned):
@@ -291,8 +319,9 @@ def assess(
     cal: WorkCalendar,
     judgement: Judgement,
     roles: Mapping[str, RoleCadence],
+    history_from: datetime | None = None,
 ) -> ContactHealth:
-    """Features, then status, for one contact."""
+    """Features, then status, for one contact (``history_from``: see ``Audit``)."""
     features = build_features(
         email,
         ledger.interactions,
@@ -303,6 +332,9 @@ def assess(
         cal,
         judgement,
     )
+    first_met = ledger.met_before or features.first_interaction
+    anniversary = find_anniversary(first_met, history_from, now, cal, judgement)
+    features = replace(features, anniversary=anniversary)
     role = pref.role if pref else None
     override = pref.cadence_override_days if pref else None
     name = (pref.name if pref and pref.name else None) or ledger.name

@@ -143,6 +143,17 @@ def interactions_of(
     ]
 
 
+def met_before_window(view: Seen, now: datetime, judgement: Judgement) -> list[str]:
+    """Contacts who attended a held meeting older than the analysis window: too old to
+    count as time spent, yet it shows they were met before (see ``moments``)."""
+    event = view.event
+    if event.start >= now - timedelta(days=judgement.lookback_days):
+        return []
+    if not view.meeting or event.cancelled or view.owner_declined:
+        return []
+    return [a.email.lower() for a in view.others if a.response is not Response.DECLINED]
+
+
 def _held_in_window(view: Seen, now: datetime, lookback: int) -> bool:
     event = view.event
     return (

@@ -90,6 +90,16 @@ class Judgement(StrictModel):
         ge=1,
         description="A thank-you is suggested until this many days after the next meeting was due.",
     )
+    anniversary_seen_before_days: int = Field(
+        default=30,
+        ge=1,
+        description="A first meeting counts only with this many days of history seen before it.",
+    )
+    anniversary_late_working_days: int = Field(
+        default=3,
+        ge=0,
+        description="A year since the first meeting is marked until this many working days late.",
+    )
 
     @model_validator(mode="after")
     def _factors_ascend(self) -> Judgement:

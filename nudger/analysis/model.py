@@ -168,6 +168,22 @@ class EndedRun:
 
 
 @dataclass(frozen=True)
+class Anniversary:
+    """A year since the first meeting with someone, due about now (see ``moments``)."""
+
+    first_met: datetime
+    """The first meeting with them on record..."""
+    history_from: datetime
+    """...and where the stored history begins, well before it."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "first_met": self.first_met.isoformat(),
+            "history_from": self.history_from.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
 class ContactFeatures:
     """What the history says about one contact; the input of status classification."""
 
@@ -193,6 +209,7 @@ class ContactFeatures:
     recent_meetings: tuple[str, ...] = ()
     """Ids of the latest few meetings (see ``Judgement.group_meetings``), oldest first."""
     ended_run: EndedRun | None = None
+    anniversary: Anniversary | None = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -45,6 +45,7 @@ KINDS = (
     "missing_one_on_one",
     "repair",
     "thanks",
+    "anniversary",
     "digest",
     "reconnect",
 )

@@ -212,12 +212,15 @@ def audit_to_json(audit: Audit) -> dict[str, Any]:
     return {
         "healths": codec.to_json(audit.healths),
         "away": sorted(d.isoformat() for d in audit.away),
+        "history_from": audit.history_from.isoformat() if audit.history_from else None,
     }
 
 
 def audit_from_json(data: Mapping[str, Any]) -> Audit:
     away = frozenset(date.fromisoformat(d) for d in data["away"])
-    return Audit(codec.from_json(data["healths"]), away)
+    since = data.get("history_from")
+    history_from = datetime.fromisoformat(since) if since else None
+    return Audit(codec.from_json(data["healths"]), away, history_from)
 
 
 def owner_of(account: Account) -> Owner:

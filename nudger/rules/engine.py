@@ -18,6 +18,7 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
+from nudger.analysis.moments import anniversary_label
 from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
 from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
@@ -30,6 +31,7 @@ from nudger.rules.ladder import (
     thanks_kind,
 )
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
+from nudger.rules.moments import anniversary_reasons, marked
 from nudger.rules.thanks import run_label, thanked
 
 DIGEST = "digest"
@@ -97,6 +99,7 @@ def decide(
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
     thanks_rules = {rule.name for rule in ruleset.rules if rule.when.ended_run}
+    anniversary_rules = {rule.name for rule in ruleset.rules if rule.when.anniversary}
     crunching = in_crunch(ruleset.policies, now)
     chosen = [
         (health, rule)
@@ -104,6 +107,7 @@ def decide(
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
         and (not crunching or kept_in_crunch(health))
         and not thanked(health, history, thanks_rules)
+        and not marked(health, history, anniversary_rules)
         and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
         is not None
     ]
@@ -114,6 +118,10 @@ def decide(
     for health, rule in one_per_group(chosen):
         if rule.when.ended_run:
             found = thanks_decision(account_id, health, rule, attempts, ruleset.policies, now, tz)
+        elif rule.when.anniversary:
+            found = anniversary_decision(
+                account_id, health, rule, attempts, ruleset.policies, now, tz
+            )
         else:
             found = ladder_decision(
                 account_id, health, rule, week, attempts, by_email, ruleset, names, now
@@ -163,6 +171,25 @@ def thanks_decision(
         return None
     evidence = ended_run_reasons(run, health.name or health.email, tz)
     return make_decision(account_id, health, rule, run_label(run), kind, evidence)
+
+
+def anniversary_decision(
+    account_id: int,
+    health: ContactHealth,
+    rule: Rule,
+    attempts: Sequence[Attempt],
+    policies: Policies,
+    now: datetime,
+    tz: tzinfo,
+) -> Decision | None:
+    """A year since the first meeting: an email or nothing, keyed by the year, so the
+    outbox takes one per person per year whichever day it is decided on."""
+    anniversary = health.anniversary
+    kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
+    if anniversary is None or kind is None:
+        return None
+    evidence = anniversary_reasons(anniversary, health.name or health.email, tz)
+    return make_decision(account_id, health, rule, anniversary_label(anniversary), kind, evidence)
 
 
 def next_change(
@@ -325,6 +352,7 @@ def matches(
         condition.max_strength is None or health.strength <= condition.max_strength,
         condition.repair is None or (health.repair is not None) == condition.repair,
         condition.ended_run is None or ended == condition.ended_run,
+        condition.anniversary is None or (health.anniversary is not None) == condition.anniversary,
     )
     return all(tests)
 

@@ -107,6 +107,10 @@ class Condition(StrictModel):
         default=None,
         description="A long one-on-one series ended well lately and was not thanked for yet.",
     )
+    anniversary: bool | None = Field(
+        default=None,
+        description="A year since the first meeting with them falls about now.",
+    )
 
 
 class Action(StrictModel):
@@ -129,6 +133,15 @@ class Rule(StrictModel):
             raise ValueError(
                 f'rule "{self.name}" → action.kind: a rule on ended_run sends a thank-you '
                 "email; it cannot be a hold or a digest line"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _anniversary_is_an_email(self) -> Rule:
+        if self.when.anniversary and self.action.kind != "email":
+            raise ValueError(
+                f'rule "{self.name}" → action.kind: a rule on anniversary sends one email '
+                "on the day; it cannot be a hold or a digest line"
             )
         return self
 

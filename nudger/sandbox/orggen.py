@@ -24,6 +24,7 @@ from nudger.sandbox.orglabels import (
     Timeline,
     Trouble,
     add_working_days,
+    anniversary_troubles,
     drift_troubles,
     filler_relationship,
     missing_trouble,
@@ -74,7 +75,7 @@ LOOKAHEAD_MINUTES = (45, 60, 60, 90)
 """Longer meetings ahead: the coming weeks are fuller, free slots scarce."""
 ALL_DAY_TITLES = ("Quarterly planning day", "Company holiday", "Release day", "Team offsite")
 
-MIN_WEAK_TIES = 10
+MIN_WEAK_TIES = 9
 ALL_HANDS_OTHERS = 30
 """The all-hands always has at least this many attendees besides the owner."""
 MIN_FILLER_PEOPLE = 7
@@ -122,6 +123,8 @@ class GeneratedOrg:
     direct_reports: list[str]
     relationships: list[Relationship]
     """Ground truth over time for every contact: planted, weak tie or filler colleague."""
+    year_start: datetime | None = None
+    """The generated year's first moment: only the old planning meetings come before."""
 
     def relationship(self, email: str) -> Relationship:
         return next(r for r in self.relationships if r.email == email)
@@ -217,6 +220,12 @@ SCENARIOS = (
         "lapsed_one_on_one",
         "weekly project one-on-one, 14 held, ended well ~17 days ago: worth a thank-you",
     ),
+    _Scenario(
+        "mentor-met-a-year-ago",
+        "mentor",
+        "healthy",
+        "first met a year ago (a working day or two before now), monthly since: a moment",
+    ),
 )
 DIRECT_REPORT_PATTERNS = tuple(s.id for s in SCENARIOS if s.role == "direct_report")
 ALL_HANDS = _Scenario("all-hands", None, "weak_tie", "met only in the monthly all-hands")
@@ -255,6 +264,8 @@ LABELS = {
     **{f"group-{n}": _Label("stopped_group", 14, "drift") for n in "abc"},
     # The series stopped, so its repair window is open: a thank-you in it is legitimate.
     "partner-series-ended": _Label("ended_series", 7, "repair"),
+    # A year since the first meeting: a moment, legitimate in its few days.
+    "mentor-met-a-year-ago": _Label("anniversary", 28, "moment"),
 }
 GROUP_PATTERNS = ("group-a", "group-b", "group-c")
 
@@ -278,7 +289,9 @@ def generate_org(world: World, spec: OrgSpec) -> GeneratedOrg:
     _plant_noise(cal)
     _plant_filler(cal, cast.filler)
     reports = list(owner.direct_reports)
-    return GeneratedOrg(owner, _expectations(cast), cal.count, reports, _relationships(cal, cast))
+    relationships = _relationships(cal, cast)
+    year_start = cal.at(cal.first_day, time(0))
+    return GeneratedOrg(owner, _expectations(cast), cal.count, reports, relationships, year_start)
 
 
 def _validate(spec: OrgSpec) -> None:
@@ -358,7 +371,9 @@ def _expectations(cast: _Cast) -> list[Expectation]:
 
 
 def _relationships(cal: _Calendar, cast: _Cast) -> list[Relationship]:
-    timeline = Timeline.of(cal.owner.events.values(), cal.owner.email, cal.now, cal.zone)
+    year_start = cal.at(cal.first_day, time(0))  # the old planning meetings are no label's
+    in_year = [e for e in cal.owner.events.values() if e.start >= year_start]
+    timeline = Timeline.of(in_year, cal.owner.email, cal.now, cal.zone)
     group = tuple(sorted(cast.roles[pattern].email for pattern in GROUP_PATTERNS))
     labels = [_relationship(cal, timeline, s.id, cast.roles[s.id].email, group) for s in SCENARIOS]
     labels += [Relationship(p.email, "weak_tie", None) for p in cast.weak_ties]
@@ -380,6 +395,8 @@ def _troubles(cal: _Calendar, timeline: Timeline, label: _Label, email: str) -> 
         return repair_troubles(timeline, email, round(rhythm))
     if label.troubles == "drift":
         return drift_troubles(timeline, email, rhythm, f"{label.kind}: not met for a while")
+    if label.troubles == "moment":
+        return anniversary_troubles(timeline, email)
     if label.troubles == "missing":
         return (missing_trouble(cal.at(cal.first_day, time(0))),)
     return ()
@@ -598,6 +615,8 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _daily_standup(cal, [roles["daily-a"], roles["daily-b"]])
     _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
     _partner_series_ended(cal, roles["partner-series-ended"])
+    _mentor_met_a_year_ago(cal, roles["mentor-met-a-year-ago"])
+    _old_project(cal, cast)
 
 
 def _store(cal: _Calendar, events: list[SandboxEvent]) -> None:
@@ -670,6 +689,49 @@ def _partner_series_ended(cal: _Calendar, person: Person) -> None:
     title = f"Project Larkspur sync: {cal.owner.name.split()[0]} & {person.first_name}"
     rule = _Recurrence("partner-series-ended", title, last, time(13), 45, until=last)
     _store(cal, _series(cal, rule, [person], organizer=person.email)[-ENDED_RUN_MEETINGS:])
+
+
+def _mentor_met_a_year_ago(cal: _Calendar, person: Person) -> None:
+    """First met on a weekday a year before a recent working day, then every four weeks
+    (a healthy monthly mentoring): the year since the first meeting falls just before now."""
+    first = _a_year_before_a_recent_working_day(cal.today)
+    rule = _Recurrence("mentor-met-a-year-ago", "Mentoring", first, time(15), 45, step=28)
+    met = [
+        e
+        for e in _series(cal, rule, [person], organizer=person.email)
+        if e.start >= cal.at(first, time(0))
+    ]
+    _store(cal, met)
+
+
+def _a_year_before_a_recent_working_day(today: date) -> date:
+    """The latest weekday whose first anniversary is a weekday before ``today``."""
+    for back in range(1, 8):
+        day = today - timedelta(days=back)
+        try:
+            first = day.replace(year=day.year - 1)
+        except ValueError:  # 29 February: no such day a year before
+            continue
+        if day.weekday() < 5 and first.weekday() < 5:
+            return first
+    raise AssertionError("a week always has such a day")
+
+
+NEW_SINCE = ("mentor-met-a-year-ago", "new-contact")
+"""Scenario people the owner did not know before the generated year."""
+
+
+def _old_project(cal: _Calendar, cast: _Cast) -> None:
+    """A large weekly planning meeting ~14 months ago, before the generated year, with
+    everyone the owner already worked with: the history reaches further back than a
+    year, so the mentor first met a year ago is known to be new then, and nobody else's
+    first meeting in the generated year reads as a first meeting (it is the year's edge)."""
+    known = [p for key, p in cast.roles.items() if key not in NEW_SINCE] + list(cast.filler)
+    for weeks in range(56, 62):
+        day = cal.today - timedelta(weeks=weeks)
+        start = cal.at(day - timedelta(days=day.weekday()), time(10))
+        event_id = cal.ident("old-planning", day.isoformat())
+        cal.put(cal.meeting(event_id, start, 60, known, summary="Planning"))
 
 
 def _days_before(cal: _Calendar, days: int) -> datetime:

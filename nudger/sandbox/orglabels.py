@@ -13,6 +13,9 @@ nudger's analysis:
   meeting + that much to the next meeting, or to the moment it was booked when that
   meeting is then within one rhythm.
 - ``missing``: a direct report who never had a one-on-one, from the start of history.
+- ``moment``: a year since the first meeting with a planted key person, from that day
+  to ``MOMENT_WORKING_DAYS`` working days later (a moment, not a problem: a nudge in it
+  is legitimate, and expected).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ MAKE_UP_WORKING_DAYS = 3
 """A missed one-on-one made up by another within this many working days was no rupture."""
 LARGE_MEETING = 8
 """More people than this (the owner included) never make a relationship on their own."""
+MOMENT_WORKING_DAYS = 4
+"""A moment like "a year since you first met" is timely this many working days on."""
 MIN_FILLER_DAYS = 3
 """A filler colleague met on fewer distinct days than this is only a weak tie."""
 
@@ -160,6 +165,31 @@ def add_working_days(day: date, count: int) -> date:
         day += timedelta(days=1)
         count -= day.weekday() < 5
     return day
+
+
+# --- moments ----------------------------------------------------------------------------------
+
+
+def anniversary_troubles(timeline: Timeline, email: str) -> tuple[Trouble, ...]:
+    """A year since the first meeting held with ``email``, once that day has come."""
+    held_on = [m.astimezone(timeline.zone).date() for m in meetings(timeline, email)]
+    if not held_on:
+        return ()
+    first = min(held_on)
+    day = _same_date_next_year(first)
+    since = datetime.combine(day, datetime.min.time(), timeline.zone)
+    if since > timeline.now:
+        return ()
+    until = datetime.combine(
+        add_working_days(day, MOMENT_WORKING_DAYS), datetime.min.time(), timeline.zone
+    )
+    return (Trouble("moment", since, until, f"a year since the first meeting on {first}"),)
+
+
+def _same_date_next_year(day: date) -> date:
+    if (day.month, day.day) == (2, 29):
+        return date(day.year + 1, 2, 28)
+    return day.replace(year=day.year + 1)
 
 
 # --- drift and missing -------------------------------------------------------------------------
