@@ -52,6 +52,9 @@ class Fleet:
     env: dict[str, str]
     folder: Path
     workers: list[WorkerProcess] = field(default_factory=list)
+    commands: list[subprocess.Popen[str]] = field(default_factory=list)
+    """Commands started in the background: killed at the end if still running (a test
+    that failed while one waited must not leave it waiting for ever)."""
 
     @property
     def settings(self) -> Settings:
@@ -74,9 +77,11 @@ class Fleet:
 
     def nudger_in_background(self, *args: str) -> subprocess.Popen[str]:
         env = {**os.environ, **self.env}
-        return subprocess.Popen(
+        command = subprocess.Popen(
             [NUDGER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
+        self.commands.append(command)
+        return command
 
     def passes(self) -> dict[str, tuple[str | None, datetime | None, datetime | None]]:
         """Each account's last pass: (status, started, queued since)."""
@@ -136,6 +141,10 @@ def fleet(
                 _connect(runtime, sandbox, org)
             yield scene
         finally:
+            for command in scene.commands:
+                if command.poll() is None:
+                    command.kill()
+                    command.wait()
             for worker in scene.workers:
                 worker.stop()
             runtime.db.dispose()
