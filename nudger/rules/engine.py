@@ -116,12 +116,8 @@ def decide(
     names = {h.email: h.name or h.email for h in healths}
     decisions = []
     for health, rule in one_per_group(chosen):
-        if rule.when.ended_run:
-            found = thanks_decision(account_id, health, rule, attempts, ruleset.policies, now, tz)
-        elif rule.when.anniversary:
-            found = anniversary_decision(
-                account_id, health, rule, attempts, ruleset.policies, now, tz
-            )
+        if rule.when.ended_run or rule.when.anniversary:
+            found = once_decision(account_id, health, rule, tz, attempts, ruleset.policies, now)
         else:
             found = ladder_decision(
                 account_id, health, rule, week, attempts, by_email, ruleset, names, now
@@ -154,42 +150,29 @@ def ladder_decision(
     return make_decision(account_id, health, rule, week, kind, evidence)
 
 
-def thanks_decision(
+def once_decision(
     account_id: int,
     health: ContactHealth,
     rule: Rule,
+    tz: tzinfo,
     attempts: Sequence[Attempt],
     policies: Policies,
     now: datetime,
-    tz: tzinfo,
 ) -> Decision | None:
-    """A thank-you for an ended run: keyed by the run (its last meeting), not the week, so
-    the outbox takes it once whenever it is decided again."""
-    run = health.ended_run
-    kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
-    if run is None or kind is None:
+    """An email marking something that happens once (a run ended, a year since the first
+    meeting), or nothing. Keyed by that thing (the run's last meeting, the year), not the
+    week, so the outbox takes it once whichever day it is decided on."""
+    run, anniversary, who = health.ended_run, health.anniversary, health.name or health.email
+    if rule.when.ended_run and run is not None:
+        label, evidence = run_label(run), ended_run_reasons(run, who, tz)
+    elif rule.when.anniversary and anniversary is not None:
+        label, evidence = anniversary_label(anniversary), anniversary_reasons(anniversary, who, tz)
+    else:
         return None
-    evidence = ended_run_reasons(run, health.name or health.email, tz)
-    return make_decision(account_id, health, rule, run_label(run), kind, evidence)
-
-
-def anniversary_decision(
-    account_id: int,
-    health: ContactHealth,
-    rule: Rule,
-    attempts: Sequence[Attempt],
-    policies: Policies,
-    now: datetime,
-    tz: tzinfo,
-) -> Decision | None:
-    """A year since the first meeting: an email or nothing, keyed by the year, so the
-    outbox takes one per person per year whichever day it is decided on."""
-    anniversary = health.anniversary
     kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
-    if anniversary is None or kind is None:
+    if kind is None:
         return None
-    evidence = anniversary_reasons(anniversary, health.name or health.email, tz)
-    return make_decision(account_id, health, rule, anniversary_label(anniversary), kind, evidence)
+    return make_decision(account_id, health, rule, label, kind, evidence)
 
 
 def next_change(

@@ -12,17 +12,35 @@ talked" starts the ladder afresh.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.rules.model import Policies
+
+if TYPE_CHECKING:
+    from nudger.rules.engine import PastNudge
 
 EMAIL, HOLD, DIGEST = "email", "hold", "digest"
 NOT_COUNTED = frozenset({"suppressed", "failed"})
 """Outbox states of nudges that never reached the user."""
 EMAIL_WINDOW = timedelta(days=30)
+
+
+def sent_since(
+    history: Sequence[PastNudge], rules: Collection[str], email: str, since: datetime
+) -> bool:
+    """Whether a nudge of one of ``rules`` reached the user about ``email`` after
+    ``since``: what closes a nudge that happens once (a thank-you, an anniversary)."""
+    return any(
+        nudge.rule in rules
+        and nudge.status not in NOT_COUNTED
+        and nudge.created_at > since
+        and email.lower() in nudge.about
+        for nudge in history
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.model import Anniversary
 from nudger.analysis.status import span_words
-from nudger.rules.ladder import NOT_COUNTED
+from nudger.rules.ladder import sent_since
 
 if TYPE_CHECKING:
     from nudger.rules.engine import PastNudge
@@ -36,10 +36,6 @@ def marked(
 ) -> bool:
     """The anniversary of this first meeting was already marked with an email."""
     anniversary = health.anniversary
-    return anniversary is not None and any(
-        nudge.rule in anniversary_rules
-        and nudge.status not in NOT_COUNTED
-        and nudge.created_at > anniversary.first_met
-        and health.email.lower() in nudge.about
-        for nudge in history
+    return anniversary is not None and sent_since(
+        history, anniversary_rules, health.email, anniversary.first_met
     )

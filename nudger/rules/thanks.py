@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.model import EndedRun
-from nudger.rules.ladder import NOT_COUNTED
+from nudger.rules.ladder import sent_since
 
 if TYPE_CHECKING:
     from nudger.rules.engine import PastNudge
@@ -30,10 +30,4 @@ def thanked(
     """The person's ended run was thanked for: it is closed, so nudger neither thanks
     again nor asks to restart it. Meeting them again ends the run, and the rules with it."""
     run = health.ended_run
-    return run is not None and any(
-        nudge.rule in thanks_rules
-        and nudge.status not in NOT_COUNTED
-        and nudge.created_at > run.last
-        and health.email.lower() in nudge.about
-        for nudge in history
-    )
+    return run is not None and sent_since(history, thanks_rules, health.email, run.last)
