@@ -16,6 +16,7 @@ import ssl
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -25,6 +26,8 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from nudger.config import Settings, load_settings
 from nudger.connectors.base import (
@@ -345,3 +348,21 @@ def profile_full_sync(provider: Provider, size: Size, now: datetime, workdir: Pa
         return pstats.Stats(profiler)
     finally:
         bench.stop()
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database beside the one ``server_url`` names; dropped after."""
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

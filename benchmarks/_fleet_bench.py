@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -26,7 +25,7 @@ from _fleet_measure import (
 )
 from _fleet_world import FleetEmulator, Recorded, Served
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
 from nudger import accounts
@@ -49,21 +48,6 @@ policies:
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database(server_url: str, name: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database beside the one ``server_url`` names; dropped after."""
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def settings_values(served: Served, database_url: str, workdir: Path) -> dict[str, str]:

@@ -28,11 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import fresh_database
 from _fleet_bench import (
     DATABASE,
     Bench,
     Phase,
-    fresh_database,
     in_process_pass,
     settings_values,
     sign_in_all,

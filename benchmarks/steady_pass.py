@@ -36,13 +36,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
-from _common import Provider, sign_in, tls
+from _common import Provider, fresh_database, sign_in, tls
 from _report import print_table
 from cryptography.fernet import Fernet
 from google_sync import GOOGLE
 from judgement import consent
 from microsoft_sync import MICROSOFT
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from nudger import accounts
@@ -131,17 +131,8 @@ def database(url: str | None, workdir: Path) -> Iterator[str]:
     if not url:
         yield f"sqlite:///{workdir / 'nudger.db'}"
         return
-    name = f"{make_url(url).database}_bench"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with fresh_database(url, f"{make_url(url).database}_bench") as fresh:
+        yield fresh
 
 
 # --- measuring -----------------------------------------------------------------------------------
