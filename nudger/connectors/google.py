@@ -387,9 +387,10 @@ class GoogleCalendar:
     def create_hold(self, hold: HoldRequest) -> CreatedHold:
         event_id = hold_event_id(hold.key)
         body = _hold_body(hold, event_id)
+        send = "all" if hold.invite_contact else "none"  # a retry meets 409: no second mail
         try:
             created = self._call(
-                lambda api: api.events.insert(calendarId="primary", body=body, sendUpdates="none")
+                lambda api: api.events.insert(calendarId="primary", body=body, sendUpdates=send)
             )
         except ConnectorError as exc:
             if exc.status != 409:
@@ -464,7 +465,7 @@ def _hold_body(hold: HoldRequest, event_id: str) -> dict[str, Any]:
         "extendedProperties": {"private": {HOLD_TAG_KEY: hold.contact_email}},
     }
     if hold.invite_contact:
-        body["attendees"] = [{"email": hold.contact_email}]
+        body.update(attendees=[{"email": hold.contact_email}], visibility="default")
     return body
 
 

@@ -274,7 +274,8 @@ def hold_body(hold: HoldRequest) -> dict[str, Any]:
         "singleValueExtendedProperties": [{"id": HOLD_PROPERTY_ID, "value": hold.contact_email}],
     }
     if hold.invite_contact:
-        body["attendees"] = [{"emailAddress": {"address": hold.contact_email}, "type": "required"}]
+        guest = {"emailAddress": {"address": hold.contact_email}, "type": "required"}
+        body.update(attendees=[guest], sensitivity="normal")
     return body
 
 

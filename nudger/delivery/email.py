@@ -36,7 +36,7 @@ from nudger.connectors.addresses import plain_name
 from nudger.connectors.base import OutgoingEmail
 from nudger.errors import ConfigError
 from nudger.resources import resource_dir
-from nudger.wording import display_name, role_words, status_words
+from nudger.wording import display_name, greeting_name, role_words, status_words
 
 KINDS = (
     "neglected",
@@ -298,6 +298,20 @@ def render_hold(context: NudgeContext) -> tuple[str, str]:
     title = _one_line(_render("hold.title.txt", namespace))
     description = _render("hold.description.txt", namespace).strip() + "\n"
     return title, description
+
+
+def render_invitation(
+    owner: tuple[str | None, str], contact: tuple[str | None, str]
+) -> tuple[str, str]:
+    """The (title, description) the contact sees when invited, from (name, address) of the
+    owner and of the contact: no reasons and no links, which are the owner's alone."""
+    namespace = {
+        "owner_first": greeting_name(*owner),
+        "owner_signature": display_name(*owner),
+        "contact_first": greeting_name(*contact),
+    }
+    title = _one_line(_render("invite.title.txt", namespace))
+    return title, _render("invite.description.txt", namespace).strip() + "\n"
 
 
 # --- the MIME message ---------------------------------------------------------
