@@ -53,6 +53,7 @@ KINDS = (
 
 ACTION_LABELS = {
     "book": "Book time",
+    "invite": "Invite them",
     "talked": "We already talked",
     "snooze": "Snooze 2 weeks",
     "mute": "Mute",
@@ -293,7 +294,8 @@ def render_email(
 
 
 def render_hold(context: NudgeContext) -> tuple[str, str]:
-    """The "relationship time" hold's (title, description); plain text, no action links."""
+    """The "relationship time" hold's (title, description), plain text. Its only link is
+    "invite", which replaces the description before anyone else sees it."""
     namespace = _namespace(context)
     title = _one_line(_render("hold.title.txt", namespace))
     description = _render("hold.description.txt", namespace).strip() + "\n"

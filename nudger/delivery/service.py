@@ -183,8 +183,10 @@ def _act(
         return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
-DIGEST_ITEM_ACTIONS = tuple(a for a in ACTIONS if a != "crunch")
-"""A digest lists several people: the crunch is not about any one of them."""
+DIGEST_ITEM_ACTIONS = tuple(a for a in ACTIONS if a not in ("crunch", "invite"))
+"""A digest lists several people: the crunch is not about any one of them, and an
+invitation is offered in each person's own email and hold, not in a list."""
+NO_INVITE = tuple(a for a in ACTIONS if a != "invite")
 
 
 def _links(
@@ -212,7 +214,9 @@ def _nudge_context(
         reasons=tuple(nudge.evidence),
         last_interaction=payload.last_interaction,
         cadence_days=payload.cadence_days,
-        links=_links(runtime, owner, nudge.contact_email),
+        links=_links(
+            runtime, owner, nudge.contact_email, NO_INVITE if payload.invite == "off" else ACTIONS
+        ),
         time_zone=owner.time_zone,
     )
 

@@ -55,6 +55,17 @@ def booked_holds(session: Session, account_id: int) -> list[Nudge]:
     return list(session.scalars(query.order_by(Nudge.id)))
 
 
+def latest_hold(session: Session, account_id: int, contact: str) -> Nudge | None:
+    """The newest hold the provider took for ``contact`` (booked, or since deleted)."""
+    query = select(Nudge).where(
+        Nudge.account_id == account_id,
+        Nudge.kind == "hold",
+        Nudge.contact_email == contact,
+        Nudge.provider_ref.is_not(None),
+    )
+    return session.scalars(query.order_by(Nudge.id.desc()).limit(1)).first()
+
+
 def finished(session: Session, account_id: int, limit: int) -> list[Nudge]:
     """Rows acted on, the latest ``limit`` first."""
     query = select(Nudge).where(Nudge.account_id == account_id, Nudge.status.in_(DONE))

@@ -11,6 +11,7 @@ links, so GET changes nothing). POST acts, and acting twice is the same as once:
   and undo it in settings, and no new column has to be trusted by the analysis.
 - ``crunch`` ("busy? pause the small stuff"): a crunch (``nudger.rules.crunch``) for two
   weeks from the owner's today; a crunch already running longer stays as it is.
+- ``invite``: the contact invited into the hold nudger booked for them (``invite_link``).
 - ``book``: a relationship-time hold queued in the outbox under a key derived from the
   link, so a double POST queues one hold. Once the link has been used, GET no longer
   offers to book: it says what became of that hold (queued, booked and when, deleted by
@@ -45,6 +46,7 @@ from nudger.store import nudges as nudge_store
 from nudger.store import schedule
 from nudger.store.db import session_scope
 from nudger.store.models import Account
+from nudger.web import invite_link
 from nudger.web.pages import Web, local_time
 from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
 
@@ -243,6 +245,8 @@ class ActionRoutes:
             used = what_became_of(self.web.runtime, target, token)
             if used:
                 return self.web.message(request, *used)
+        if action == "invite":
+            return self._invite_page(request, target, token)
         title, text = PROMPTS[action]
         context = {
             "title": title.format(who=target.who),
@@ -263,8 +267,26 @@ class ActionRoutes:
         if not link_proof_ok(self.web.runtime, token, form.get(LINK_PROOF_FIELD)):
             text = "This confirmation was not sent from nudger's page. Open the link again."
             return self.web.message(request, "Not confirmed", text, 403)
+        if action == "invite":
+            page = await run_in_threadpool(
+                invite_link.perform, self.web.runtime, target, self.web.clock()
+            )
+            return self.web.message(request, page.title, page.text)
         done = await run_in_threadpool(perform, self.web.runtime, target, token, self.web.clock())
         return self.web.message(request, "Done", done)
+
+    def _invite_page(self, request: Request, target: Target, token: str) -> Response:
+        page = invite_link.confirm_page(self.web.runtime, target)
+        if not page.ask:
+            return self.web.message(request, page.title, page.text)
+        context = {
+            "title": page.title,
+            "text": page.text,
+            "action": "invite",
+            "proof_field": LINK_PROOF_FIELD,
+            "proof": link_proof(self.web.runtime, token),
+        }
+        return self.web.page(request, "confirm_link.html", context)
 
     def _bad(self, request: Request, exc: BadLink) -> Response:
         text = f"Sorry: {exc}. Each link in nudger's emails works for three weeks."
