@@ -161,10 +161,19 @@ class GoogleCalendar:
         send = _send_updates(request)
         with self.world.lock:
             current = self._existing(mailbox, request)
+            before = {a.email.lower() for a in current.attendees}
             base = current if patch else _reset(current, mailbox)
             event = event_from_body(body, mailbox, base, patch=patch)
             stored = self.world.put_event(mailbox, event)
-            self._notify(mailbox, stored, send, "Updated invitation")
+            # A guest added by this change is invited; the others hear of an update.
+            added = dataclasses.replace(
+                stored, attendees=[a for a in stored.attendees if a.email.lower() not in before]
+            )
+            kept = dataclasses.replace(
+                stored, attendees=[a for a in stored.attendees if a.email.lower() in before]
+            )
+            self._notify(mailbox, added, send, "Invitation")
+            self._notify(mailbox, kept, send, "Updated invitation")
             return self._event_response(stored, mailbox, request)
 
     @google_endpoint
