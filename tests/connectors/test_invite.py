@@ -97,7 +97,7 @@ def test_inviting_into_a_hold_adds_the_contact_and_mails_them_once(
 
 
 def test_a_deleted_hold_is_not_found_and_nobody_is_mailed(connect: Connect, world: World) -> None:
-    connector, owner = connect()
+    connector, _ = connect()
     created = connector.holds.create_hold(_hold())
     connector.holds.delete_hold(created.event_id)
     with pytest.raises(NotFound):

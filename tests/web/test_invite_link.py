@@ -1,0 +1,201 @@
+"""The ``invite`` link end to end: a booked hold becomes an invitation to the contact, only
+after the owner's POST, once, and the accepted invitation counts as a meeting.
+
+Everything goes through real HTTP: the web app's pages, nudger's cycle against the Google
+emulator (google-api-python-client), and the emulator's control API standing in for the
+contact's answer (at Google the guest's reply updates the organizer's copy of the event).
+"""
+
+from __future__ import annotations
+
+import email
+import ssl
+from collections.abc import Iterator
+from datetime import timedelta
+from email.policy import default
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from starlette.testclient import TestClient
+
+from nudger.cycle import run_cycle
+from nudger.delivery.links import LINK_TTL, ActionLink
+from nudger.passes.analyse import analyse, rules_in_force
+from nudger.runtime import Runtime
+from nudger.sandbox.server import Sandbox
+from nudger.sandbox.world import SandboxEvent
+from nudger.store.db import session_scope
+from nudger.store.models import Nudge
+from nudger.web.pages import DATETIME
+from tests.web.conftest import NOW, OWNER, proof_of
+from tests.web.test_links import (
+    CONTACT,
+    CONTACT_NAME,
+    account_id,
+    act,
+    link_url,
+    other_token,
+    token_signed_ago,
+)
+
+__all__ = ["account_id"]  # the fixture, shared with test_links
+
+
+def booked(client: TestClient, runtime: Runtime, owner: int) -> None:
+    """The owner pressed "Book time"; one run booked the hold, the next synced it back."""
+    act(client, link_url(runtime, owner, "book"))
+    run_cycle(runtime, now=NOW)
+    run_cycle(runtime, now=NOW)
+
+
+def the_hold(sandbox: Sandbox) -> SandboxEvent:
+    [hold] = [e for e in sandbox.world.mailbox(OWNER).events.values() if e.private_props]
+    return hold
+
+
+def invitations(sandbox: Sandbox) -> list[str]:
+    """Subjects of the meeting mails the provider sent the contact."""
+    parsed = (email.message_from_bytes(m.raw, policy=default) for m in sandbox.world.sent)
+    return [str(m["Subject"]) for m in parsed if CONTACT in str(m["To"])]
+
+
+def invite_rows(runtime: Runtime) -> list[Nudge]:
+    with session_scope(runtime.db) as session:
+        return list(session.scalars(select(Nudge).where(Nudge.kind == "invite")))
+
+
+@pytest.fixture
+def control(sandbox: Sandbox) -> Iterator[httpx.Client]:
+    tls = ssl.create_default_context(cafile=str(sandbox.certs.ca_cert))
+    with httpx.Client(base_url=sandbox.base_url + "/_sandbox", verify=tls) as client:
+        yield client
+
+
+def answer(control: httpx.Client, event: SandboxEvent, response: str) -> None:
+    """The contact answers the invitation."""
+    path = f"/mailboxes/{OWNER}/events/{event.id}/respond"
+    reply = control.post(path, json={"attendee": CONTACT, "response": response})
+    assert reply.status_code == 200, reply.text
+
+
+def test_get_names_the_person_and_the_time_and_sends_nothing(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    booked(client, runtime, account_id)
+    url = link_url(runtime, account_id, "invite")
+    for _ in range(2):  # a mail scanner's pre-fetch, then the user's click
+        page = client.get(url)
+        assert page.status_code == 200
+        assert proof_of(page.text)
+    when = the_hold(sandbox).start.astimezone(ZoneInfo("Europe/London")).strftime(DATETIME)
+    assert f"Invite {CONTACT_NAME} ({CONTACT})?" in page.text
+    assert f"your hold on {when} (Europe/London)" in page.text
+    assert invite_rows(runtime) == []
+    assert the_hold(sandbox).attendees == []
+
+
+def test_confirming_twice_and_retrying_sends_one_invitation(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    booked(client, runtime, account_id)
+    url = link_url(runtime, account_id, "invite")
+    proof = proof_of(client.get(url).text)
+    first = client.post(url, data={"confirm": proof})
+    second = client.post(url, data={"confirm": proof})
+    assert "will be invited" in first.text
+    assert "goes out shortly" in second.text
+    run_cycle(runtime, now=NOW)
+    # A worker that died after the provider call: the sweeper hands the row back.
+    with session_scope(runtime.db) as session:
+        session.execute(update(Nudge).where(Nudge.kind == "invite").values(status="pending"))
+    run_cycle(runtime, now=NOW)
+
+    [row] = invite_rows(runtime)
+    assert row.status == "sent"
+    assert invitations(sandbox) == [f"Invitation: Alex / {CONTACT_NAME.split()[0]}"]
+    hold = the_hold(sandbox)
+    assert [(a.email, a.response) for a in hold.attendees] == [(CONTACT, "needsAction")]
+    assert "/a/" not in hold.description, "the owner's links never reach the contact"
+    assert "is invited to your hold on" in client.get(url).text
+
+
+def test_a_hold_deleted_meanwhile_is_said_and_nothing_is_sent(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    booked(client, runtime, account_id)
+    url = link_url(runtime, account_id, "invite")
+    proof = proof_of(client.get(url).text)
+    sandbox.world.delete_event(sandbox.world.mailbox(OWNER), the_hold(sandbox).id)
+    client.post(url, data={"confirm": proof})  # nudger has not synced the deletion yet
+    run_cycle(runtime, now=NOW)
+
+    assert invitations(sandbox) == []
+    assert "was deleted: nothing was sent" in client.get(url).text
+    [row] = invite_rows(runtime)
+    assert row.status == "failed"
+
+
+def test_without_a_hold_the_page_says_so_and_posting_queues_nothing(
+    client: TestClient, runtime: Runtime, account_id: int
+) -> None:
+    url = link_url(runtime, account_id, "invite")
+    assert "has not booked time" in client.get(url).text
+    assert invite_rows(runtime) == []
+
+
+@pytest.mark.parametrize(("response", "counts"), [("accepted", True), ("declined", False)])
+def test_an_accepted_invitation_counts_as_a_meeting_and_a_declined_one_does_not(
+    client: TestClient,
+    sandbox: Sandbox,
+    runtime: Runtime,
+    account_id: int,
+    control: httpx.Client,
+    response: str,
+    counts: bool,
+) -> None:
+    booked(client, runtime, account_id)
+    url = link_url(runtime, account_id, "invite")
+    client.post(url, data={"confirm": proof_of(client.get(url).text)})
+    run_cycle(runtime, now=NOW)
+    hold = the_hold(sandbox)
+    answer(control, hold, response)
+    later = hold.end + timedelta(days=1)
+    run_cycle(runtime, now=later)  # syncs the answer
+
+    [health] = [
+        h
+        for h in analyse(runtime, account_id, rules_in_force(runtime), later)
+        if h.email == CONTACT
+    ]
+    assert health.last_interaction == (hold.start if counts else None)
+
+
+@pytest.mark.parametrize("how", ["tampered", "a snooze token", "expired", "wrong proof"])
+def test_a_forged_expired_or_unconfirmed_invite_is_refused_and_sends_nothing(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int, how: str
+) -> None:
+    booked(client, runtime, account_id)
+    genuine = link_url(runtime, account_id, "invite")
+    proof = proof_of(client.get(genuine).text)
+    base = f"{runtime.settings.public_url}/a/invite/"
+    url = {
+        "tampered": base + other_token(genuine, 1),
+        "a snooze token": base + link_url(runtime, account_id, "snooze").rsplit("/", 1)[1],
+        "expired": base
+        + token_signed_ago(
+            runtime, ActionLink("invite", account_id, CONTACT), LINK_TTL + timedelta(hours=1)
+        ),
+        "wrong proof": genuine,
+    }[how]
+    sent = {"confirm": "0" * 64 if how == "wrong proof" else proof}
+    status = client.post(url, data=sent).status_code
+    assert status == (403 if how == "wrong proof" else 400)
+    if how != "wrong proof":
+        page = client.get(url)
+        assert page.status_code == 400
+        assert ("expired" if how == "expired" else "not valid") in page.text
+    run_cycle(runtime, now=NOW)
+    assert invite_rows(runtime) == []
+    assert invitations(sandbox) == []
