@@ -22,11 +22,10 @@ from nudger.clock import utcnow
 from nudger.connectors.base import (
     Connector,
     HoldRequest,
-    Invitation,
     SyncWindow,
     WorkingHours,
 )
-from nudger.delivery import outbox
+from nudger.delivery import invitations, outbox
 from nudger.delivery.email import (
     DigestContext,
     DigestItem,
@@ -34,13 +33,12 @@ from nudger.delivery.email import (
     build_message,
     render_email,
     render_hold,
-    render_invitation,
 )
 from nudger.delivery.links import ACTIONS, ActionLink, action_url, signing_key
 from nudger.delivery.mutual_slots import slots_free_for_both
 from nudger.delivery.payload import NudgePayload
 from nudger.delivery.slots import default_working_hours
-from nudger.errors import AuthRevoked, ConnectorError, NotFound, OutcomeUnknown, TransientError
+from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
 from nudger.rules.engine import quiet_now
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
@@ -331,40 +329,11 @@ def _book_hold(
     return Outcome("sent", provider_ref=created.event_id)
 
 
-GONE = "the hold was deleted before the invitation went out; nothing was sent"
-
-
 def _send_invitation(
     owner: DeliveryAccount, connector: Connector, nudge: outbox.ClaimedNudge, payload: NudgePayload
 ) -> Outcome:
-    """Into the hold the owner chose (``invite_event_id``), or a new event at the chosen
-    slot. Both are safe to retry: ``invite`` reads the event first, and a new event has
-    the row's key as its Google id / Graph transactionId."""
-    title, description = render_invitation(
-        (owner.name, owner.email), (payload.contact_name, nudge.contact_email)
-    )
-    if payload.invite_event_id:
-        invitation = Invitation(nudge.contact_email, payload.contact_name, title, description)
-        try:
-            done = connector.holds.invite(payload.invite_event_id, invitation)
-        except NotFound:
-            return Outcome("failed", error=GONE)
-        log.info("nudge %s: invitation into %s (again: %s)", nudge.id, done.event_id, done.already)
-        return Outcome("sent", provider_ref=done.event_id)
-    if payload.invite_start is None:
-        return Outcome("failed", error="an invitation with neither an event nor a time")
-    start = payload.invite_start
-    created = connector.holds.create_hold(
-        HoldRequest(
-            key=nudge.key,
-            contact_email=nudge.contact_email,
-            title=title,
-            description=description,
-            start=start,
-            end=start + timedelta(minutes=payload.hold_minutes),
-            time_zone=owner.time_zone,
-            invite_contact=True,
-        )
-    )
-    log.info("nudge %s: invitation %s created", nudge.id, created.event_id)
-    return Outcome("sent", provider_ref=created.event_id)
+    sender = (owner.name, owner.email)
+    invited = invitations.send(connector, sender, owner.time_zone, nudge, payload)
+    if invited is None:
+        return Outcome("failed", error=invitations.GONE)
+    return Outcome("sent", provider_ref=invited)

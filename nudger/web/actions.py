@@ -225,6 +225,16 @@ def queue_hold(runtime: Runtime, target: Target, token: str, now: datetime) -> b
     return added == 1
 
 
+AT_FIELD = "at"
+"""The invite form's chosen time (and a ``propose`` email's ``?at=``)."""
+
+
+def _proven(token: str, at: str | None) -> str:
+    """What a confirmation form's proof covers: the token, and the time when one is chosen
+    (so a POST can only invite at a time nudger's own page offered)."""
+    return token if at is None else f"{token}|{at}"
+
+
 class ActionRoutes:
     def __init__(self, web: Web) -> None:
         self.web = web
@@ -264,29 +274,37 @@ class ActionRoutes:
             target = await run_in_threadpool(verify, self.web.runtime, action, token)
         except BadLink as exc:
             return self._bad(request, exc)
-        if not link_proof_ok(self.web.runtime, token, form.get(LINK_PROOF_FIELD)):
+        at = form.get(AT_FIELD) if action == "invite" else None
+        at = at if isinstance(at, str) else None
+        if not link_proof_ok(self.web.runtime, _proven(token, at), form.get(LINK_PROOF_FIELD)):
             text = "This confirmation was not sent from nudger's page. Open the link again."
             return self.web.message(request, "Not confirmed", text, 403)
+        now = self.web.clock()
         if action == "invite":
-            page = await run_in_threadpool(
-                invite_link.perform, self.web.runtime, target, self.web.clock()
-            )
+            page = await run_in_threadpool(invite_link.perform, self.web.runtime, target, now, at)
             return self.web.message(request, page.title, page.text)
-        done = await run_in_threadpool(perform, self.web.runtime, target, token, self.web.clock())
+        done = await run_in_threadpool(perform, self.web.runtime, target, token, now)
         return self.web.message(request, "Done", done)
 
     def _invite_page(self, request: Request, target: Target, token: str) -> Response:
-        page = invite_link.confirm_page(self.web.runtime, target)
-        if not page.ask:
+        at = request.query_params.get(AT_FIELD)
+        page = invite_link.confirm_page(self.web.runtime, target, self.web.clock(), at)
+        runtime = self.web.runtime
+        if not page.ask and not page.choices:
             return self.web.message(request, page.title, page.text)
         context = {
             "title": page.title,
             "text": page.text,
             "action": "invite",
             "proof_field": LINK_PROOF_FIELD,
-            "proof": link_proof(self.web.runtime, token),
+            "proof": link_proof(runtime, token),
+            "at_field": AT_FIELD,
+            "choices": [
+                (c.label, c.at, link_proof(runtime, _proven(token, c.at))) for c in page.choices
+            ],
         }
-        return self.web.page(request, "confirm_link.html", context)
+        name = "invite_times.html" if page.choices else "confirm_link.html"
+        return self.web.page(request, name, context)
 
     def _bad(self, request: Request, exc: BadLink) -> Response:
         text = f"Sorry: {exc}. Each link in nudger's emails works for three weeks."

@@ -16,12 +16,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from nudger.delivery import outbox
+from nudger.delivery.invitations import GONE
 from nudger.delivery.payload import NudgePayload
-from nudger.delivery.service import GONE
+from nudger.errors import ConnectorError
 from nudger.runtime import Runtime
 from nudger.store import nudges as nudge_store
 from nudger.store import schedule
 from nudger.store.db import session_scope
+from nudger.web.invite_times import (
+    Choice,
+    at_value,
+    label,
+    none_free_text,
+    parse_at,
+    proposals_for,
+    slot_payload,
+    times_text,
+)
+from nudger.web.invite_times import choices as time_choices
 from nudger.web.pages import local_time
 
 if TYPE_CHECKING:
@@ -51,6 +63,9 @@ class Page:
     title: str
     text: str
     ask: bool = False
+    """A question about the hold: one button."""
+    choices: tuple[Choice, ...] = ()
+    """Times to choose from (or one time to confirm): one button each."""
 
 
 def hold_of(runtime: Runtime, account_id: int, contact: str) -> HoldSeen | None:
@@ -73,17 +88,38 @@ def when_words(start: datetime | None, zone: str) -> str:
     return f"your hold on {local_time(start, zone)} ({zone})"
 
 
-def confirm_page(runtime: Runtime, target: Target) -> Page:
+def confirm_page(runtime: Runtime, target: Target, now: datetime, at: str | None = None) -> Page:
     """The GET page: the question, or what became of an invitation asked for before."""
     link = target.link
+    start = parse_at(at, now)
+    if start is not None:
+        return time_page(runtime, target, start)
     hold = hold_of(runtime, link.account_id, link.contact_email)
-    if hold is None:
-        text = (
-            f'nudger has not booked time for {target.who} yet. Use "Book time" in the '
-            "email first; the hold it books can then become an invitation."
-        )
-        return Page("No hold to invite into", text)
-    return hold_page(runtime, target, hold)
+    if hold is not None:
+        return hold_page(runtime, target, hold)
+    return times_page(runtime, target, now)
+
+
+def time_page(runtime: Runtime, target: Target, start: datetime) -> Page:
+    """One proposed time (from a ``propose`` email): confirm it, or what became of it."""
+    when = label(start, target.time_zone, None)
+    done = invitation_state(runtime, target, at_value(start), when)
+    if done:
+        return done
+    text = f"nudger will send {target.who} an invitation from your calendar for {when}."
+    return Page(PROMPT.format(who=target.who), text, choices=(Choice(at_value(start), when),))
+
+
+def times_page(runtime: Runtime, target: Target, now: datetime) -> Page:
+    """No hold: up to three times free for both, read now."""
+    try:
+        found = proposals_for(runtime, target, now)
+    except ConnectorError as exc:
+        return Page("No times to offer", none_free_text(target, exc))
+    if not found.slots:
+        return Page("No times to offer", none_free_text(target, None))
+    offered = time_choices(found, target.time_zone)
+    return Page(PROMPT.format(who=target.who), times_text(target, found, now), choices=offered)
 
 
 def hold_page(runtime: Runtime, target: Target, hold: HoldSeen) -> Page:
@@ -119,17 +155,32 @@ def invitation_state(runtime: Runtime, target: Target, what: str, where: str) ->
     return Page("Not invited", f"nudger could not invite {who}: {error or status}.")
 
 
-def perform(runtime: Runtime, target: Target, now: datetime) -> Page:
-    """The POST: queue the invitation into the hold (once), or say why not."""
+def perform(runtime: Runtime, target: Target, now: datetime, at: str | None = None) -> Page:
+    """The POST: queue the invitation (once) into the hold, or at the chosen time."""
     link = target.link
+    if at is not None:
+        return perform_at(runtime, target, now, at)
     hold = hold_of(runtime, link.account_id, link.contact_email)
     if hold is None or hold.deleted:
-        return confirm_page(runtime, target)
+        return confirm_page(runtime, target, now)
     payload = NudgePayload(contact_name=target.contact_name, invite_event_id=hold.event_id)
     if queue_invitation(runtime, link.account_id, link.contact_email, payload, hold.event_id, now):
         where = when_words(hold.start, target.time_zone)
         return Page("Done", f"{target.who} will be invited to {where} at nudger's next run.")
     return hold_page(runtime, target, hold)
+
+
+def perform_at(runtime: Runtime, target: Target, now: datetime, at: str) -> Page:
+    start = parse_at(at, now)
+    if start is None:
+        text = "That time is no longer ahead. Open the link again for other times."
+        return Page("Not invited", text)
+    link, what = target.link, at_value(start)
+    payload = slot_payload(target, start)
+    if queue_invitation(runtime, link.account_id, link.contact_email, payload, what, now):
+        when = label(start, target.time_zone, None)
+        return Page("Done", f"{target.who} will be invited for {when} at nudger's next run.")
+    return time_page(runtime, target, start)
 
 
 def queue_invitation(

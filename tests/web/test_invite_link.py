@@ -9,9 +9,10 @@ contact's answer (at Google the guest's reply updates the organizer's copy of th
 from __future__ import annotations
 
 import email
+import re
 import ssl
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.policy import default
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from nudger import contacts
 from nudger.cycle import run_cycle
 from nudger.delivery.links import LINK_TTL, ActionLink
 from nudger.passes.analyse import analyse, rules_in_force
@@ -29,7 +31,7 @@ from nudger.sandbox.world import SandboxEvent
 from nudger.store.db import session_scope
 from nudger.store.models import Nudge
 from nudger.web.pages import DATETIME
-from tests.web.conftest import NOW, OWNER, proof_of
+from tests.web.conftest import NOW, OTHER, OWNER, proof_of
 from tests.web.test_links import (
     CONTACT,
     CONTACT_NAME,
@@ -41,6 +43,9 @@ from tests.web.test_links import (
 )
 
 __all__ = ["account_id"]  # the fixture, shared with test_links
+AT_PROOF = re.compile(
+    r'name="at" value="([^"]+)">\s*<input type="hidden" name="confirm" value="([^"]+)"'
+)
 
 
 def booked(client: TestClient, runtime: Runtime, owner: int) -> None:
@@ -137,12 +142,50 @@ def test_a_hold_deleted_meanwhile_is_said_and_nothing_is_sent(
     assert row.status == "failed"
 
 
-def test_without_a_hold_the_page_says_so_and_posting_queues_nothing(
-    client: TestClient, runtime: Runtime, account_id: int
+def offered(client: TestClient, url: str) -> list[tuple[str, str]]:
+    """(time, proof) of each time the page offers, as its forms carry them."""
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    return AT_PROOF.findall(page.text)
+
+
+def test_without_a_hold_the_page_offers_times_free_for_both(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    contacts.set_role(runtime, account_id, OTHER, "peer", name="Blake Jones")
+    owner_alone = offered(client, link_url(runtime, account_id, "invite"))  # external: owner only
+    assert len(owner_alone) == 3
+    first = datetime.fromisoformat(owner_alone[0][0].replace("Z", "+00:00"))
+    busy = SandboxEvent("blakebusy", first, first + timedelta(hours=1), organizer=OTHER)
+    sandbox.world.put_event(sandbox.world.mailbox(OTHER), busy)  # Blake's freeBusy shows it
+
+    for_blake = offered(client, link_url(runtime, account_id, "invite", OTHER))
+
+    assert len(for_blake) == 3
+    assert owner_alone[0][0] not in [at for at, _ in for_blake]
+    assert invite_rows(runtime) == []
+
+
+def test_choosing_a_time_sends_one_invitation_to_a_new_event(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
 ) -> None:
     url = link_url(runtime, account_id, "invite")
-    assert "has not booked time" in client.get(url).text
-    assert invite_rows(runtime) == []
+    [(at, proof), (other_at, _), *_] = offered(client, url)
+    chosen = {"at": at, "confirm": proof}
+    assert "will be invited for" in client.post(url, data=chosen).text
+    assert "goes out shortly" in client.post(url, data=chosen).text
+    forged = client.post(url, data={"at": other_at, "confirm": proof})
+    assert forged.status_code == 403, "a proof covers its own time only"
+    run_cycle(runtime, now=NOW)
+    run_cycle(runtime, now=NOW)
+
+    [row] = invite_rows(runtime)
+    assert row.status == "sent"
+    event = the_hold(sandbox)  # tagged like a hold, so it counts once accepted
+    assert event.start == datetime.fromisoformat(at.replace("Z", "+00:00"))
+    assert [(a.email, a.response) for a in event.attendees] == [(CONTACT, "needsAction")]
+    assert invitations(sandbox) == [f"Invitation: Alex / {CONTACT_NAME.split()[0]}"]
+    assert "is invited" in client.get(url, params={"at": at}).text
 
 
 @pytest.mark.parametrize(("response", "counts"), [("accepted", True), ("declined", False)])
