@@ -93,6 +93,8 @@ class NudgeContext:
     """The owner's IANA zone; dates are written in it."""
     zone_note: str | None = None
     """The contact's time zone in words, when it is known and differs from the owner's."""
+    proposals: tuple[tuple[str, str], ...] = ()
+    """(time in words, one-click link) of times free for both: a rule's ``invite: propose``."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from nudger.connectors.base import Connector, ContactSchedule, SyncWindow, WorkingHours
 from nudger.delivery.mutual_slots import slots_free_for_both
@@ -78,3 +79,16 @@ def _live(connector: Connector, contact: str, window: SyncWindow) -> ContactSche
         log.info("contact schedule unreadable for proposals: %s", type(exc).__name__)
         return None
     return found if found.available else None
+
+
+def at_value(start: datetime) -> str:
+    """A proposed time as links and forms carry it (and as it keys the invitation)."""
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def label(start: datetime, owner_zone: str, contact_zone: str | None) -> str:
+    """ "Thu 05 Mar 2026 10:00 (Europe/London)", and the contact's clock where it differs."""
+    words = f"{start.astimezone(ZoneInfo(owner_zone)):%a %d %b %Y %H:%M} ({owner_zone})"
+    if contact_zone and contact_zone != owner_zone:
+        words += f"; {start.astimezone(ZoneInfo(contact_zone)):%H:%M} for them ({contact_zone})"
+    return words

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from nudger import failpoints
@@ -25,7 +25,7 @@ from nudger.connectors.base import (
     SyncWindow,
     WorkingHours,
 )
-from nudger.delivery import invitations, outbox
+from nudger.delivery import invitations, outbox, proposals
 from nudger.delivery.email import (
     DigestContext,
     DigestItem,
@@ -249,6 +249,8 @@ def _send_email(
         rendered = render_email("digest", _digest_context(runtime, owner, payload))
     else:
         context = _nudge_context(runtime, owner, nudge, payload, now)
+        if payload.invite == "propose":
+            context = replace(context, proposals=_proposed(runtime, owner, connector, context, now))
         rendered = render_email(payload.template or nudge.kind, context)
     message = build_message(
         sender=owner.email, sender_name=owner.name, rendered=rendered, key=nudge.key, now=now
@@ -256,6 +258,33 @@ def _send_email(
     sent = connector.mail.send(message)
     log.info("nudge %s sent as %s", nudge.id, message.message_id)
     return Outcome("sent", provider_ref=sent.provider_message_id or message.message_id)
+
+
+def _proposed(
+    runtime: Runtime,
+    owner: DeliveryAccount,
+    connector: Connector,
+    context: NudgeContext,
+    now: datetime,
+) -> tuple[tuple[str, str], ...]:
+    """Times free for both, each linking to the invite page for that time; none when the
+    calendars cannot be read now (the email still goes, with its Invite link)."""
+    side = proposals.OwnerSide(owner.account_id, owner.time_zone, owner.working_hours)
+    try:
+        found = proposals.propose(runtime, side, connector, context.contact_email, now)
+    except AuthRevoked:
+        raise
+    except ConnectorError as exc:
+        log.info("no proposed times for account %s: %s", owner.account_id, type(exc).__name__)
+        return ()
+    invite = context.links["invite"]
+    return tuple(
+        (
+            proposals.label(slot.start, owner.time_zone, found.contact_zone),
+            f"{invite}?at={proposals.at_value(slot.start)}",
+        )
+        for slot in found.slots
+    )
 
 
 def _digest_context(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from nudger.delivery import outbox
 from nudger.delivery.invitations import GONE
 from nudger.delivery.payload import NudgePayload
+from nudger.delivery.proposals import at_value, label
 from nudger.errors import ConnectorError
 from nudger.runtime import Runtime
 from nudger.store import nudges as nudge_store
@@ -25,8 +26,6 @@ from nudger.store import schedule
 from nudger.store.db import session_scope
 from nudger.web.invite_times import (
     Choice,
-    at_value,
-    label,
     none_free_text,
     parse_at,
     proposals_for,

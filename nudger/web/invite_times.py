@@ -13,16 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from nudger import accounts, preferences
 from nudger.delivery.payload import NudgePayload
-from nudger.delivery.proposals import HORIZON_DAYS, MINUTES, OwnerSide, Proposals, propose
+from nudger.delivery.proposals import (
+    HORIZON_DAYS,
+    MINUTES,
+    OwnerSide,
+    Proposals,
+    at_value,
+    label,
+    propose,
+)
 from nudger.errors import ConnectorError
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.models import Account
-from nudger.web.pages import local_time
 from nudger.wording import zone_sentence
 
 if TYPE_CHECKING:
@@ -52,18 +58,6 @@ def choices(found: Proposals, owner_zone: str) -> tuple[Choice, ...]:
         Choice(at_value(slot.start), label(slot.start, owner_zone, found.contact_zone))
         for slot in found.slots
     )
-
-
-def at_value(start: datetime) -> str:
-    return start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def label(start: datetime, owner_zone: str, contact_zone: str | None) -> str:
-    """ "Thu 05 Mar 2026 10:00 (Europe/London)", and the contact's clock where it differs."""
-    words = f"{local_time(start, owner_zone)} ({owner_zone})"
-    if contact_zone and contact_zone != owner_zone:
-        words += f"; {local_time(start, contact_zone, '%H:%M')} for them ({contact_zone})"
-    return words
 
 
 def parse_at(value: object, now: datetime) -> datetime | None:

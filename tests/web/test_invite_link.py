@@ -12,12 +12,15 @@ import email
 import re
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.policy import default
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
@@ -25,13 +28,14 @@ from nudger import contacts
 from nudger.cycle import run_cycle
 from nudger.delivery.links import LINK_TTL, ActionLink
 from nudger.passes.analyse import analyse, rules_in_force
+from nudger.rules.model import Rule
 from nudger.runtime import Runtime
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
 from nudger.store.db import session_scope
 from nudger.store.models import Nudge
 from nudger.web.pages import DATETIME
-from tests.web.conftest import NOW, OTHER, OWNER, proof_of
+from tests.web.conftest import NOW, OTHER, OWNER, proof_of, sign_up, weekly_one_on_ones
 from tests.web.test_links import (
     CONTACT,
     CONTACT_NAME,
@@ -39,6 +43,7 @@ from tests.web.test_links import (
     act,
     link_url,
     other_token,
+    received,
     token_signed_ago,
 )
 
@@ -242,3 +247,57 @@ def test_a_forged_expired_or_unconfirmed_invite_is_refused_and_sends_nothing(
     run_cycle(runtime, now=NOW)
     assert invite_rows(runtime) == []
     assert invitations(sandbox) == []
+
+
+PROPOSING = """
+rules:
+  - name: neglected_close
+    when: {status: [neglected], tier: [core, network]}
+    action: {kind: email, template: neglected, invite: propose}
+    priority: 70
+  - name: neglected
+    when: {status: [neglected]}
+    action: {kind: email, template: neglected, invite: propose}
+    priority: 60
+"""
+
+
+def test_a_propose_rule_lists_times_in_the_email_each_one_click_to_an_invitation(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(PROPOSING)
+    runtime = replace(runtime, settings=runtime.settings.model_copy(update={"rules_file": rules}))
+    weekly_one_on_ones(
+        sandbox, OWNER, CONTACT, stopped=timedelta(days=60), contact_name=CONTACT_NAME
+    )
+    sign_up(client, sandbox)
+    run_cycle(runtime, now=NOW)
+
+    [nudge] = received(sandbox)
+    body = nudge.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    times = re.findall(r"^- (.+?): (http://testserver/a/invite/\S+\?at=\S+)", text, re.M)
+    assert len(times) == 3, text
+    words, url = times[0]
+    page = client.get(url)
+    assert words in page.text
+    [(at, proof)] = AT_PROOF.findall(page.text)
+    assert url.endswith(f"?at={at}")
+    assert invitations(sandbox) == [], "an email link alone sends nothing"
+    client.post(url.split("?")[0], data={"at": at, "confirm": proof})
+    run_cycle(runtime, now=NOW)
+    assert invitations(sandbox) == [f"Invitation: Alex / {CONTACT_NAME.split()[0]}"]
+
+
+def test_a_propose_rule_that_books_holds_is_refused_naming_the_rule() -> None:
+    with pytest.raises(ValidationError, match=r'rule "lapsed" → action.invite'):
+        Rule.model_validate(
+            {
+                "name": "lapsed",
+                "when": {"status": ["lapsed_one_on_one"]},
+                "action": {"kind": "hold", "template": "lapsed_one_on_one", "invite": "propose"},
+                "priority": 1,
+            }
+        )
