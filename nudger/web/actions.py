@@ -37,7 +37,7 @@ from starlette.routing import Route
 from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
 from nudger.delivery import outbox
-from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
+from nudger.delivery.links import ActionLink, BadLink, action_url, read_token, signing_key
 from nudger.delivery.payload import NudgePayload
 from nudger.passes.analyse import analyse, rules_in_force
 from nudger.rules.crunch import Crunch
@@ -254,7 +254,8 @@ class ActionRoutes:
         if action == "book":
             used = what_became_of(self.web.runtime, target, token)
             if used:
-                return self.web.message(request, *used)
+                offer = self._invite_offer(target) if used[0] == "Already booked" else None
+                return self.web.message(request, *used, link=offer)
         if action == "invite":
             return self._invite_page(request, target, token)
         title, text = PROMPTS[action]
@@ -305,6 +306,13 @@ class ActionRoutes:
         }
         name = "invite_times.html" if page.choices else "confirm_link.html"
         return self.web.page(request, name, context)
+
+    def _invite_offer(self, target: Target) -> tuple[str, str]:
+        """The booked hold's page offers the one click that invites the person into it."""
+        runtime, link = self.web.runtime, target.link
+        invite = ActionLink("invite", link.account_id, link.contact_email)
+        key = signing_key(runtime.settings, runtime.cipher)
+        return f"Invite {target.who} to it", action_url(runtime.settings.public_url, key, invite)
 
     def _bad(self, request: Request, exc: BadLink) -> Response:
         text = f"Sorry: {exc}. Each link in nudger's emails works for three weeks."

@@ -131,6 +131,15 @@ def test_confirming_twice_and_retrying_sends_one_invitation(
     assert "is invited to your hold on" in client.get(url).text
 
 
+def test_the_booked_hold_page_offers_the_invite_link(
+    client: TestClient, runtime: Runtime, account_id: int
+) -> None:
+    booked(client, runtime, account_id)
+    page = client.get(link_url(runtime, account_id, "book")).text
+    assert "Already booked" in page
+    assert f'href="{runtime.settings.public_url}/a/invite/' in page
+
+
 def test_a_hold_deleted_meanwhile_is_said_and_nothing_is_sent(
     client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
 ) -> None:
