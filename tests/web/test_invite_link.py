@@ -53,11 +53,14 @@ AT_PROOF = re.compile(
 )
 
 
-def booked(client: TestClient, runtime: Runtime, owner: int) -> None:
-    """The owner pressed "Book time"; one run booked the hold, the next synced it back."""
-    act(client, link_url(runtime, owner, "book"))
+def booked(client: TestClient, runtime: Runtime, owner: int) -> str:
+    """The owner pressed "Book time" (its link is returned); one run booked the hold, the
+    next synced it back."""
+    url = link_url(runtime, owner, "book")
+    act(client, url)
     run_cycle(runtime, now=NOW)
     run_cycle(runtime, now=NOW)
+    return url
 
 
 def the_hold(sandbox: Sandbox) -> SandboxEvent:
@@ -134,8 +137,7 @@ def test_confirming_twice_and_retrying_sends_one_invitation(
 def test_the_booked_hold_page_offers_the_invite_link(
     client: TestClient, runtime: Runtime, account_id: int
 ) -> None:
-    booked(client, runtime, account_id)
-    page = client.get(link_url(runtime, account_id, "book")).text
+    page = client.get(booked(client, runtime, account_id)).text
     assert "Already booked" in page
     assert f'href="{runtime.settings.public_url}/a/invite/' in page
 
