@@ -39,6 +39,7 @@ from nudger.delivery.payload import NudgePayload
 from nudger.delivery.slots import default_working_hours, find_slot
 from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
 from nudger.rules.engine import quiet_now
+from nudger.rules.ladder import DAILY_STEP
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
 from nudger.store import contacts as contact_store
@@ -49,7 +50,7 @@ from nudger.wording import greeting_name
 
 log = logging.getLogger(__name__)
 
-MAIL_KINDS = ("email", "digest")
+MAIL_KINDS = ("email", "digest", DAILY_STEP)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ def _nudge_context(
         cadence_days=payload.cadence_days,
         links=_links(runtime, owner, nudge.contact_email),
         time_zone=owner.time_zone,
+        step=payload.step,
     )
 
 
