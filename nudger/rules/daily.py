@@ -83,7 +83,7 @@ def daily_decision(
     person = _next_person(healths, prefs, history, decided, ruleset, now, morning)
     if person is None:
         return None
-    step = step_for(person, now, ZoneInfo(morning.time_zone))
+    step = step_for(person, ZoneInfo(morning.time_zone))
     evidence = (step.reason, _rotation_reason(person, history, now), *person.reasons[:1])
     return Decision(
         key=decision_key(account_id, DAILY_STEP, "", morning.day.isoformat()),

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from nudger.analysis.audit import ContactHealth
-from nudger.analysis.features import days_between
-from nudger.analysis.status import ended_run_reasons, weeks_ago
+from nudger.analysis.status import ended_run_reasons
 from nudger.wording import role_words
 
 BUSY_RUN_MEETINGS = 6
-"""Met this often in the last 30 days: a thank-you for the time is the step."""
+"""Met at least this often in the last 30 days..."""
+BUSY_RUN_SURGE = 1.5
+"""...and this many times the usual month (the last 90 days' average): a run of meetings
+that stands out, say a project, so a thank-you for the time is the step. A daily
+stand-up is no run: it is the usual month."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,12 @@ def _ended_run(h: ContactHealth) -> bool:
 
 
 def _busy_run(h: ContactHealth) -> bool:
-    return h.features.interactions_30d >= BUSY_RUN_MEETINGS
+    recent, usual = h.features.interactions_30d, _usual_month(h)
+    return recent >= BUSY_RUN_MEETINGS and recent >= BUSY_RUN_SURGE * usual
+
+
+def _usual_month(h: ContactHealth) -> float:
+    return h.features.interactions_90d / 3
 
 
 def _role(*roles: str) -> Callable[[ContactHealth], bool]:
@@ -89,26 +97,23 @@ STEP_KINDS = (
 )
 
 
-def step_for(health: ContactHealth, now: datetime, tz: tzinfo) -> Step:
+def step_for(health: ContactHealth, tz: tzinfo) -> Step:
     """The first step kind that fits the person, in their words, with its reason."""
     kind = next(k for k in STEP_KINDS if k.fits(health))
     who = health.name or health.email
     first = who.split()[0] if health.name else who
-    return Step(kind.kind, kind.text.format(first=first), _reason(kind, health, who, now, tz))
+    return Step(kind.kind, kind.text.format(first=first), _reason(kind, health, who, tz))
 
 
-def _reason(kind: StepKind, health: ContactHealth, who: str, now: datetime, tz: tzinfo) -> str:
+def _reason(kind: StepKind, health: ContactHealth, who: str, tz: tzinfo) -> str:
     if kind.fits is _ended_run and health.ended_run is not None:
         return ended_run_reasons(health.ended_run, who, tz)[0]
     if kind.fits is _busy_run:
-        return f"{health.features.interactions_30d} meetings with {who} in the last 30 days"
+        recent, usual = health.features.interactions_30d, round(_usual_month(health))
+        return f"{recent} meetings with {who} in the last 30 days, against about {usual} a month"
     if health.role:
         role = (
             "one of your key people" if health.role == "key" else f"your {role_words(health.role)}"
         )
         return f"{who} is {role}: a small step keeps the relationship warm"
-    last = health.last_interaction
-    if last is None:
-        return f"{who} is one of your strongest collaborators"
-    ago = weeks_ago(days_between(last, now))
-    return f"{who} is one of your strongest collaborators; you last met {ago}"
+    return f"{who} is one of your strongest collaborators"

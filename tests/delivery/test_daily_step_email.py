@@ -9,10 +9,10 @@ from nudger.analysis.model import Status
 from nudger.delivery.email import NudgeContext, render_email, suggestion_for
 from nudger.delivery.payload import NudgePayload
 from nudger.rules.daily_steps import step_for
-from tests.rules.test_engine import NOW, health
+from tests.rules.test_engine import health
 
 MENTOR = health("cy@corp.example", Status.HEALTHY, role="mentor", name="Cy Diaz")
-STEP = step_for(MENTOR, NOW, ZoneInfo("Europe/London"))
+STEP = step_for(MENTOR, ZoneInfo("Europe/London"))
 LINKS = {
     "snooze": "https://nudger.example/a/snooze?t=abc",
     "mute": "https://nudger.example/a/mute?t=def",

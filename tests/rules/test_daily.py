@@ -203,20 +203,22 @@ def test_the_step_fits_the_person() -> None:
     run_end = EndedRun("s1", 12, 7.0, NOW - timedelta(days=100), NOW - timedelta(days=20))
     ended = replace(KEY[1], features=replace(KEY[1].features, ended_run=run_end))
     busy = replace(KEY[1], features=replace(KEY[1].features, interactions_30d=7))
+    usual = replace(busy, features=replace(busy.features, interactions_90d=21))
     plain = health("zed@x.example", Status.HEALTHY, name="Zed Ford")
 
     steps = {
-        "ended": step_for(ended, NOW, PARIS_TZ),
-        "busy": step_for(busy, NOW, PARIS_TZ),
-        "mentor": step_for(KEY[2], NOW, PARIS_TZ),
-        "report": step_for(KEY[0], NOW, PARIS_TZ),
-        "plain": step_for(plain, NOW, PARIS_TZ),
+        "ended": step_for(ended, PARIS_TZ),
+        "busy": step_for(busy, PARIS_TZ),
+        "mentor": step_for(KEY[2], PARIS_TZ),
+        "report": step_for(KEY[0], PARIS_TZ),
+        "plain": step_for(plain, PARIS_TZ),
     }
 
     assert steps["ended"].kind == "thank_you"
     assert "12 meetings" in steps["ended"].reason
     assert steps["busy"].kind == "thank_you"
-    assert "7 meetings" in steps["busy"].reason
+    assert "7 meetings with Bo Chen in the last 30 days, against about 2" in steps["busy"].reason
+    assert step_for(usual, PARIS_TZ).kind == "check_in", "7 a month is their usual"
     assert steps["mentor"].kind == "question"
     assert "Ask Cy" in steps["mentor"].text
     assert steps["report"].kind == "question"
