@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from nudger.analysis.audit import ContactHealth
@@ -80,7 +80,11 @@ def daily_decision(
     working morning, or nobody fits. ``decided``: the other decisions of this pass."""
     if not step_day(ruleset, now, morning) or _day_taken(history, decided, morning):
         return None
-    person = _next_person(healths, prefs, history, decided, ruleset, now, morning)
+    others = other_than_daily(history)
+    skip = contacts_in_cooldown(others, ruleset.policies, now) | _nudged_today(
+        others, decided, morning
+    )
+    person = _next_person(_eligible(healths, prefs, skip, now, morning), history)
     if person is None:
         return None
     step = step_for(person, ZoneInfo(morning.time_zone))
@@ -127,29 +131,33 @@ def _day_taken(history: Sequence[PastNudge], decided: Sequence[Decision], mornin
     return bool(mailed) or any(d.kind in MAIL for d in decided)
 
 
-def _next_person(
+def _eligible(
     healths: Sequence[ContactHealth],
     prefs: Mapping[str, ContactPrefs],
-    history: Sequence[PastNudge],
-    decided: Sequence[Decision],
-    ruleset: RuleSet,
+    skip: frozenset[str],
     now: datetime,
     morning: Morning,
-) -> ContactHealth | None:
-    """The key person least recently suggested (never first), strongest on a tie."""
-    others = other_than_daily(history)
-    cooling = contacts_in_cooldown(others, ruleset.policies, now)
+) -> list[ContactHealth]:
+    """Key people not muted or snoozed, not in ``skip`` (cooldown, nudged about today),
+    and not met or meeting the owner today."""
     by_email = {email.lower(): pref for email, pref in prefs.items()}
-    busy = _nudged_today(others, decided, morning) | cooling
-    eligible = [
+    return [
         h
         for h in key_people(healths)
-        if may_nudge(h, by_email.get(h.email.lower()), busy, now) and not _meets_today(h, morning)
+        if may_nudge(h, by_email.get(h.email.lower()), skip, now) and not _meets_today(h, morning)
     ]
+
+
+def _next_person(
+    eligible: Sequence[ContactHealth], history: Sequence[PastNudge]
+) -> ContactHealth | None:
+    """The one least recently suggested (never first), then the strongest: the rotation."""
     last = _last_suggested(history)
-    floor = datetime.min.replace(tzinfo=now.tzinfo)
-    eligible.sort(key=lambda h: (last.get(h.email.lower(), floor), -h.strength, h.email))
-    return eligible[0] if eligible else None
+    never = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        eligible, key=lambda h: (last.get(h.email.lower(), never), -h.strength, h.email)
+    )
+    return ranked[0] if ranked else None
 
 
 def key_people(healths: Sequence[ContactHealth]) -> list[ContactHealth]:

@@ -5,41 +5,25 @@ the emulator's sent mail."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from nudger import accounts, contacts
-from nudger.cycle import run_cycle
 from nudger.sandbox.world import SandboxEvent
-from nudger.store.db import session_scope
-from nudger.store.models import Account, Nudge
-from tests.team import MONDAY, Team, generated_team
+from tests.team import MONDAY, generated_team
+from tests.test_cycle_feedback import Connected
 
 SUBJECT = "Today's small step: "
 
 
-class Week(Team):
-    def cycle(self, now: datetime) -> None:
-        [report] = run_cycle(self.runtime, now=now)
-        assert report.error is None
-
-    def choose(self, **chosen: Any) -> None:
-        with session_scope(self.runtime.db) as session:
-            account = session.scalars(select(Account)).one()
-            account.settings = {**(account.settings or {}), **chosen}
-
-    def rows(self, kind: str) -> list[Nudge]:
-        with session_scope(self.runtime.db) as session:
-            query = select(Nudge).where(Nudge.kind == kind).order_by(Nudge.id)
-            return list(session.scalars(query))
-
+class Week(Connected):
     def other_nudges(self) -> list[tuple[Any, ...]]:
         """Every nudge but the daily steps: what it was, about whom, when, what became of it."""
-        rows = [*self.rows("email"), *self.rows("hold"), *self.rows("digest")]
+        rows = [*self.nudges("email"), *self.nudges("hold"), *self.nudges("digest")]
         return sorted((r.kind, r.rule, r.contact_email, r.status, r.created_at) for r in rows)
 
     def subjects(self) -> list[str]:
@@ -53,14 +37,21 @@ class Week(Team):
                 contacts.set_role(self.runtime, account_id, person.email, person.role)
 
 
+@contextmanager
+def connected_week(database_url: str, data: Path, encryption_key: str) -> Iterator[Week]:
+    """The generated team, the owner connected, the planted roles confirmed."""
+    with generated_team(
+        MONDAY, database_url=database_url, data_dir=data, encryption_key=encryption_key
+    ) as team:
+        connected = Week(team.sandbox, team.org, team.runtime)
+        connected.connect_owner()
+        connected.give_roles()
+        yield connected
+
+
 @pytest.fixture
 def week(database_url: str, tmp_path: Path, encryption_key: str) -> Iterator[Week]:
-    with generated_team(
-        MONDAY, database_url=database_url, data_dir=tmp_path / "data", encryption_key=encryption_key
-    ) as team:
-        team.connect_owner()
-        connected = Week(team.sandbox, team.org, team.runtime)
-        connected.give_roles()
+    with connected_week(database_url, tmp_path / "data", encryption_key) as connected:
         yield connected
 
 
@@ -76,7 +67,7 @@ def test_one_daily_step_email_each_working_day_going_round_the_key_people(week: 
 
     assert [len(day) for day in per_day] == [1, 1, 1, 1, 1, 0, 0]
     assert all(day[0].startswith(SUBJECT) for day in per_day[:5])
-    steps = week.rows("daily_step")
+    steps = week.nudges("daily_step")
     assert [row.status for row in steps] == ["sent"] * 5
     people = [row.contact_email for row in steps]
     assert len(set(people)) == 5, "five working days, five different key people"
@@ -99,7 +90,7 @@ def test_no_daily_step_on_the_owners_out_of_office_day(week: Week) -> None:
     for n in range(3):
         week.cycle(MONDAY + timedelta(days=n))
 
-    days = [row.key.rsplit(":", 1)[1] for row in week.rows("daily_step")]
+    days = [row.key.rsplit(":", 1)[1] for row in week.nudges("daily_step")]
     assert days == ["2025-03-03", "2025-03-05"]
 
 
@@ -110,24 +101,12 @@ def test_the_other_nudges_go_out_as_they_would_with_the_mode_off(
     with it off, no daily step at all."""
     seen = {}
     for on in (False, True):
-        with generated_team(
-            MONDAY,
-            database_url=database_url,
-            data_dir=tmp_path / f"data-{on}",
-            encryption_key=encryption_key,
-        ) as team:
-            week = Week(team.sandbox, team.org, team.runtime)
-            week.connect_owner()
-            week.give_roles()
+        with connected_week(database_url, tmp_path / f"data-{on}", encryption_key) as week:
             week.choose(daily_step=on)
             for n in range(3):
                 week.cycle(MONDAY + timedelta(days=n))
-            others = [*week.rows("email"), *week.rows("hold"), *week.rows("digest")]
-            seen[on] = sorted(
-                (r.kind, r.rule, r.contact_email, r.status, r.created_at) for r in others
-            )
-            daily_steps = week.rows("daily_step")
-            assert bool(daily_steps) is on
+            seen[on] = week.other_nudges()
+            assert bool(week.nudges("daily_step")) is on
             accounts.remove_account(week.runtime, week.org.owner.email)
 
     assert seen[True] == seen[False]
@@ -141,8 +120,8 @@ def test_the_daily_step_steps_aside_on_a_day_with_nudge_emails_and_leaves_them_a
     week.cycle(MONDAY)
     week.cycle(MONDAY + timedelta(days=1))
 
-    emails = week.rows("email")
+    emails = week.nudges("email")
     assert emails, "Monday's nudges go out as usual"
     assert {row.created_at.date() for row in emails} == {MONDAY.date()}
-    days = [row.key.rsplit(":", 1)[1] for row in week.rows("daily_step")]
+    days = [row.key.rsplit(":", 1)[1] for row in week.nudges("daily_step")]
     assert days == ["2025-03-04"], "none on Monday beside the nudges; Tuesday's step"
