@@ -64,6 +64,7 @@ ANCHORED_PREFERENCES = (
     "time_zone",
     "crunch_until",
     "crunch_factor",
+    "daily_step",
 )
 """Preference fields with an element id of their own, for the error summary's links."""
 
