@@ -106,6 +106,17 @@ def daily_decision(
     )
 
 
+def out_of_date(key: str, kind: str, now: datetime, time_zone: str) -> str | None:
+    """Why a daily step must not go out now (it was today's step on an earlier day, say
+    a morning the mail could not go), or None. Today's step, or none: never two in one
+    morning."""
+    if kind != DAILY_STEP:
+        return None
+    day = key.rsplit(":", 1)[-1]
+    today = now.astimezone(ZoneInfo(time_zone)).date().isoformat()
+    return None if day == today else f"the daily step of {day}, not today's"
+
+
 def step_day(ruleset: RuleSet, now: datetime, morning: Morning) -> bool:
     """The mode is on and this is a working morning: a day of the owner's working
     week, not a quiet day, not out of office, not in a crunch (only repairs then)."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from nudger import accounts, contacts
+from nudger.cycle import run_cycle
 from nudger.sandbox.world import SandboxEvent
 from tests.team import MONDAY, generated_team
 from tests.test_cycle_feedback import Connected
@@ -125,3 +126,19 @@ def test_the_daily_step_steps_aside_on_a_day_with_nudge_emails_and_leaves_them_a
     assert {row.created_at.date() for row in emails} == {MONDAY.date()}
     days = [row.key.rsplit(":", 1)[1] for row in week.nudges("daily_step")]
     assert days == ["2025-03-04"], "none on Monday beside the nudges; Tuesday's step"
+
+
+def test_a_step_that_missed_its_morning_never_goes_out_beside_the_next_days(week: Week) -> None:
+    week.choose(daily_step=True, weekly_budget=0)
+    [report] = run_cycle(week.runtime, now=MONDAY, deliver_mail=False)  # no mail that morning
+    assert report.error is None
+
+    week.cycle(MONDAY + timedelta(days=1))
+
+    monday, tuesday = week.nudges("daily_step")
+    assert (monday.status, monday.last_error) == (
+        "suppressed",
+        "the daily step of 2025-03-03, not today's",
+    )
+    assert tuesday.status == "sent"
+    assert len(week.subjects()) == 1
