@@ -264,6 +264,7 @@ def policies_for(preferences: AccountPreferences, policies: Policies) -> Policie
         budget = 0
     digest = policies.digest if preferences.delivery is None else preferences.delivery == "digest"
     daily = policies.daily_step if preferences.daily_step is None else preferences.daily_step
+    daily = daily and preferences.delivery != "holds_only"  # "no email" means none at all
     return policies.model_copy(
         update={"weekly_budget": budget, "digest": digest, "daily_step": daily}
     )

@@ -60,3 +60,8 @@ def test_the_users_choice_overrides_the_rules(rules: bool, chosen: bool | None, 
     account = preferences.AccountPreferences(daily_step=chosen)
     assert preferences.policies_for(account, policies).daily_step is on
     assert preferences.load(preferences.merged({}, account)).daily_step is chosen
+
+
+def test_holds_only_means_no_daily_step_either() -> None:
+    account = preferences.AccountPreferences(delivery="holds_only", daily_step=True)
+    assert preferences.policies_for(account, Policies(daily_step=True)).daily_step is False
