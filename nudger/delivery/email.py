@@ -46,6 +46,7 @@ KINDS = (
     "repair",
     "thanks",
     "anniversary",
+    "daily_step",
     "digest",
     "reconnect",
 )
@@ -90,6 +91,8 @@ class NudgeContext:
     """Action → URL; actions: snooze, mute, talked, book, reconnect. Absent means no button."""
     time_zone: str
     """The owner's IANA zone; dates are written in it."""
+    step: str = ""
+    """A daily step's small step; empty for other nudges."""
 
 
 @dataclass(frozen=True)
