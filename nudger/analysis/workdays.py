@@ -52,6 +52,10 @@ class WorkCalendar:
         )
         return count - self._off_between(earlier, later)
 
+    def week_days_between(self, earlier: date, later: date) -> int:
+        """Days of the working week in ``(earlier, later]``, days away included."""
+        return self.days_between(earlier, later) + self._off_between(earlier, later)
+
     def between(self, earlier: datetime, later: datetime) -> int:
         """Working days from one moment's local day to another's."""
         return self.days_between(self.local_day(earlier), self.local_day(later))
