@@ -93,6 +93,8 @@ class NudgeContext:
     """The owner's IANA zone; dates are written in it."""
     step: str = ""
     """A daily step's small step; empty for other nudges."""
+    zone_note: str | None = None
+    """The contact's time zone in words, when it is known and differs from the owner's."""
 
 
 @dataclass(frozen=True)
