@@ -60,6 +60,8 @@ class NudgePayload:
     """An invitation into this existing event of the owner's (a hold nudger booked)."""
     invite_start: datetime | None = None
     """An invitation to a new event at this time (a proposed slot), ``hold_minutes`` long."""
+    step: str = ""
+    """A daily step's small step (``nudger.rules.daily``)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -80,6 +82,7 @@ class NudgePayload:
             "invite": None if self.invite == "offer" else self.invite,
             "invite_event_id": self.invite_event_id,
             "invite_start": self.invite_start and self.invite_start.isoformat(),
+            "step": self.step or None,
         }
         return data | {k: v for k, v in optional.items() if v is not None}
 
@@ -103,6 +106,7 @@ class NudgePayload:
             invite=read.optional("invite", _text) or "offer",
             invite_event_id=read.optional("invite_event_id", _text),
             invite_start=read.optional("invite_start", _moment),
+            step=read.optional("step", _text) or "",
         )
 
 
