@@ -124,8 +124,8 @@ def _suppression(
     stale = out_of_date(nudge.key, nudge.kind, now, owner.time_zone)
     if stale:
         return stale
-    if not nudge.contact_email:
-        return None
+    if not nudge.contact_email or nudge.kind == outbox.INVITE:
+        return None  # the owner's own confirmed step: snooze and mute stop nudges, not that
     with session_scope(runtime.db) as session:
         contact = contact_store.contact_row(session, owner.account_id, nudge.contact_email)
         if contact is None:

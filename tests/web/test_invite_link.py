@@ -312,3 +312,14 @@ def test_a_propose_rule_that_books_holds_is_refused_naming_the_rule() -> None:
                 "priority": 1,
             }
         )
+
+
+def test_a_snoozed_or_muted_person_is_still_invited_when_the_owner_confirms(
+    client: TestClient, sandbox: Sandbox, runtime: Runtime, account_id: int
+) -> None:
+    booked(client, runtime, account_id)
+    contacts.mute(runtime, account_id, CONTACT)  # no nudges about them; the owner still may
+    url = link_url(runtime, account_id, "invite")
+    client.post(url, data={"confirm": proof_of(client.get(url).text)})
+    run_cycle(runtime, now=NOW)
+    assert len(invitations(sandbox)) == 1
