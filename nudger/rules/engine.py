@@ -79,6 +79,8 @@ class Decision:
     """For a digest: the decisions it lists, most important first."""
     group: tuple[str, ...] = ()
     """For a group nudge: every member (``contact_email`` is one of them)."""
+    invite: str = "offer"
+    """The rule's ``action.invite``: off, offer or propose."""
     step: str = ""
     """For a daily step: the small step it suggests."""
 
@@ -371,6 +373,7 @@ def make_decision(
         evidence=health.reasons if evidence is None else evidence,
         hold_minutes=rule.action.hold_minutes,
         hold_horizon_days=rule.action.hold_horizon_days,
+        invite=rule.action.invite,
         status=health.status.value,
         role=health.role,
         group=health.group,

@@ -123,6 +123,15 @@ class Action(StrictModel):
     template: str = Field(pattern=r"^[a-z0-9_]+$")
     hold_minutes: int = Field(default=30, ge=5, le=480)
     hold_horizon_days: int = Field(default=10, ge=1, le=90)
+    invite: Literal["off", "offer", "propose"] = Field(
+        default="offer",
+        description=(
+            "Inviting the person: offer (a one-click 'Invite' link: into the hold once there "
+            "is one, else a choice of times free for both), propose (an email also lists "
+            "those times, each a one-click link), off (no invite link). Nothing reaches "
+            "the contact before the owner confirms."
+        ),
+    )
 
 
 class Rule(StrictModel):
@@ -147,6 +156,15 @@ class Rule(StrictModel):
             raise ValueError(
                 f'rule "{self.name}" → action.kind: a rule on anniversary sends one email '
                 "on the day; it cannot be a hold or a digest line"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _proposals_are_emailed(self) -> Rule:
+        if self.action.invite == "propose" and self.action.kind != "email":
+            raise ValueError(
+                f'rule "{self.name}" → action.invite: propose lists times in a nudge email; '
+                f"a {self.action.kind} rule can offer the invite link (offer) or not (off)"
             )
         return self
 
