@@ -76,7 +76,8 @@ def test_meetings_where_someone_declined_do_not_count_for_the_run() -> None:
         for n in range(12, 20)
     ]
     run = rows([*project(times=9), *declined])[ANA].group_run
-    assert run is not None and run.meetings == 9
+    assert run is not None
+    assert run.meetings == 9
 
 
 def test_a_large_meeting_is_no_group_run() -> None:
@@ -87,7 +88,8 @@ def test_a_large_meeting_is_no_group_run() -> None:
 
 def test_a_run_long_over_is_known_but_no_longer_timely() -> None:
     run = rows(project(last_days_ago=60))[ANA].group_run
-    assert run is not None and not run.timely
+    assert run is not None
+    assert not run.timely
 
 
 def test_the_minimum_run_follows_the_thanks_settings() -> None:

@@ -83,12 +83,14 @@ def test_no_thank_you_after_the_groups_stopped_nudge_went_out() -> None:
 
 def test_a_run_long_over_gets_the_usual_group_nudge_instead() -> None:
     [late] = decisions(events=project(last_days_ago=60))
-    assert late.rule.startswith("neglected") and late.group == TEAM
+    assert late.rule.startswith("neglected")
+    assert late.group == TEAM
 
 
 def test_a_group_with_a_core_person_is_a_relationship_to_restart_not_thanked() -> None:
     [decision] = decisions(roles={CHEN: "manager"})
-    assert decision.rule != "thanks_group" and decision.group == TEAM
+    assert decision.rule != "thanks_group"
+    assert decision.group == TEAM
 
 
 def test_a_failed_thank_you_does_not_close_the_run() -> None:
@@ -107,5 +109,5 @@ def test_a_rule_on_group_ended_runs_must_send_an_email(tmp_path: Path) -> None:
         "    action: {kind: hold, template: thanks_group}\n"
         "    priority: 94\n"
     )
-    with pytest.raises(RuleError, match="group_ended_run.*thank-you"):
+    with pytest.raises(RuleError, match=r"group_ended_run.*thank-you"):
         load_rules([resource_dir("config") / "rules.yaml", mine])
