@@ -152,3 +152,18 @@ def test_a_year_since_the_first_meeting_with_a_mentor_is_marked_once_with_its_ev
     [marked] = moments
     morning = datetime.combine(marked.day, time(9), ZoneInfo(org.owner.time_zone))
     assert window.open_at(morning)
+
+
+def test_a_projects_run_that_ended_is_thanked_once_as_a_group_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, org, fired = replay
+    team = sorted(e.email for e in org.expectations if e.pattern.startswith("project-"))
+    about = [f for f in fired if set(f.to_json().get("group") or ()) & set(team)]
+    assert [f.decision.rule for f in about] == ["thanks_group"], about
+    [row] = [f.to_json() for f in about]
+    assert row["group"] == team
+    assert row["contact"] in team
+    assert str(row["evidence"][0]).startswith("the 12 weekly meetings with ")
+    assert str(row["evidence"][0]).endswith(" over 3 months")
+    assert not any("Heron" in line for line in row["evidence"])
