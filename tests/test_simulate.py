@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ from nudger.demo import demo_clock
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.run import start_sandbox
-from nudger.simulate import SimulatedNudge, mornings, parse_span, simulate
+from nudger.simulate import SimulatedNudge, mornings, parse_day, parse_span, simulate
 from nudger.store.db import session_scope
 from nudger.store.models import Nudge
 from tests.conftest import isolate
@@ -167,3 +167,30 @@ def test_a_projects_run_that_ended_is_thanked_once_as_a_group_with_its_evidence(
     assert str(row["evidence"][0]).startswith("the 12 weekly meetings with ")
     assert str(row["evidence"][0]).endswith(" over 3 months")
     assert not any("Heron" in line for line in row["evidence"])
+
+
+def test_a_replayed_crunch_lets_only_repairs_and_direct_reports_one_on_ones_through(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    """``--crunch-until``: busy from the first replayed morning until that date: no
+    fading, neglected, thank-you or anniversary email goes out in it."""
+    runtime, org, fired = replay
+    until = (NOW - timedelta(days=30)).date()
+    crunched = simulate(runtime, org.owner.email, timedelta(days=120), now=NOW, crunch_until=until)
+    during = [f for f in crunched if f.day < until]
+    after = [f for f in crunched if f.day >= until]
+    assert during
+    assert all(f.crunch and f.to_json()["crunch"] is True for f in during)
+    assert not any(f.crunch for f in after)
+    assert "crunch" not in fired[0].to_json()
+    # Repairs (a lapsed one-on-one that is one too) and direct reports' one-on-ones only.
+    one_on_ones = {"repair_one_on_one", "lapsed_one_on_one", "missing_one_on_one"}
+    rules = {d.rule for f in during for d in (f.decision.bundled or (f.decision,))}
+    assert rules <= one_on_ones
+    assert len(during) < len([f for f in fired if f.day < until])
+
+
+def test_a_bad_crunch_date_says_what_is_expected() -> None:
+    with pytest.raises(ValueError, match="expected a date like 2026-01-15"):
+        parse_day("15 Jan")
+    assert parse_day(" 2026-01-15 ") == date(2026, 1, 15)
