@@ -87,3 +87,12 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     owners = (result.org.owner.name, result.microsoft_org.owner.name)
     assert all(any(owner in row for owner in owners) for row in rows), rows
     assert "Relationship audit" in printed
+    # The crunch dial, per organisation: a two-week crunch keeps the repairs and the direct
+    # reports' one-on-ones and holds back the rest (the thank-yous among them).
+    assert printed.count("Crunch dial: busy until") == 2
+    for preview in result.crunch:
+        assert preview.kept
+        assert preview.held
+        assert {d.key for d in preview.kept} <= {d.key for d in preview.decided}
+        assert all(d.rule != "thanks_group" for d in preview.kept)
+        assert any(d.rule == "thanks_group" for d in preview.held)
