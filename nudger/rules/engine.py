@@ -34,9 +34,8 @@ from nudger.rules.model import Condition, Policies, Rule, RuleSet
 from nudger.rules.moments import anniversary_reasons, marked
 from nudger.rules.thanks import (
     GroupTiers,
-    group_run_reasons,
+    group_thanks,
     is_once,
-    nudged_since,
     role_tier,
     run_label,
     thanked,
@@ -174,45 +173,25 @@ def once_decision(
     """An email marking something that happens once (a run ended, a year since the first
     meeting), or nothing. Keyed by that thing (the run's last meeting, the year), not the
     week, so the outbox takes it once whichever day it is decided on."""
-    if rule.when.group_ended_run:
-        return group_thanks_decision(account_id, health, rule, names, tz, attempts, policies, now)
     run, anniversary, who = health.ended_run, health.anniversary, health.name or health.email
-    if rule.when.ended_run and run is not None:
+    about = frozenset({health.email})
+    if rule.when.group_ended_run:
+        found = group_thanks(health, names, tz, attempts)
+        if found is None:
+            return None
+        label, evidence, about = found
+    elif rule.when.ended_run and run is not None:
         label, evidence = run_label(run), ended_run_reasons(run, who, tz)
     elif rule.when.anniversary and anniversary is not None:
         label, evidence = anniversary_label(anniversary), anniversary_reasons(anniversary, who, tz)
     else:
         return None
-    kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
-    if kind is None:
-        return None
-    return make_decision(account_id, health, rule, label, kind, evidence)
-
-
-def group_thanks_decision(
-    account_id: int,
-    health: ContactHealth,
-    rule: Rule,
-    names: Mapping[str, str],
-    tz: tzinfo,
-    attempts: Sequence[Attempt],
-    policies: Policies,
-    now: datetime,
-) -> Decision | None:
-    """A thank-you for a group's run, keyed by the run's last meeting and the group's
-    first member (whichever member the engine picked), or nothing once any nudge about
-    the group went out since that meeting: one or the other, never both."""
-    run, about = health.group_run, frozenset(health.group)
-    if run is None or not health.group or nudged_since(about, attempts, run.last):
-        return None
     kind = thanks_kind(about, attempts, policies, now)
     if kind is None:
         return None
-    evidence = group_run_reasons(run, names, tz)
-    decision = make_decision(account_id, health, rule, run_label(run), kind, evidence)
-    return replace(
-        decision, key=decision_key(account_id, rule.name, health.group[0], run_label(run))
-    )
+    decision = make_decision(account_id, health, rule, label, kind, evidence)
+    # A group's: keyed by its first member, whichever member the engine picked.
+    return replace(decision, key=decision_key(account_id, rule.name, min(about), label))
 
 
 def next_change(

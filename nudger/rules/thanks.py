@@ -62,6 +62,17 @@ def nudged_since(about: frozenset[str], attempts: Sequence[Attempt], since: date
     return any(attempt.about & about and attempt.at > since for attempt in attempts)
 
 
+def group_thanks(
+    health: ContactHealth, names: Mapping[str, str], tz: tzinfo, attempts: Sequence[Attempt]
+) -> tuple[str, tuple[str, ...], frozenset[str]] | None:
+    """A thank-you for the group's run: its label, evidence and people; or nothing once
+    any nudge about the group went out since its last meeting (one or the other)."""
+    run, about = health.group_run, frozenset(health.group)
+    if run is None or not about or nudged_since(about, attempts, run.last):
+        return None
+    return run_label(run), group_run_reasons(run, names, tz), about
+
+
 def group_run_reasons(run: EndedRun, names: Mapping[str, str], tz: tzinfo) -> tuple[str, ...]:
     """``the 12 weekly meetings with Ana, Bo and Chen over 3 months``, then its dates.
     First names, the rhythm, the length and the dates: never the meetings' title."""
