@@ -43,7 +43,7 @@ from nudger.store import events as event_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 """Bump when the analysis or the rules engine concludes differently from the same
 inputs: audits and outcomes stored under another version are never used."""
 PARTIAL_SHARE = 0.25
