@@ -194,3 +194,15 @@ def test_a_bad_crunch_date_says_what_is_expected() -> None:
     with pytest.raises(ValueError, match="expected a date like 2026-01-15"):
         parse_day("15 Jan")
     assert parse_day(" 2026-01-15 ") == date(2026, 1, 15)
+
+
+def test_a_stopped_group_gets_its_thank_you_or_its_stopped_nudge_never_both(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    """The fortnightly group stopped ~9 weeks ago: within the replay its run ended, so
+    the one nudge about it is either kind, and nothing follows a thank-you."""
+    _, org, fired = replay
+    team = {e.email for e in org.expectations if e.pattern.startswith("group-")}
+    about = [f.decision.rule for f in fired if set(f.to_json().get("group") or ()) & team]
+    # It ended well (its last meeting held) and lately when the replay began: thanked.
+    assert about == ["thanks_group"]
