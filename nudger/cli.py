@@ -278,6 +278,12 @@ def simulate(
     account: Annotated[str, typer.Option(metavar="EMAIL", help="The account's address.")],
     since: Annotated[str, typer.Option(help="How far back to replay: 180d, 26w.")] = "180d",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    daily_step: Annotated[
+        bool,
+        typer.Option(
+            "--daily-step", help="Replay with the daily step on, whatever the settings say."
+        ),
+    ] = False,
     crunch_until: Annotated[
         str | None,
         typer.Option(
@@ -299,7 +305,7 @@ def simulate(
         until = None if crunch_until is None else parse_day(crunch_until)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--crunch-until") from None
-    fired = simulate(open_runtime(), account, span, crunch_until=until)
+    fired = simulate(open_runtime(), account, span, daily_step=daily_step, crunch_until=until)
     if as_json:
         typer.echo(json.dumps([f.to_json() for f in fired], indent=2))
     else:

@@ -24,9 +24,11 @@ from zoneinfo import ZoneInfo
 
 from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import audit
+from nudger.analysis.workdays import days_away
 from nudger.connectors.base import CalendarEvent
 from nudger.passes.analyse import owner_of, rules_in_force
 from nudger.rules.crunch import Crunch, in_force
+from nudger.rules.daily import daily_decision, morning_of
 from nudger.rules.engine import Decision, PastNudge, decide, in_crunch, quiet_now
 from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
@@ -61,6 +63,7 @@ class SimulatedNudge:
             "evidence": list(d.evidence),
             **({"group": list(people)} if len(people) > 1 else {}),
             **({"crunch": True} if self.crunch else {}),
+            **({"step": d.step} if d.step else {}),
         }
 
 
@@ -103,19 +106,22 @@ def simulate(
     since: timedelta,
     *,
     now: datetime | None = None,
+    daily_step: bool = False,
     crunch_until: date | None = None,
 ) -> list[SimulatedNudge]:
-    """``crunch_until``: replay as if busy until that date (see the module's docstring)."""
+    """``daily_step``: replay with the daily step on, whatever the settings say;
+    ``crunch_until``: replay as if busy until that date (see the module's docstring)."""
     now = now or datetime.now(UTC)
     ref = accounts.find_account(runtime, email)
     ruleset = rules_in_force(runtime)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, ref.id)
-        ruleset = preferences.ruleset_for(account, ruleset)
+        ruleset = with_daily_step(preferences.ruleset_for(account, ruleset), daily_step)
         owner = owner_of(account)
         crunch = replayed_crunch(account, crunch_until, now, owner.time_zone)
         prefs = contacts.prefs_of(session, ref.id)
         events: list[CalendarEvent] = list(event_store.iter_events(session, ref.id))
+    away = days_away(events, ZoneInfo(owner.time_zone))
     history: list[PastNudge] = []
     fired: list[SimulatedNudge] = []
     for moment in mornings(now - since, now, owner.time_zone):
@@ -124,7 +130,10 @@ def simulate(
             continue  # nothing is delivered then; the next working morning decides
         day = moment.astimezone(ZoneInfo(owner.time_zone)).date()
         healths = audit(owner, events, prefs, moment, rules.judgement, rules.roles)
-        for decision in decide(ref.id, healths, prefs, history, rules, moment, owner.time_zone):
+        decisions = decide(ref.id, healths, prefs, history, rules, moment, owner.time_zone)
+        morning = morning_of(moment, owner.time_zone, owner.working_days, away)
+        daily = daily_decision(ref.id, healths, prefs, history, decisions, rules, moment, morning)
+        for decision in [*decisions, *([daily] if daily else [])]:
             history.append(as_sent(decision, moment))
             fired.append(SimulatedNudge(day, decision, in_crunch(rules.policies, moment)))
     return fired
@@ -150,6 +159,14 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r}: expected a date like 2026-01-15") from None
+
+
+def with_daily_step(ruleset: RuleSet, on: bool) -> RuleSet:
+    """The rules with the daily step switched on when asked; as they are otherwise."""
+    if not on:
+        return ruleset
+    policies = ruleset.policies.model_copy(update={"daily_step": True})
+    return ruleset.model_copy(update={"policies": policies})
 
 
 def as_sent(decision: Decision, moment: datetime) -> PastNudge:

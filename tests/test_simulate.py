@@ -206,3 +206,34 @@ def test_a_stopped_group_gets_its_thank_you_or_its_stopped_nudge_never_both(
     about = [f.decision.rule for f in fired if set(f.to_json().get("group") or ()) & team]
     # It ended well (its last meeting held) and lately when the replay began: thanked.
     assert about == ["thanks_group"]
+
+
+def test_the_daily_step_is_off_unless_asked_for(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, _, fired = replay
+    assert not [f for f in fired if f.decision.kind == "daily_step"]
+
+
+def test_with_the_daily_step_on_each_working_morning_shows_one_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    runtime, org, _ = replay
+    owner = org.owner.email
+    off = simulate(runtime, owner, timedelta(days=28), now=NOW)
+
+    on = simulate(runtime, owner, timedelta(days=28), now=NOW, daily_step=True)
+
+    steps = [f.to_json() for f in on if f.decision.kind == "daily_step"]
+    assert steps
+    assert len({s["day"] for s in steps}) == len(steps), "one a day at most"
+    assert all(datetime.fromisoformat(str(s["day"])).isoweekday() < 6 for s in steps)
+    for row in steps:
+        assert row["rule"] == "daily_step"
+        assert row["step"]
+        assert len(row["evidence"]) >= 2
+    emailed = {f.day for f in on if f.decision.kind in ("email", "digest")}
+    assert not emailed & {f.day for f in on if f.decision.kind == "daily_step"}
+    assert [f for f in on if f.decision.kind != "daily_step"] == off
+    contacts_seen = Counter(s["contact"] for s in steps)
+    assert max(contacts_seen.values()) - min(contacts_seen.values()) <= 1, contacts_seen

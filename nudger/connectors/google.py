@@ -51,7 +51,15 @@ from nudger.connectors.base import (
     SyncWindow,
     WorkingHours,
 )
-from nudger.connectors.google_auth import GoogleTokens, map_refresh_error
+from nudger.connectors.google_auth import DIRECTORY_READ, GoogleTokens, map_refresh_error
+from nudger.connectors.google_directory import GoogleDirectory
+from nudger.connectors.google_schedule import (
+    GoogleSchedules,
+    busy_intervals,
+    free_busy,
+    parse_rfc3339,
+    rfc3339,
+)
 from nudger.connectors.retry import call_with_retries, parse_retry_after
 from nudger.connectors.tls import ca_bundle_path
 from nudger.errors import (
@@ -226,13 +234,9 @@ def gmail_service(settings: Settings, credentials: Credentials) -> Resource:
 # --- payload conversion ---------------------------------------------------------
 
 
-def _parse_rfc3339(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def _parse_time(value: dict[str, str], zone: ZoneInfo) -> tuple[datetime, bool]:
     if "dateTime" in value:
-        return _parse_rfc3339(value["dateTime"]), False
+        return parse_rfc3339(value["dateTime"]), False
     day = date.fromisoformat(value["date"])
     return datetime.combine(day, time(0), zone).astimezone(UTC), True
 
@@ -291,31 +295,39 @@ def hold_event_id(key: str) -> str:
     return base64.b32hexencode(digest).decode().rstrip("=").lower()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 # --- the connector ----------------------------------------------------------------
+
+
+class AccountRequests:
+    """Runs one account's Google API requests on its authorized client, with retries."""
+
+    def __init__(self, settings: Settings, tokens: GoogleTokens) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._http: google_auth_httplib2.AuthorizedHttp | None = None
+
+    def run(self, make: Callable[[], Any]) -> Any:
+        """Execute the request ``make`` builds (anew for each attempt)."""
+        credentials = self._tokens.credentials
+        if self._http is None:
+            self._http = authorized_http(self._settings, credentials, shared=True)
+        try:
+            return call_with_retries(lambda: _execute(make(), self._http))
+        finally:
+            self._tokens.persist_if_changed()
 
 
 class GoogleCalendar:
     """CalendarReader, FreeBusyReader and HoldWriter for one Google account."""
 
-    def __init__(self, settings: Settings, tokens: GoogleTokens, account: str) -> None:
+    def __init__(self, settings: Settings, requests: AccountRequests, account: str) -> None:
         self._settings = settings
-        self._tokens = tokens
+        self._requests = requests
         self._account = account.lower()
-        self._http: google_auth_httplib2.AuthorizedHttp | None = None
 
     def _call(self, make: Callable[[CalendarApi], Any]) -> Any:
-        credentials = self._tokens.credentials
-        if self._http is None:
-            self._http = authorized_http(self._settings, credentials, shared=True)
         api = calendar_api(self._settings.google_api_endpoint)
-        try:
-            return call_with_retries(lambda: _execute(make(api), self._http))
-        finally:
-            self._tokens.persist_if_changed()
+        return self._requests.run(lambda: make(api))
 
     def profile(self) -> AccountProfile:
         primary = self._call(lambda api: api.calendars.get(calendarId="primary"))
@@ -357,7 +369,7 @@ class GoogleCalendar:
         if cursor:
             params["syncToken"] = cursor
         else:
-            params.update(timeMin=_iso(window.start), timeMax=_iso(window.end))
+            params.update(timeMin=rfc3339(window.start), timeMax=rfc3339(window.end))
         page_token: str | None = None
         while True:
             body = self._call(functools.partial(_events_page, token=page_token, params=params))
@@ -367,17 +379,10 @@ class GoogleCalendar:
                 return
 
     def busy(self, window: SyncWindow) -> list[BusyInterval]:
-        body = {
-            "timeMin": _iso(window.start),
-            "timeMax": _iso(window.end),
-            "items": [{"id": "primary"}],
-        }
-        result = self._call(lambda api: api.freebusy.query(body=body))
-        calendar: dict[str, Any] = next(iter(result.get("calendars", {}).values()), {})
-        return [
-            BusyInterval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"]))
-            for b in calendar.get("busy", [])
-        ]
+        calendar: dict[str, Any] = next(
+            iter(free_busy(self._call, ["primary"], window).values()), {}
+        )
+        return list(busy_intervals(calendar))
 
     def create_hold(self, hold: HoldRequest) -> CreatedHold:
         event_id = hold_event_id(hold.key)
@@ -422,8 +427,8 @@ def _hold_body(hold: HoldRequest, event_id: str) -> dict[str, Any]:
         "id": event_id,
         "summary": hold.title,
         "description": hold.description,
-        "start": {"dateTime": _iso(hold.start), "timeZone": hold.time_zone},
-        "end": {"dateTime": _iso(hold.end), "timeZone": hold.time_zone},
+        "start": {"dateTime": rfc3339(hold.start), "timeZone": hold.time_zone},
+        "end": {"dateTime": rfc3339(hold.end), "timeZone": hold.time_zone},
         "visibility": "private",
         "transparency": "opaque",
         "reminders": {"useDefault": True},
@@ -471,11 +476,19 @@ def connect(
     settings: Settings, credentials: str, save: CredentialSaver, *, account: str
 ) -> Connector:
     tokens = GoogleTokens(settings, credentials, save, account=account)
-    calendar = GoogleCalendar(settings, tokens, account)
+    requests = AccountRequests(settings, tokens)
+    calendar = GoogleCalendar(settings, requests, account)
+    directory = (
+        GoogleDirectory(settings.google_people_endpoint, requests.run, account)
+        if tokens.granted(DIRECTORY_READ)
+        else None
+    )
     return Connector(
         provider="google",
         calendar=calendar,
         free_busy=calendar,
         holds=calendar,
         mail=GmailSender(settings, tokens),
+        directory=directory,
+        schedules=GoogleSchedules(calendar._call, account),
     )

@@ -47,6 +47,7 @@ KINDS = (
     "thanks",
     "thanks_group",
     "anniversary",
+    "daily_step",
     "digest",
     "reconnect",
 )
@@ -91,6 +92,10 @@ class NudgeContext:
     """Action → URL; actions: snooze, mute, talked, book, reconnect. Absent means no button."""
     time_zone: str
     """The owner's IANA zone; dates are written in it."""
+    step: str = ""
+    """A daily step's small step; empty for other nudges."""
+    zone_note: str | None = None
+    """The contact's time zone in words, when it is known and differs from the owner's."""
 
 
 @dataclass(frozen=True)
