@@ -45,6 +45,7 @@ KINDS = (
     "missing_one_on_one",
     "repair",
     "thanks",
+    "thanks_group",
     "anniversary",
     "daily_step",
     "digest",

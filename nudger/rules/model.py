@@ -116,6 +116,11 @@ class Condition(StrictModel):
         default=None,
         description="A year since the first meeting with them falls about now.",
     )
+    group_ended_run: bool | None = Field(
+        default=None,
+        description="A group's long run of meetings (a project) ended well lately and was "
+        "not thanked for yet; the tier test then applies to the group's closest member.",
+    )
 
 
 class Action(StrictModel):
@@ -143,11 +148,15 @@ class Rule(StrictModel):
 
     @model_validator(mode="after")
     def _thanks_is_an_email(self) -> Rule:
-        if self.when.ended_run and self.action.kind != "email":
-            raise ValueError(
-                f'rule "{self.name}" → action.kind: a rule on ended_run sends a thank-you '
-                "email; it cannot be a hold or a digest line"
-            )
+        for key, run in (
+            ("ended_run", self.when.ended_run),
+            ("group_ended_run", self.when.group_ended_run),
+        ):
+            if run and self.action.kind != "email":
+                raise ValueError(
+                    f'rule "{self.name}" → action.kind: a rule on {key} sends a thank-you '
+                    "email; it cannot be a hold or a digest line"
+                )
         return self
 
     @model_validator(mode="after")
