@@ -58,6 +58,7 @@ rules:
     + """
 rules:
   - {name: thanks, enabled: false}
+  - {name: thanks_group, enabled: false}
   - {name: neglected_close, enabled: false}
   - {name: neglected, enabled: false}
   - {name: fading, enabled: false}
