@@ -84,11 +84,12 @@ def days_away(events: Iterable[CalendarEvent], tz: tzinfo) -> set[date]:
     away: set[date] = set()
     for event in events:
         if event.kind is EventKind.OUT_OF_OFFICE and not event.cancelled:
-            away.update(_covered_days(event.start, event.end, tz))
+            away.update(covered_days(event.start, event.end, tz))
     return away
 
 
-def _covered_days(start: datetime, end: datetime, tz: tzinfo) -> Iterable[date]:
+def covered_days(start: datetime, end: datetime, tz: tzinfo) -> Iterable[date]:
+    """Local days the span covers for at least ``AWAY_MIN_HOURS``."""
     day = start.astimezone(tz).date()
     while day <= end.astimezone(tz).date():
         midnight = datetime.combine(day, time(0), tz)

@@ -46,6 +46,8 @@ KINDS = (
     "repair",
     "thanks",
     "anniversary",
+    "work_anniversary",
+    "welcome_back",
     "digest",
     "reconnect",
 )

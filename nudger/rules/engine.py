@@ -18,8 +18,7 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
-from nudger.analysis.moments import anniversary_label
-from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
+from nudger.analysis.status import every_days, weeks_ago
 from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
     EMAIL,
@@ -31,8 +30,7 @@ from nudger.rules.ladder import (
     thanks_kind,
 )
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
-from nudger.rules.moments import anniversary_reasons, marked
-from nudger.rules.thanks import run_label, thanked
+from nudger.rules.moments import closed, moment_evidence, moments_match, once_rules
 
 DIGEST = "digest"
 
@@ -98,16 +96,14 @@ def decide(
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
-    thanks_rules = {rule.name for rule in ruleset.rules if rule.when.ended_run}
-    anniversary_rules = {rule.name for rule in ruleset.rules if rule.when.anniversary}
+    by_moment = once_rules(ruleset.rules)
     crunching = in_crunch(ruleset.policies, now)
     chosen = [
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
         and (not crunching or kept_in_crunch(health))
-        and not thanked(health, history, thanks_rules)
-        and not marked(health, history, anniversary_rules)
+        and not closed(health, history, by_moment)
         and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
         is not None
     ]
@@ -116,7 +112,7 @@ def decide(
     names = {h.email: h.name or h.email for h in healths}
     decisions = []
     for health, rule in one_per_group(chosen):
-        if rule.when.ended_run or rule.when.anniversary:
+        if rule.when.once is not None:
             found = once_decision(account_id, health, rule, tz, attempts, ruleset.policies, now)
         else:
             found = ladder_decision(
@@ -160,15 +156,13 @@ def once_decision(
     now: datetime,
 ) -> Decision | None:
     """An email marking something that happens once (a run ended, a year since the first
-    meeting), or nothing. Keyed by that thing (the run's last meeting, the year), not the
-    week, so the outbox takes it once whichever day it is decided on."""
-    run, anniversary, who = health.ended_run, health.anniversary, health.name or health.email
-    if rule.when.ended_run and run is not None:
-        label, evidence = run_label(run), ended_run_reasons(run, who, tz)
-    elif rule.when.anniversary and anniversary is not None:
-        label, evidence = anniversary_label(anniversary), anniversary_reasons(anniversary, who, tz)
-    else:
+    meeting, a work anniversary, a return), or nothing. Keyed by that thing (the run's last
+    meeting, the year, the absence), not the week, so the outbox takes it once whichever
+    day it is decided on."""
+    found = moment_evidence(rule, health, tz)
+    if found is None:
         return None
+    label, evidence = found
     kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
     if kind is None:
         return None
@@ -335,7 +329,7 @@ def matches(
         condition.max_strength is None or health.strength <= condition.max_strength,
         condition.repair is None or (health.repair is not None) == condition.repair,
         condition.ended_run is None or ended == condition.ended_run,
-        condition.anniversary is None or (health.anniversary is not None) == condition.anniversary,
+        moments_match(condition, health),
     )
     return all(tests)
 
