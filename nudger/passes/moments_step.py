@@ -1,0 +1,120 @@
+"""What moments need from the provider, read for key people only and kept on their
+contact rows: the directory's hire date (work anniversaries), at most once a week per
+person, and (see ``read_absences``) their latest long out-of-office, at most once a day.
+
+Key people are the contacts with a role whose address is in the owner's own domain (the
+tenant's directory knows only them). A failed read is recorded on the person's row
+(``hire_date_error``) and the pass goes on; a throttled one stops this round's reads,
+which the next pass resumes. Only a revoked grant is raised, as everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from nudger.connectors.base import Connector
+from nudger.errors import AuthRevoked, ConnectorError, RateLimited
+from nudger.runtime import Runtime
+from nudger.store.db import session_scope
+from nudger.store.models import Account, Contact
+
+log = logging.getLogger(__name__)
+
+HIRE_DATES_EVERY = timedelta(days=7)
+"""Hire dates almost never change: one read a week per person is plenty."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """One person's read: what to store on their row, or why it failed."""
+
+    email: str
+    values: dict[str, object]
+    error: str | None = None
+    again: bool = False
+    """Throttled: due again at the next pass, not a week later."""
+
+
+def moments_step(runtime: Runtime, account_id: int, connector: Connector, now: datetime) -> int:
+    """Read what is due; returns how many people were read."""
+    reader = connector.hire_dates
+    if reader is None:
+        return 0  # Google, or Microsoft without the opt-in scope: nothing is asked
+    due = due_key_people(runtime, account_id, Contact.hire_date_read_at, HIRE_DATES_EVERY, now)
+    reads = read_each(due, lambda email: {"hire_date": reader.hire_date(email)})
+    store_reads(runtime, account_id, reads, "hire_date", now)
+    return len(reads)
+
+
+def due_key_people(
+    runtime: Runtime,
+    account_id: int,
+    read_at: InstrumentedAttribute[datetime | None],
+    every: timedelta,
+    now: datetime,
+) -> list[str]:
+    """Key people in the owner's domain not read within ``every``."""
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        domains = own_domains(account)
+        query = select(Contact.email, read_at).where(
+            Contact.account_id == account_id, Contact.role.is_not(None)
+        )
+        rows = session.execute(query).all()
+    return [
+        email
+        for email, last in rows
+        if email.rpartition("@")[2] in domains and (last is None or now - last >= every)
+    ]
+
+
+def own_domains(account: Account) -> frozenset[str]:
+    addresses = [account.email, *account.aliases.split()]
+    return frozenset(a.lower().rpartition("@")[2] for a in addresses if "@" in a)
+
+
+def read_each(emails: Sequence[str], read: Callable[[str], dict[str, object]]) -> list[Read]:
+    """One read per person; errors recorded, throttling ends the round."""
+    done = []
+    for email in emails:
+        try:
+            done.append(Read(email, read(email)))
+        except AuthRevoked:
+            raise
+        except RateLimited as exc:
+            log.info("moments: throttled after %d reads; the next pass goes on", len(done))
+            done.append(Read(email, {}, str(exc), again=True))
+            break
+        except ConnectorError as exc:
+            done.append(Read(email, {}, str(exc)))
+    return done
+
+
+def store_reads(
+    runtime: Runtime, account_id: int, reads: Sequence[Read], what: str, now: datetime
+) -> None:
+    """Each read on its row: the values, the time (``{what}_read_at``, not when throttled)
+    and the error (``{what}_error``, None when it worked); a failure keeps what was read
+    before."""
+    with session_scope(runtime.db) as session:
+        rows = session.scalars(
+            select(Contact).where(
+                Contact.account_id == account_id, Contact.email.in_([r.email for r in reads])
+            )
+        )
+        by_email = {row.email: row for row in rows}
+        for read in reads:
+            row = by_email.get(read.email)
+            if row is None:
+                continue  # the contact was removed meanwhile
+            for key, value in read.values.items():
+                setattr(row, key, value)
+            if not read.again:
+                setattr(row, f"{what}_read_at", now)
+            setattr(row, f"{what}_error", read.error)
