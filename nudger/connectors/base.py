@@ -7,7 +7,7 @@ for event times).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -148,6 +148,23 @@ class BusyInterval:
 
 
 @dataclass(frozen=True)
+class ContactSchedule:
+    """What a provider reveals about another person's calendar: free/busy, and where the
+    provider tells (Graph ``getSchedule``), their working hours and time zone."""
+
+    email: str
+    busy: tuple[BusyInterval, ...] = ()
+    """``out_of_office=True`` where the provider says oof."""
+    working_hours: WorkingHours | None = None
+    """None where the provider does not reveal them."""
+    time_zone: str | None = None
+    """An IANA name; None where unknown (never guessed)."""
+    available: bool = True
+    """False: the provider refused (unknown user, no access, other tenant), or the address is
+    outside the owner's organisation and was never sent."""
+
+
+@dataclass(frozen=True)
 class HoldRequest:
     """A "relationship time" block on the owner's calendar only."""
 
@@ -246,6 +263,13 @@ class FreeBusyReader(Protocol):
 
 
 @runtime_checkable
+class ScheduleReader(Protocol):
+    def schedules(self, emails: Sequence[str], window: SyncWindow) -> list[ContactSchedule]:
+        """One schedule per address, in order; only the owner's own organisation is asked."""
+        ...
+
+
+@runtime_checkable
 class HoldWriter(Protocol):
     def create_hold(self, hold: HoldRequest) -> CreatedHold: ...
 
@@ -283,3 +307,4 @@ class Connector:
     directory: DirectoryReader | None = None
     hire_dates: HireDateReader | None = None
     """Only where the provider has them and the grant allows (Microsoft, opt-in)."""
+    schedules: ScheduleReader | None = None

@@ -52,6 +52,13 @@ from nudger.connectors.base import (
     WorkingHours,
 )
 from nudger.connectors.google_auth import GoogleTokens, map_refresh_error
+from nudger.connectors.google_schedule import (
+    GoogleSchedules,
+    busy_intervals,
+    free_busy,
+    parse_rfc3339,
+    rfc3339,
+)
 from nudger.connectors.retry import call_with_retries, parse_retry_after
 from nudger.connectors.tls import ca_bundle_path
 from nudger.errors import (
@@ -226,13 +233,9 @@ def gmail_service(settings: Settings, credentials: Credentials) -> Resource:
 # --- payload conversion ---------------------------------------------------------
 
 
-def _parse_rfc3339(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def _parse_time(value: dict[str, str], zone: ZoneInfo) -> tuple[datetime, bool]:
     if "dateTime" in value:
-        return _parse_rfc3339(value["dateTime"]), False
+        return parse_rfc3339(value["dateTime"]), False
     day = date.fromisoformat(value["date"])
     return datetime.combine(day, time(0), zone).astimezone(UTC), True
 
@@ -289,10 +292,6 @@ def hold_event_id(key: str) -> str:
     """A deterministic Google event id (base32hex, lower case) from the outbox key."""
     digest = hashlib.sha256(key.encode()).digest()
     return base64.b32hexencode(digest).decode().rstrip("=").lower()
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- the connector ----------------------------------------------------------------
@@ -357,7 +356,7 @@ class GoogleCalendar:
         if cursor:
             params["syncToken"] = cursor
         else:
-            params.update(timeMin=_iso(window.start), timeMax=_iso(window.end))
+            params.update(timeMin=rfc3339(window.start), timeMax=rfc3339(window.end))
         page_token: str | None = None
         while True:
             body = self._call(functools.partial(_events_page, token=page_token, params=params))
@@ -367,17 +366,10 @@ class GoogleCalendar:
                 return
 
     def busy(self, window: SyncWindow) -> list[BusyInterval]:
-        body = {
-            "timeMin": _iso(window.start),
-            "timeMax": _iso(window.end),
-            "items": [{"id": "primary"}],
-        }
-        result = self._call(lambda api: api.freebusy.query(body=body))
-        calendar: dict[str, Any] = next(iter(result.get("calendars", {}).values()), {})
-        return [
-            BusyInterval(_parse_rfc3339(b["start"]), _parse_rfc3339(b["end"]))
-            for b in calendar.get("busy", [])
-        ]
+        calendar: dict[str, Any] = next(
+            iter(free_busy(self._call, ["primary"], window).values()), {}
+        )
+        return list(busy_intervals(calendar))
 
     def create_hold(self, hold: HoldRequest) -> CreatedHold:
         event_id = hold_event_id(hold.key)
@@ -422,8 +414,8 @@ def _hold_body(hold: HoldRequest, event_id: str) -> dict[str, Any]:
         "id": event_id,
         "summary": hold.title,
         "description": hold.description,
-        "start": {"dateTime": _iso(hold.start), "timeZone": hold.time_zone},
-        "end": {"dateTime": _iso(hold.end), "timeZone": hold.time_zone},
+        "start": {"dateTime": rfc3339(hold.start), "timeZone": hold.time_zone},
+        "end": {"dateTime": rfc3339(hold.end), "timeZone": hold.time_zone},
         "visibility": "private",
         "transparency": "opaque",
         "reminders": {"useDefault": True},
@@ -478,4 +470,5 @@ def connect(
         free_busy=calendar,
         holds=calendar,
         mail=GmailSender(settings, tokens),
+        schedules=GoogleSchedules(calendar._call, account),
     )

@@ -50,9 +50,9 @@ from nudger.connectors.graph import NOT_SENT_ERRORS, GraphClient, map_graph_erro
 from nudger.connectors.microsoft_auth import DIRECTORY_READ, HIRE_DATES_READ, MicrosoftTokens
 from nudger.connectors.microsoft_payloads import (
     HOLD_PROPERTY_ID,
+    UTC_VIEW,
     Viewpoint,
     busy_interval,
-    graph_time,
     hold_body,
     hold_tag,
     iana_zone,
@@ -63,15 +63,14 @@ from nudger.connectors.microsoft_payloads import (
     utc_query_time,
     working_hours,
 )
+from nudger.connectors.microsoft_schedule import GraphSchedules, get_schedule
 from nudger.connectors.microsoft_series import SeriesRound, is_bare, is_master
 from nudger.errors import ConnectorError, NotFound, OutcomeUnknown, RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-UTC_VIEW = 'outlook.timezone="UTC"'
 HOLD_EXPAND = f"singleValueExtendedProperties($filter=id eq '{HOLD_PROPERTY_ID}')"
-SCHEDULE_INTERVAL_MINUTES = 30
 
 
 class MicrosoftCalendar:
@@ -179,16 +178,7 @@ class MicrosoftCalendar:
 
     def busy(self, window: SyncWindow) -> list[BusyInterval]:
         """The owner's busy time from ``getSchedule`` (tentative counts, free does not)."""
-        body = {
-            "schedules": [self._account],
-            "startTime": graph_time(window.start, "UTC"),
-            "endTime": graph_time(window.end, "UTC"),
-            "availabilityViewInterval": SCHEDULE_INTERVAL_MINUTES,
-        }
-        result = self._graph.call(
-            "POST", "/me/calendar/getSchedule", json=body, headers={"Prefer": UTC_VIEW}
-        )
-        schedule: dict[str, Any] = next(iter(result.get("value", [])), {})
+        schedule = next(iter(get_schedule(self._graph, [self._account], window)), {})
         if "error" in schedule:
             code = (schedule["error"] or {}).get("responseCode")
             raise ConnectorError(f"Graph getSchedule failed for the owner: {code}")
@@ -303,6 +293,7 @@ def connect(
         mail=GraphMailSender(graph),
         directory=GraphDirectory(graph) if DIRECTORY_READ in tokens.granted_scopes else None,
         hire_dates=_hire_dates(settings, tokens, graph),
+        schedules=GraphSchedules(graph, account),
     )
 
 

@@ -23,6 +23,7 @@ from nudger.connectors.base import (
     Attendee,
     BusyInterval,
     CalendarEvent,
+    ContactSchedule,
     EventKind,
     HoldRequest,
     Person,
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 HOLD_PROPERTY_ID = "String {6a1c7f52-93d4-4b8e-a0f1-2c5e8d9b4f37} Name nudgerHold"
 """The single-value extended property that tags nudger's holds (value: the contact)."""
+UTC_VIEW = 'outlook.timezone="UTC"'
+"""The ``Prefer`` header that makes Graph answer every time in UTC."""
 _TRANSACTION_NAMESPACE = uuid.UUID("0b7d3e4a-1f62-4c59-8a8e-5d2f6c9e1a03")
 UTC_NAMES = frozenset({"utc", "z", "coordinated universal time", "etc/utc"})
 RESPONSES = {
@@ -46,6 +49,7 @@ RESPONSES = {
 }
 KINDS = {"oof": EventKind.OUT_OF_OFFICE, "workingElsewhere": EventKind.WORKING_LOCATION}
 NOT_BUSY = frozenset({"free", "workingElsewhere"})
+SCHEDULE_NOT_BUSY = frozenset(status.lower() for status in NOT_BUSY)
 WEEKDAYS = {
     name: number
     for number, name in enumerate(
@@ -68,6 +72,16 @@ class Viewpoint:
 
 def iana_zone(name: str | None) -> str:
     """An IANA zone for a Windows (or IANA) name; UTC, with a warning, for anything else."""
+    known = known_zone(name)
+    if known is None:
+        log.warning("unknown time zone name %r from Graph; using UTC", (name or "").strip())
+        return "UTC"
+    return known
+
+
+def known_zone(name: str | None) -> str | None:
+    """The IANA zone for a Windows (or IANA) name; None when it names no known zone (a
+    "Customized Time Zone", say): another person's zone is never guessed."""
     cleaned = (name or "").strip()
     if cleaned.lower() in UTC_NAMES:
         return "UTC"
@@ -75,8 +89,7 @@ def iana_zone(name: str | None) -> str:
     try:
         ZoneInfo(candidate)
     except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone name %r from Graph; using UTC", cleaned)
-        return "UTC"
+        return None
     return candidate
 
 
@@ -243,10 +256,29 @@ def hold_tag(item: dict[str, Any]) -> str | None:
     return None
 
 
+def contact_schedule(item: dict[str, Any]) -> ContactSchedule:
+    """One ``scheduleInformation`` of ``getSchedule`` about another person. A per-schedule
+    ``error`` (unknown user, no access) makes it unavailable; working hours count only
+    when their zone is a known one."""
+    address = str(item.get("scheduleId") or "").lower()
+    if "error" in item:
+        return ContactSchedule(address, available=False)
+    busy = (busy_interval(entry) for entry in item.get("scheduleItems") or [])
+    hours = item.get("workingHours") or None
+    zone = known_zone(((hours or {}).get("timeZone") or {}).get("name"))
+    return ContactSchedule(
+        email=address,
+        busy=tuple(b for b in busy if b is not None),
+        working_hours=working_hours({"workingHours": hours}, zone) if hours and zone else None,
+        time_zone=zone,
+    )
+
+
 def busy_interval(item: dict[str, Any]) -> BusyInterval | None:
     """A ``getSchedule`` schedule item; None when it does not block time."""
-    status = str(item.get("status") or "busy")
-    if status in NOT_BUSY:
+    # Graph's own examples spell statuses both "busy" and "Busy": compare without case.
+    status = str(item.get("status") or "busy").lower()
+    if status in SCHEDULE_NOT_BUSY:
         return None
     return BusyInterval(
         parse_graph_time(item["start"]), parse_graph_time(item["end"]), status == "oof"

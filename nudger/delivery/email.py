@@ -92,6 +92,8 @@ class NudgeContext:
     """Action → URL; actions: snooze, mute, talked, book, reconnect. Absent means no button."""
     time_zone: str
     """The owner's IANA zone; dates are written in it."""
+    zone_note: str | None = None
+    """The contact's time zone in words, when it is known and differs from the owner's."""
 
 
 @dataclass(frozen=True)

@@ -35,17 +35,18 @@ from nudger.delivery.email import (
     render_hold,
 )
 from nudger.delivery.links import ACTIONS, ActionLink, action_url, signing_key
+from nudger.delivery.mutual_slots import slots_free_for_both
 from nudger.delivery.payload import NudgePayload
-from nudger.delivery.slots import default_working_hours, find_slot
+from nudger.delivery.slots import default_working_hours
 from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
 from nudger.rules.engine import quiet_now
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
+from nudger.store import contact_schedules, schedule
 from nudger.store import contacts as contact_store
 from nudger.store import nudges as nudge_store
-from nudger.store import schedule
 from nudger.store.db import session_scope
-from nudger.wording import greeting_name
+from nudger.wording import display_name, greeting_name, zone_sentence
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,11 @@ def _links(
 
 
 def _nudge_context(
-    runtime: Runtime, owner: DeliveryAccount, nudge: outbox.ClaimedNudge, payload: NudgePayload
+    runtime: Runtime,
+    owner: DeliveryAccount,
+    nudge: outbox.ClaimedNudge,
+    payload: NudgePayload,
+    now: datetime,
 ) -> NudgeContext:
     return NudgeContext(
         owner_name=greeting_name(owner.name, owner.email),
@@ -210,7 +215,20 @@ def _nudge_context(
         cadence_days=payload.cadence_days,
         links=_links(runtime, owner, nudge.contact_email),
         time_zone=owner.time_zone,
+        zone_note=_zone_note(runtime, owner, nudge.contact_email, payload.contact_name, now),
     )
+
+
+def _zone_note(
+    runtime: Runtime, owner: DeliveryAccount, contact: str, name: str | None, now: datetime
+) -> str | None:
+    """Where the contact's zone is known and not the owner's, the sentence that says so."""
+    if not contact:
+        return None
+    with session_scope(runtime.db) as session:
+        known = contact_schedules.known(session, owner.account_id, contact)
+    zone = known.time_zone if known and known.available else None
+    return zone_sentence(display_name(name, contact), zone, owner.time_zone, now)
 
 
 def _send_email(
@@ -224,7 +242,7 @@ def _send_email(
     if nudge.kind == "digest":
         rendered = render_email("digest", _digest_context(runtime, owner, payload))
     else:
-        context = _nudge_context(runtime, owner, nudge, payload)
+        context = _nudge_context(runtime, owner, nudge, payload, now)
         rendered = render_email(payload.template or nudge.kind, context)
     message = build_message(
         sender=owner.email, sender_name=owner.name, rendered=rendered, key=nudge.key, now=now
@@ -272,17 +290,22 @@ def _book_hold(
     with session_scope(runtime.db) as session:
         busy = busy + schedule.out_of_office(session, owner.account_id, window)
         holds = schedule.hold_starts_from(session, owner.account_id, window.start)
-    slot = find_slot(
-        busy=busy,
-        working_hours=owner.working_hours or default_working_hours(owner.time_zone),
+        contact = contact_schedules.known(session, owner.account_id, nudge.contact_email)
+    # Where the other person's working hours are known, the hold lands where both work.
+    slots = slots_free_for_both(
+        owner_busy=busy,
+        owner_hours=owner.working_hours or default_working_hours(owner.time_zone),
+        contact=contact,
         now=now,
         duration=duration,
         horizon_days=horizon,
+        count=1,
         existing_holds=holds + booked,
     )
-    if slot is None:
+    if not slots:
         return Outcome("failed", error=f"no free slot in working hours within {horizon} days")
-    title, description = render_hold(_nudge_context(runtime, owner, nudge, payload))
+    slot = slots[0]
+    title, description = render_hold(_nudge_context(runtime, owner, nudge, payload, now))
     created = connector.holds.create_hold(
         HoldRequest(
             key=nudge.key,

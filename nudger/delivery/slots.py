@@ -57,11 +57,14 @@ def find_slot(
     existing_holds: Sequence[datetime] = (),
     max_meetings_per_day: int = 6,
     step: timedelta = timedelta(minutes=15),
+    blocked: Sequence[BusyInterval] = (),
 ) -> Slot | None:
     """The best free slot of ``duration`` within the horizon, or None when nothing fits.
 
     Callers without provider working hours pass ``default_working_hours(owner_zone)``.
-    ``existing_holds`` are the starts of nudger holds already booked.
+    ``existing_holds`` are the starts of nudger holds already booked. ``blocked``: time
+    that is off limits without being the owner's meetings (outside the other person's
+    working hours, say): it neither makes a day heavy nor takes a day away.
     """
     _check_arguments(now, duration, step)
     zone = ZoneInfo(working_hours.time_zone)
@@ -74,8 +77,8 @@ def find_slot(
         return (meetings[day] > max_meetings_per_day, day in held, day)
 
     for day in sorted(_open_days(busy, working_hours, zone, earliest, latest_end), key=preference):
-        window = _working_window(day, working_hours, zone)
-        starts = _free_starts(window, busy, earliest, latest_end, duration, step)
+        window = working_window(day, working_hours, zone)
+        starts = _free_starts(window, [*busy, *blocked], earliest, latest_end, duration, step)
         if starts:
             best = min(
                 starts, key=lambda start: (_distance_from_preferred(start, window[0]), start)
@@ -91,7 +94,7 @@ def _check_arguments(now: datetime, duration: timedelta, step: timedelta) -> Non
         raise ValueError("find_slot needs a positive duration and step")
 
 
-def _local_dates(start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[date]:
+def local_dates(start: datetime, end: datetime, zone: ZoneInfo) -> Iterable[date]:
     """Every local date from ``start`` up to, but not including, the instant ``end``."""
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
@@ -103,7 +106,7 @@ def _days_away(busy: Iterable[BusyInterval], zone: ZoneInfo) -> set[date]:
     away: set[date] = set()
     for interval in busy:
         if interval.out_of_office and interval.end > interval.start:
-            away.update(_local_dates(interval.start, interval.end, zone))
+            away.update(local_dates(interval.start, interval.end, zone))
     return away
 
 
@@ -123,11 +126,11 @@ def _open_days(
     if latest_end <= earliest:
         return []
     away = _days_away(busy, zone)
-    candidates = _local_dates(earliest, latest_end, zone)
+    candidates = local_dates(earliest, latest_end, zone)
     return [day for day in candidates if day.isoweekday() in working_hours.days and day not in away]
 
 
-def _working_window(
+def working_window(
     day: date, working_hours: WorkingHours, zone: ZoneInfo
 ) -> tuple[datetime, datetime]:
     """The day's working hours as UTC instants; an end at or before the start is next day."""

@@ -28,6 +28,7 @@ from nudger.passes.connection import connect
 from nudger.passes.decide_step import decide_step
 from nudger.passes.deliver_step import deliver_step
 from nudger.passes.exclusive import take_pass
+from nudger.passes.schedules_step import schedules_step
 from nudger.passes.sync_step import sync_step
 from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
@@ -192,6 +193,7 @@ def _steps(
     connection, now = connect(runtime, account_id), kept.taken_at
     synced = sync_step(runtime, account_id, now, connection=connection, lease=kept)
     report.events_synced = synced.events
+    schedules_step(runtime, account_id, connection.connector, now)
     decided = decide_step(runtime, account_id, now, ruleset=ruleset, enqueue=not dry_run)
     report.contacts, report.decisions = decided.contacts, decided.decisions
     report.statuses, report.enqueued = Counter(decided.statuses), decided.enqueued

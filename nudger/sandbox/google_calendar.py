@@ -55,6 +55,7 @@ FREE_BUSY = _scopes("", ".readonly", ".freebusy", ".events.freebusy")
 CALENDAR_LIST = _scopes("", ".readonly", ".calendarlist", ".calendarlist.readonly")
 CALENDARS = _scopes("", ".readonly", ".calendars", ".calendars.readonly")
 SETTINGS = _scopes("", ".readonly", ".settings", ".settings.readonly")
+MAX_CALENDARS = 50
 DEFAULT_REMINDERS = [{"method": "popup", "minutes": 10}]
 
 
@@ -223,11 +224,17 @@ class GoogleCalendar:
                 400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar"
             )
         zone = parse_zone(body.get("timeZone") or "UTC")
+        cap = _expansion_max(body)
         calendars: dict[str, Any] = {}
         with self.world.lock:
-            for item in body.get("items") or []:
+            for index, item in enumerate(body.get("items") or []):
                 calendar_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-                owner = mailbox if calendar_id == "primary" else self._google(calendar_id)
+                if index >= cap:
+                    calendars[calendar_id] = _calendar_error("tooManyCalendarsRequested")
+                    continue
+                owner = (
+                    mailbox if calendar_id == "primary" else self._colleague(mailbox, calendar_id)
+                )
                 calendars[calendar_id] = _busy(owner, start, end, zone)
         return JSONResponse(
             {
@@ -238,9 +245,13 @@ class GoogleCalendar:
             }
         )
 
-    def _google(self, email: str) -> Mailbox | None:
+    def _colleague(self, asker: Mailbox, email: str) -> Mailbox | None:
+        """A Google user of the asker's own domain (Workspace shares free/busy inside the
+        organisation by default); anyone else is not found."""
         mailbox = self.world.mailboxes.get(email.lower())
-        return mailbox if mailbox and mailbox.provider == "google" else None
+        if mailbox is None or mailbox.provider != "google":
+            return None
+        return mailbox if _domain(mailbox.email) == _domain(asker.email) else None
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -293,9 +304,28 @@ def _required_time(body: dict[str, Any], name: str) -> Any:
     return parse_rfc3339(str(body[name]), name)
 
 
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _expansion_max(body: dict[str, Any]) -> int:
+    """``calendarExpansionMax``: "Maximum value is 50" (Calendar v3 freebusy reference);
+    calendars past it get ``tooManyCalendarsRequested``."""
+    value = body.get("calendarExpansionMax", MAX_CALENDARS)
+    if not isinstance(value, int) or not 0 < value <= MAX_CALENDARS:
+        raise bad_request(
+            "Invalid value for calendarExpansionMax.", location="calendarExpansionMax"
+        )
+    return value
+
+
+def _calendar_error(reason: str) -> dict[str, Any]:
+    return {"errors": [{"domain": "global", "reason": reason}], "busy": []}
+
+
 def _busy(owner: Mailbox | None, start: Any, end: Any, zone: ZoneInfo) -> dict[str, Any]:
     if owner is None:
-        return {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+        return _calendar_error("notFound")
     intervals = sorted(
         (max(e.start, start), min(e.end, end))
         for e in owner.events.values()

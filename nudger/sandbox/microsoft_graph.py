@@ -171,10 +171,10 @@ class Graph:
 
     @graph_endpoint
     async def get_schedule(self, request: Request) -> Response:
-        self._me(request, CALENDAR_READ)
+        asker = self._me(request, CALENDAR_READ)
         body = await json_object(request)
         view = delta.view_for(request, None)
-        return JSONResponse(schedule_response(self.world, body, view))
+        return JSONResponse(schedule_response(self.world, body, view, asker))
 
     # --- events -----------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """``POST /me/calendar/getSchedule``: free/busy and working hours of people in the tenant.
 
-Schedules are the world's Microsoft mailboxes (others get the per-schedule error Graph
-gives for an unknown user). ``availabilityView`` has one digit per interval: 0 free,
+Schedules are the world's Microsoft mailboxes of the asker's own tenant (anyone else, an
+unknown user, another tenant's or an external address, gets the per-schedule error Graph
+gives for an unknown user: free/busy does not cross tenants without federation). At most
+20 schedules per request. ``availabilityView`` has one digit per interval: 0 free,
 1 tentative, 2 busy, 3 oof, 4 workingElsewhere; the strongest status wins. Items are
 rendered in the ``Prefer: outlook.timezone`` zone (default UTC).
 """
@@ -19,6 +21,8 @@ from nudger.sandbox.microsoft_common import (
 from nudger.sandbox.microsoft_events import View, show_as
 from nudger.sandbox.world import Mailbox, SandboxEvent, World
 
+MAX_SCHEDULES = 20
+"""Graph reads at most 20 mailboxes in one request."""
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 AVAILABILITY_DIGIT = {"free": "0", "tentative": "1", "busy": "2", "oof": "3"}
 AVAILABILITY_DIGIT["workingElsewhere"] = "4"
@@ -34,17 +38,22 @@ def working_hours(mailbox: Mailbox) -> dict[str, Any]:
     }
 
 
-def schedule_response(world: World, body: dict[str, Any], view: View) -> dict[str, Any]:
+def schedule_response(
+    world: World, body: dict[str, Any], view: View, asker: Mailbox
+) -> dict[str, Any]:
     schedules = body.get("schedules")
     if not isinstance(schedules, list) or not schedules:
         raise invalid_request("Required property 'schedules' is missing.", "ErrorInvalidParameter")
+    if len(schedules) > MAX_SCHEDULES:
+        message = f"At most {MAX_SCHEDULES} schedules can be requested at once."
+        raise invalid_request(message, "ErrorInvalidParameter")
     start = parse_date_time_time_zone(body.get("startTime"), "startTime")
     end = parse_date_time_time_zone(body.get("endTime"), "endTime")
     interval = _interval(body.get("availabilityViewInterval", 30))
     if end <= start:
         raise invalid_request("The end time must be after the start time.", "ErrorInvalidParameter")
     with world.lock:
-        value = [_schedule(world, str(s), start, end, interval, view) for s in schedules]
+        value = [_schedule(world, str(s), start, end, interval, view, asker) for s in schedules]
     return {"value": value}
 
 
@@ -56,10 +65,16 @@ def _interval(value: Any) -> int:
 
 
 def _schedule(
-    world: World, address: str, start: datetime, end: datetime, interval: int, view: View
+    world: World,
+    address: str,
+    start: datetime,
+    end: datetime,
+    interval: int,
+    view: View,
+    asker: Mailbox,
 ) -> dict[str, Any]:
     mailbox = world.mailboxes.get(address.lower())
-    if mailbox is None or mailbox.provider != "microsoft":
+    if mailbox is None or mailbox.provider != "microsoft" or mailbox.tenant != asker.tenant:
         error = {
             "message": f"The requested user '{address}' is invalid.",
             "responseCode": "ErrorInvalidUser",

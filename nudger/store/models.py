@@ -106,6 +106,10 @@ class Account(Base):
     """When the next pass is due: the account's slot in the sync period (jittered by id)."""
     enqueued_at: Mapped[datetime | None]
     """A pass waits on the worker queue or runs since then; cleared when it ends."""
+    schedules_read_at: Mapped[datetime | None]
+    """When colleagues' working hours and zones were last read (at most daily)."""
+    schedules_error: Mapped[str | None] = mapped_column(Text)
+    """Why that read failed, if it did (it never fails the pass)."""
 
     calendars: Mapped[list[Calendar]] = relationship(
         back_populates="account", cascade="all, delete-orphan", passive_deletes=True
@@ -228,6 +232,25 @@ class Contact(Base):
     """...and the working days of theirs it covered."""
     schedule_read_at: Mapped[datetime | None]
     schedule_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ContactScheduleRow(Base):
+    """What the provider revealed about a colleague's schedule: their zone and working
+    hours (metadata only; busy time is read live when it is needed)."""
+
+    __tablename__ = "contact_schedules"
+    __table_args__ = (UniqueConstraint("account_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """IANA; None when the provider does not reveal it (Google)."""
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """``store.hours`` shape, with ``time_zone``."""
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False: the provider refused to show this person's schedule."""
+    read_at: Mapped[datetime]
 
 
 class Nudge(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaInMemoryUpload
 
 from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import SandboxAttendee, World
+from nudger.sandbox.world import Mailbox, SandboxAttendee, SandboxEvent, World
 
 from .google_client import (
     GOOGLE_USER,
@@ -268,6 +269,47 @@ def test_free_busy_merges_and_skips_free_and_declined(sandbox: Sandbox, world: W
         {"start": "2025-03-03T09:00:00Z", "end": "2025-03-03T10:30:00Z"}
     ]
     assert answer["calendars"]["stranger@elsewhere.test"]["errors"][0]["reason"] == "notFound"
+
+
+def _day_query(*ids: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "timeMin": MONDAY.isoformat(),
+        "timeMax": (MONDAY + timedelta(days=1)).isoformat(),
+        "items": [{"id": i} for i in ids],
+        **extra,
+    }
+
+
+def test_free_busy_shows_colleagues_of_the_domain_only(sandbox: Sandbox, world: World) -> None:
+    """Workspace shares free/busy inside the organisation; a user of another domain comes
+    back with a per-calendar ``notFound`` (freebusy reference: calendars.(key).errors)."""
+    cal = calendar(sandbox)  # signed in before other users exist: no account chooser
+    colleague = world.add_mailbox(Mailbox("ben@sandbox-google.test", "Ben", "google"))
+    outsider = world.add_mailbox(Mailbox("cy@other-google.test", "Cy", "google"))
+    for mailbox in (colleague, outsider):
+        world.put_event(mailbox, SandboxEvent("m", MONDAY, MONDAY + timedelta(hours=1), "x@y.z"))
+    answer = cal.freebusy().query(body=_day_query(colleague.email, outsider.email))
+    calendars = answer.execute()["calendars"]
+    assert calendars[colleague.email]["busy"] == [
+        {"start": "2025-03-03T09:00:00Z", "end": "2025-03-03T10:00:00Z"}
+    ]
+    assert calendars[outsider.email]["errors"][0]["reason"] == "notFound"
+
+
+def test_free_busy_answers_at_most_fifty_calendars(sandbox: Sandbox, world: World) -> None:
+    """calendarExpansionMax: "Maximum value is 50"; calendars past it are refused one by one
+    with ``tooManyCalendarsRequested``, and a larger value is a bad request."""
+    cal = calendar(sandbox)
+    ids = [f"p{n:02d}@sandbox-google.test" for n in range(51)]
+    for address in ids:
+        world.add_mailbox(Mailbox(address, address, "google"))
+    calendars = cal.freebusy().query(body=_day_query(*ids)).execute()["calendars"]
+    assert [c.get("errors", [{}])[0].get("reason") for c in calendars.values()] == [None] * 50 + [
+        "tooManyCalendarsRequested"
+    ]
+    with pytest.raises(HttpError) as exc:
+        cal.freebusy().query(body=_day_query(*ids, calendarExpansionMax=51)).execute()
+    assert exc.value.status_code == 400
 
 
 # --- Gmail and faults ---------------------------------------------------------------------

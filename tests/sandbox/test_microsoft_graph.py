@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from nudger.sandbox.server import Sandbox
-from nudger.sandbox.world import Fault, SandboxAttendee, World
+from nudger.sandbox.world import Fault, Mailbox, SandboxAttendee, World
 
 from .microsoft_client import (
     DELTA,
@@ -270,6 +270,32 @@ def test_get_schedule_gives_availability_and_items(client: httpx.Client, world: 
     assert [i["status"] for i in mine["scheduleItems"]] == ["busy", "oof"]
     assert mine["workingHours"]["timeZone"] == {"name": "GMT Standard Time"}
     assert stranger["error"]["responseCode"] == "ErrorInvalidUser"
+
+
+def _schedule_body(*schedules: str) -> dict[str, Any]:
+    return {
+        "schedules": list(schedules),
+        "startTime": {"dateTime": "2025-03-03T09:00:00", "timeZone": "UTC"},
+        "endTime": {"dateTime": "2025-03-03T11:00:00", "timeZone": "UTC"},
+    }
+
+
+def test_get_schedule_refuses_more_than_twenty_schedules(client: httpx.Client) -> None:
+    """One getSchedule request reads at most 20 mailboxes."""
+    people = [f"p{n}@sandbox-microsoft.test" for n in range(21)]
+    assert client.post("/me/calendar/getSchedule", json=_schedule_body(*people[:20])).is_success
+    refused = client.post("/me/calendar/getSchedule", json=_schedule_body(*people))
+    assert refused.status_code == 400
+
+
+def test_get_schedule_does_not_cross_tenants(client: httpx.Client, world: World) -> None:
+    """Free/busy stays inside the tenant: another tenant's user is an error per schedule."""
+    world.add_mailbox(Mailbox("ana@sandbox-microsoft.test", "Ana", "microsoft"))
+    world.add_mailbox(Mailbox("zed@fabrikam.test", "Zed", "microsoft", tenant="fabrikam"))
+    body = _schedule_body("ana@sandbox-microsoft.test", "zed@fabrikam.test")
+    ana, zed = client.post("/me/calendar/getSchedule", json=body).json()["value"]
+    assert "error" not in ana
+    assert zed["error"]["responseCode"] == "ErrorInvalidUser"
 
 
 # --- events ----------------------------------------------------------------------------------
