@@ -20,11 +20,13 @@ absence ends, for ``welcome_back_within_working_days`` working days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import Absence, Anniversary, WelcomeBack, WorkAnniversary
 from nudger.analysis.workdays import WorkCalendar, covered_days
+from nudger.connectors.base import BusyInterval
 
 
 def find_anniversary(
@@ -118,6 +120,43 @@ def absence_working_days(
 ) -> int:
     """The person's working days an absence covers (most of the day, in their zone)."""
     return sum(1 for day in covered_days(start, end, tz) if day.isoweekday() in weekdays)
+
+
+def latest_absence(
+    busy: Sequence[BusyInterval], tz: tzinfo, weekdays: frozenset[int], min_days: int
+) -> Absence | None:
+    """The latest out-of-office of at least ``min_days`` of the person's working days:
+    their out-of-office intervals (busy time alone is never taken for absence), joined
+    across nights and days off; None without one."""
+    spans = _joined(sorted((b.start, b.end) for b in busy if b.out_of_office), tz, weekdays)
+    found = [
+        Absence(start, end, absence_working_days(start, end, tz, weekdays)) for start, end in spans
+    ]
+    return next((a for a in reversed(found) if a.working_days >= min_days), None)
+
+
+def _joined(
+    spans: Sequence[tuple[datetime, datetime]], tz: tzinfo, weekdays: frozenset[int]
+) -> list[tuple[datetime, datetime]]:
+    """Sorted spans joined where nothing but nights and days off lies between them."""
+    joined: list[tuple[datetime, datetime]] = []
+    for start, end in spans:
+        if joined and _only_days_off(joined[-1][1], start, tz, weekdays):
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _only_days_off(end: datetime, start: datetime, tz: tzinfo, weekdays: frozenset[int]) -> bool:
+    if start <= end:
+        return True
+    day, last = end.astimezone(tz).date() + timedelta(days=1), start.astimezone(tz).date()
+    while day < last:
+        if day.isoweekday() in weekdays:
+            return False
+        day += timedelta(days=1)
+    return True
 
 
 def welcome_back_label(welcome: WelcomeBack) -> str:

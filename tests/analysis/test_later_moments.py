@@ -13,9 +13,11 @@ from nudger.analysis.model import Absence, ContactPrefs, WelcomeBack, WorkAnnive
 from nudger.analysis.moments import (
     absence_working_days,
     find_work_anniversary,
+    latest_absence,
     welcome_back_label,
     work_anniversary_label,
 )
+from nudger.connectors.base import BusyInterval
 from nudger.passes.analyse import audit_from_json, audit_to_json
 from tests.analysis.builders import CAL, JUDGEMENT, NOW, OWNER, days_ago, meeting, run_audit
 
@@ -157,3 +159,38 @@ def test_a_stored_audit_keeps_both_moments() -> None:
     assert row.work_anniversary == WorkAnniversary(date(2021, 6, 12), 3)
     assert row.welcome_back == WelcomeBack(absence.start, absence.end, 10)
     assert row.to_json()["work_anniversary"] == {"hired": "2021-06-12", "years": 3}
+
+
+# --- absences from free/busy -------------------------------------------------------------
+
+
+def oof(start: datetime, end: datetime) -> BusyInterval:
+    return BusyInterval(start, end, out_of_office=True)
+
+
+def test_out_of_office_days_joined_across_the_weekend_make_one_absence() -> None:
+    """Daily 09:00-17:00 out-of-office blocks, Monday 27 May to Friday 7 June."""
+    days = [date(2024, 5, 27) + timedelta(days=n) for n in range(12) if n % 7 < 5]
+    busy = [
+        oof(datetime(d.year, d.month, d.day, 7, tzinfo=UTC), midnight(d) + timedelta(hours=19))
+        for d in days
+    ]
+    found = latest_absence(busy, CAL.tz, WEEKDAYS, 5)
+    assert found == Absence(busy[0].start, busy[-1].end, 10)
+
+
+def test_busy_time_is_never_taken_for_an_absence() -> None:
+    """Google's free/busy says busy only: two weeks of it are not a holiday."""
+    busy = [BusyInterval(midnight(date(2024, 5, 27)), midnight(date(2024, 6, 8)))]
+    assert latest_absence(busy, CAL.tz, WEEKDAYS, 5) is None
+
+
+def test_a_working_day_back_in_between_splits_two_absences_and_the_latest_long_one_counts() -> None:
+    first = oof(midnight(date(2024, 5, 13)), midnight(date(2024, 5, 18)))  # 5 days
+    second = oof(midnight(date(2024, 5, 21)), midnight(date(2024, 5, 23)))  # back on the 20th
+    assert latest_absence([first, second], CAL.tz, WEEKDAYS, 5) == Absence(
+        first.start, first.end, 5
+    )
+    assert latest_absence([first, second], CAL.tz, WEEKDAYS, 2) == Absence(
+        second.start, second.end, 2
+    )
