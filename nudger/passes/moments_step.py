@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from nudger.analysis.moments import latest_absence
@@ -30,6 +29,7 @@ from nudger.connectors.base import Connector, ContactSchedule, SyncWindow
 from nudger.errors import AuthRevoked, ConnectorError, RateLimited
 from nudger.passes.analyse import rules_in_force
 from nudger.runtime import Runtime
+from nudger.store import moments as moment_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Contact
 
@@ -123,10 +123,7 @@ def due_key_people(
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
         domains = own_domains(account)
-        query = select(Contact.email, read_at).where(
-            Contact.account_id == account_id, Contact.role.is_not(None)
-        )
-        rows = session.execute(query).all()
+        rows = moment_store.key_people(session, account_id, read_at)
     return [
         email
         for email, last in rows
@@ -163,12 +160,7 @@ def store_reads(
     and the error (``{what}_error``, None when it worked); a failure keeps what was read
     before."""
     with session_scope(runtime.db) as session:
-        rows = session.scalars(
-            select(Contact).where(
-                Contact.account_id == account_id, Contact.email.in_([r.email for r in reads])
-            )
-        )
-        by_email = {row.email: row for row in rows}
+        by_email = moment_store.rows_by_email(session, account_id, [r.email for r in reads])
         for read in reads:
             row = by_email.get(read.email)
             if row is None:
