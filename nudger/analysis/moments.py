@@ -102,16 +102,16 @@ def find_welcome_back(
         return None
     if absence.working_days < judgement.welcome_back_min_working_days:
         return None
-    back = return_day(absence.end, cal)
+    back = return_day(absence.end, cal.tz)
     if not due(back, cal.local_day(now), cal, judgement.welcome_back_within_working_days):
         return None
     return WelcomeBack(absence.start, absence.end, absence.working_days)
 
 
-def return_day(end: datetime, cal: WorkCalendar) -> date:
+def return_day(end: datetime, tz: tzinfo) -> date:
     """The first day after the absence: its end's day when it ends at midnight (an
     all-day out-of-office ends at the next midnight), else the day after."""
-    local = end.astimezone(cal.tz)
+    local = end.astimezone(tz)
     return local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
 
 

@@ -19,6 +19,7 @@ from nudger.analysis.features import days_between
 from nudger.analysis.model import Anniversary, WelcomeBack, WorkAnniversary
 from nudger.analysis.moments import (
     anniversary_label,
+    return_day,
     welcome_back_label,
     work_anniversary_label,
     years_after,
@@ -73,10 +74,11 @@ def _anniversary_day(moment: WorkAnniversary) -> datetime:
 def welcome_back_reasons(welcome: WelcomeBack, who: str, tz: tzinfo) -> tuple[str, ...]:
     first = welcome.start.astimezone(tz).date()
     last = (welcome.end - timedelta(microseconds=1)).astimezone(tz).date()
+    back = return_day(welcome.end, tz)
     return (
         f"{who} was out of office for {welcome.working_days} working days, "
         f"{first.day} {first:%B} to {last.day} {last:%B}",
-        f"{who} is back since {last.day} {last:%B}; their free/busy showed it",
+        f"back on {back:%A} {back.day} {back:%B}, as their free/busy shows",
     )
 
 
