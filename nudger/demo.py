@@ -157,11 +157,12 @@ def _enter_user_settings(
                 f"Settings, {role.replace('_', ' ')}s: " + ", ".join(p.name for p in people)
             )
     if from_directory:
-        _set_budget(runtime, account_id, MOMENTS_BUDGET)
+        set_budget(runtime, account_id, MOMENTS_BUDGET)
         console.print(f"Settings, weekly nudge budget: {MOMENTS_BUDGET} emails")
 
 
-def _set_budget(runtime: Runtime, account_id: int, budget: int) -> None:
+def set_budget(runtime: Runtime, account_id: int, budget: int) -> None:
+    """The account's weekly email budget, as the settings page saves it."""
     chosen = preferences.AccountPreferences(weekly_budget=budget)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, account_id)
