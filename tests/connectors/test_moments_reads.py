@@ -22,6 +22,7 @@ from nudger.sandbox.world import Fault, Mailbox, SandboxEvent, World
 from nudger.store.db import session_scope
 from nudger.store.models import Contact
 from tests.connectors.microsoft_helpers import MS_OWNER, add_meeting, add_owner, consent
+from tests.team import MONDAY, Team
 
 NOW = datetime(2024, 6, 12, 9, 30, tzinfo=UTC)  # Wednesday, 10:30 in London
 ADA, BO, EXTERNAL = "ada@contoso.example", "bo@contoso.example", "eve@fabrikam.example"
@@ -193,3 +194,13 @@ def test_a_pass_in_the_first_days_back_sends_one_welcome_back(
     assert run_account_pass(opted_in, account_id, now=NOW + timedelta(days=1)).error is None
     subjects = [m.raw.split(b"Subject: ", 1)[1].split(b"\r\n", 1)[0] for m in world.sent]
     assert subjects.count(b"Welcome Bo back") == 1
+
+
+def test_on_google_no_absence_is_read_from_busy_time(team: Team) -> None:
+    """Google freeBusy says busy only (no out-of-office): nothing is asked, nothing kept."""
+    ref = accounts.find_account(team.runtime, team.org.owner.email)
+    colleague = next(e for e in team.org.expectations if e.pattern == "mentor")
+    contacts.set_role(team.runtime, ref.id, colleague.email, "mentor")
+    asked = len(team.sandbox.world.requests)
+    assert read(team.runtime, ref.id, MONDAY) == 0
+    assert not [r for r in team.sandbox.world.requests[asked:] if "freeBusy" in r.path]
