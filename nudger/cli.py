@@ -278,6 +278,12 @@ def simulate(
     account: Annotated[str, typer.Option(metavar="EMAIL", help="The account's address.")],
     since: Annotated[str, typer.Option(help="How far back to replay: 180d, 26w.")] = "180d",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    daily_step: Annotated[
+        bool,
+        typer.Option(
+            "--daily-step", help="Replay with the daily step on, whatever the settings say."
+        ),
+    ] = False,
 ) -> None:
     """Replay past days: the nudges the rules would have fired, and why. Sends nothing."""
     from nudger.reporting import print_simulation
@@ -288,7 +294,7 @@ def simulate(
         span = parse_span(since)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since") from None
-    fired = simulate(open_runtime(), account, span)
+    fired = simulate(open_runtime(), account, span, daily_step=daily_step)
     if as_json:
         typer.echo(json.dumps([f.to_json() for f in fired], indent=2))
     else:

@@ -101,6 +101,16 @@ class Settings(BaseSettings):
         description="Base URL for Calendar and Gmail (google-api-python-client's api_endpoint "
         "root; nudger appends calendar/v3/).",
     )
+    google_people_endpoint: str = Field(
+        "https://people.googleapis.com/",
+        description="Base URL of Google's People API (the Workspace directory).",
+    )
+    google_directory: bool = Field(
+        False,
+        description="Ask Google users for the optional directory.readonly scope: names, and "
+        "managers and direct reports where the Workspace admin recorded them, for the "
+        "guided start and roles. Off by default: it adds a line to the consent screen.",
+    )
 
     microsoft_client_id: str = Field(
         "", description="Application (client) id of the Entra ID app registration."

@@ -121,6 +121,7 @@ def _run_owner(
 def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
     settings = load_settings(
         **sandbox.settings(),
+        google_directory=True,  # the demo's Workspace directory has the org chart
         data_dir=folder,
         database_url=f"sqlite:///{folder / 'demo.db'}",
         encryption_keys=Fernet.generate_key().decode(),
@@ -145,7 +146,8 @@ def connect_through_oauth(
 def _enter_user_settings(
     console: Console, runtime: Runtime, account_id: int, org: GeneratedOrg
 ) -> None:
-    from_directory = org.owner.provider == "microsoft"
+    # Both providers' sandboxes have an org chart (Graph, and the Workspace directory).
+    from_directory = runtime.settings.google_directory or org.owner.provider == "microsoft"
     for role in USER_ROLES:
         if from_directory and role in DIRECTORY_ROLES:
             continue

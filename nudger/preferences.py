@@ -11,6 +11,8 @@
   ``holds_only`` (no email: only relationship-time holds).
 - ``crunch``: ``{"until": "YYYY-MM-DD", "factor": 2.0 | null}`` — busy until that date
   (``nudger.rules.crunch``); kept after it passes, when it simply no longer applies.
+- ``daily_step``: true or false — one intentional interaction a day
+  (``nudger.rules.daily``), overriding the rules' ``daily_step`` policy.
 
 Other keys (e.g. ``calendars``, owned by the sync) are kept as they are on every save.
 Parsing is strict and reports errors by field, so a bad submission stores nothing.
@@ -38,7 +40,7 @@ DELIVERY_MODES = {
 }
 MAX_WEEKLY_BUDGET = 20
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery", "crunch")
+OWNED_KEYS = ("working_hours", "time_zone", "weekly_budget", "delivery", "crunch", "daily_step")
 MAX_CRUNCH_DAYS = 90
 MAX_CRUNCH_FACTOR = 10
 CRUNCH_FACTOR_PATTERN = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
@@ -52,6 +54,8 @@ class AccountPreferences:
     delivery: str | None = None
     """None: as the rules file says (its ``digest`` policy)."""
     crunch: Crunch | None = None
+    daily_step: bool | None = None
+    """None: as the rules file says (its ``daily_step`` policy)."""
 
 
 @dataclass
@@ -73,6 +77,7 @@ def load(stored: Mapping[str, Any] | None) -> AccountPreferences:
         else None,
         delivery=data.get("delivery") if data.get("delivery") in DELIVERY_MODES else None,
         crunch=read_crunch(data.get("crunch")),
+        daily_step=data.get("daily_step") if isinstance(data.get("daily_step"), bool) else None,
     )
 
 
@@ -107,6 +112,8 @@ def merged(stored: Mapping[str, Any] | None, preferences: AccountPreferences) ->
         data["delivery"] = preferences.delivery
     if preferences.crunch is not None:
         data["crunch"] = crunch_json(preferences.crunch)
+    if preferences.daily_step is not None:
+        data["daily_step"] = preferences.daily_step
     return data
 
 
@@ -131,7 +138,17 @@ def parse_form(form: Mapping[str, Any], days: list[str], today: date) -> Parsed:
     if delivery not in DELIVERY_MODES:
         errors["delivery"] = f"Delivery: choose one of {', '.join(DELIVERY_MODES)}."
     crunch = parse_crunch(form, today, errors)
-    return Parsed(AccountPreferences(hours, zone, budget, delivery, crunch), errors)
+    daily = _parse_daily_step(form, errors)
+    chosen = AccountPreferences(hours, zone, budget, delivery, crunch, daily_step=daily)
+    return Parsed(chosen, errors)
+
+
+def _parse_daily_step(form: Mapping[str, Any], errors: dict[str, str]) -> bool:
+    """The checkbox: ticked is "on"; absent (unticked) is off, the user's own choice."""
+    raw = str(form.get("daily_step", ""))
+    if raw not in ("", "on"):
+        errors["daily_step"] = "One small step a day: tick the box or leave it empty."
+    return raw == "on"
 
 
 def parse_crunch(form: Mapping[str, Any], today: date, errors: dict[str, str]) -> Crunch | None:
@@ -246,7 +263,11 @@ def policies_for(preferences: AccountPreferences, policies: Policies) -> Policie
     if preferences.delivery == "holds_only":
         budget = 0
     digest = policies.digest if preferences.delivery is None else preferences.delivery == "digest"
-    return policies.model_copy(update={"weekly_budget": budget, "digest": digest})
+    daily = policies.daily_step if preferences.daily_step is None else preferences.daily_step
+    daily = daily and preferences.delivery != "holds_only"  # "no email" means none at all
+    return policies.model_copy(
+        update={"weekly_budget": budget, "digest": digest, "daily_step": daily}
+    )
 
 
 def working_hours_for(preferences: AccountPreferences, zone: str) -> WorkingHours | None:

@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo
 
 from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import audit
+from nudger.analysis.workdays import days_away
 from nudger.connectors.base import CalendarEvent
 from nudger.passes.analyse import owner_of, rules_in_force
+from nudger.rules.daily import daily_decision, morning_of
 from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
+from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
 from nudger.store import events as event_store
 from nudger.store.db import session_scope
@@ -55,6 +58,7 @@ class SimulatedNudge:
             "role": d.role,
             "evidence": list(d.evidence),
             **({"group": list(people)} if len(people) > 1 else {}),
+            **({"step": d.step} if d.step else {}),
         }
 
 
@@ -78,29 +82,47 @@ def parse_span(text: str) -> timedelta:
 
 
 def simulate(
-    runtime: Runtime, email: str, since: timedelta, *, now: datetime | None = None
+    runtime: Runtime,
+    email: str,
+    since: timedelta,
+    *,
+    now: datetime | None = None,
+    daily_step: bool = False,
 ) -> list[SimulatedNudge]:
+    """``daily_step``: replay with the daily step on, whatever the settings say."""
     now = now or datetime.now(UTC)
     ref = accounts.find_account(runtime, email)
     ruleset = rules_in_force(runtime)
     with session_scope(runtime.db) as session:
         account = session.get_one(Account, ref.id)
-        ruleset = preferences.ruleset_for(account, ruleset)
+        ruleset = with_daily_step(preferences.ruleset_for(account, ruleset), daily_step)
         owner = owner_of(account)
         prefs = contacts.prefs_of(session, ref.id)
         events: list[CalendarEvent] = list(event_store.iter_events(session, ref.id))
+    away = days_away(events, ZoneInfo(owner.time_zone))
     history: list[PastNudge] = []
     fired: list[SimulatedNudge] = []
     for moment in mornings(now - since, now, owner.time_zone):
         if quiet_now(ruleset.policies, moment, owner.time_zone):
             continue  # nothing is delivered then; the next working morning decides
         healths = audit(owner, events, prefs, moment, ruleset.judgement, ruleset.roles)
-        for decision in decide(ref.id, healths, prefs, history, ruleset, moment, owner.time_zone):
+        decisions = decide(ref.id, healths, prefs, history, ruleset, moment, owner.time_zone)
+        morning = morning_of(moment, owner.time_zone, owner.working_days, away)
+        daily = daily_decision(ref.id, healths, prefs, history, decisions, ruleset, moment, morning)
+        for decision in [*decisions, *([daily] if daily else [])]:
             history.append(as_sent(decision, moment))
             fired.append(
                 SimulatedNudge(moment.astimezone(ZoneInfo(owner.time_zone)).date(), decision)
             )
     return fired
+
+
+def with_daily_step(ruleset: RuleSet, on: bool) -> RuleSet:
+    """The rules with the daily step switched on when asked; as they are otherwise."""
+    if not on:
+        return ruleset
+    policies = ruleset.policies.model_copy(update={"daily_step": True})
+    return ruleset.model_copy(update={"policies": policies})
 
 
 def as_sent(decision: Decision, moment: datetime) -> PastNudge:

@@ -48,6 +48,7 @@ _KIND_WORDS = {
     "email": "nudge email",
     "hold": "calendar hold",
     "digest": "weekly digest",
+    "daily_step": "daily step",
     "reconnect": "reconnect request",
 }
 

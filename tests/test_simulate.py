@@ -152,3 +152,34 @@ def test_a_year_since_the_first_meeting_with_a_mentor_is_marked_once_with_its_ev
     [marked] = moments
     morning = datetime.combine(marked.day, time(9), ZoneInfo(org.owner.time_zone))
     assert window.open_at(morning)
+
+
+def test_the_daily_step_is_off_unless_asked_for(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, _, fired = replay
+    assert not [f for f in fired if f.decision.kind == "daily_step"]
+
+
+def test_with_the_daily_step_on_each_working_morning_shows_one_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    runtime, org, _ = replay
+    owner = org.owner.email
+    off = simulate(runtime, owner, timedelta(days=28), now=NOW)
+
+    on = simulate(runtime, owner, timedelta(days=28), now=NOW, daily_step=True)
+
+    steps = [f.to_json() for f in on if f.decision.kind == "daily_step"]
+    assert steps
+    assert len({s["day"] for s in steps}) == len(steps), "one a day at most"
+    assert all(datetime.fromisoformat(str(s["day"])).isoweekday() < 6 for s in steps)
+    for row in steps:
+        assert row["rule"] == "daily_step"
+        assert row["step"]
+        assert len(row["evidence"]) >= 2
+    emailed = {f.day for f in on if f.decision.kind in ("email", "digest")}
+    assert not emailed & {f.day for f in on if f.decision.kind == "daily_step"}
+    assert [f for f in on if f.decision.kind != "daily_step"] == off
+    contacts_seen = Counter(s["contact"] for s in steps)
+    assert max(contacts_seen.values()) - min(contacts_seen.values()) <= 1, contacts_seen

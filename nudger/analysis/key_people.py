@@ -59,8 +59,11 @@ def propose_key_people(
     outside = {h.email for h in ranked if _domain(h.email) != domain}
     strongest_outside = [h.email for h in ranked if h.email in outside][:TOP_EXTERNALS]
     manager = likely_manager(ranked, outside) if "manager" not in directory.values() else None
+    org_chart = bool(directory)
     return [
-        _proposal(h, ranks.get(h.email), domain, directory.get(h.email), h.email == manager)
+        _proposal(
+            h, ranks.get(h.email), domain, directory.get(h.email), org_chart, h.email == manager
+        )
         for h in sorted(healths, key=lambda h: -h.strength)
         if ranks.get(h.email, limit + 1) <= limit
         or h.email in strongest_outside
@@ -91,6 +94,7 @@ def _proposal(
     rank: int | None,
     domain: str,
     org_role: str | None,
+    org_chart: bool,
     manager_guess: bool = False,
 ) -> Proposal:
     reasons = []
@@ -114,19 +118,27 @@ def _proposal(
     return Proposal(
         email=health.email,
         name=health.name,
-        role="manager" if manager_guess else _suggested_role(org_role, one_on_one, outside),
+        role="manager"
+        if manager_guess
+        else _suggested_role(org_role, org_chart, one_on_one, outside),
         reasons=tuple(reasons),
         strength=health.strength,
         current_role=health.role,
     )
 
 
-def _suggested_role(org_role: str | None, one_on_one: OneOnOne | None, outside: bool) -> str:
-    """The org chart first, then the domain, then a regular one-on-one the owner runs."""
+def _suggested_role(
+    org_role: str | None, org_chart: bool, one_on_one: OneOnOne | None, outside: bool
+) -> str:
+    """The org chart first, then the domain, then a regular one-on-one the owner runs. Where
+    the provider has an org chart, it names every direct report: a regular one-on-one with
+    anyone else (a peer, a mentee) makes no direct report."""
     if org_role in DIRECTORY_ROLES:
         return str(org_role)
     if outside:
         return "external"
+    if org_chart:
+        return "peer"
     if _regular_one_on_one(one_on_one) and one_on_one and not one_on_one.run_by_contact:
         return "direct_report"
     return "peer"

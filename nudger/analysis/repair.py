@@ -7,7 +7,9 @@ cancels one occurrence in Outlook removes it rather than marking it), and a seri
 with nothing after its last occurrence. A small meeting with the contact since the
 miss makes it up (a team meeting of ten does not replace a one-on-one), and so does a
 meeting already rebooked outside the series. Only once ``repair_after_working_days``
-have passed without either is it a rupture worth a repair nudge.
+have passed without either is it a rupture worth a repair nudge. Days the owner is away
+do not count, but a one-on-one missed before a week away is named on the first working day
+back: nobody could make it up meanwhile, and waiting three more days would let it go cold.
 """
 
 from __future__ import annotations
@@ -48,9 +50,23 @@ def find_rupture(
         return None
     missed, what = after[0]
     open_days = cal.between(missed, now)
-    if open_days < judgement.repair_after_working_days:
+    if not _due(missed, now, open_days, cal, judgement.repair_after_working_days):
         return None
     return Rupture(missed, what, interval_days, open_days)
+
+
+def _due(missed: datetime, now: datetime, open_days: int, cal: WorkCalendar, needed: int) -> bool:
+    """Due after ``needed`` working days; sooner, on a working day back from an absence
+    that began after the miss, once ``needed`` days of the working week have gone by."""
+    if open_days >= needed:
+        return True
+    missed_day, today = cal.local_day(missed), cal.local_day(now)
+    return (
+        open_days >= 1
+        and cal.is_working(missed_day)
+        and cal.is_working(today)
+        and cal.week_days_between(missed_day, today) >= needed
+    )
 
 
 def _not_held(habit: Sequence[Occurrence], now: datetime) -> list[Miss]:

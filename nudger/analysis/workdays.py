@@ -52,6 +52,10 @@ class WorkCalendar:
         )
         return count - self._off_between(earlier, later)
 
+    def week_days_between(self, earlier: date, later: date) -> int:
+        """Days of the working week in ``(earlier, later]``, days away included."""
+        return self.days_between(earlier, later) + self._off_between(earlier, later)
+
     def between(self, earlier: datetime, later: datetime) -> int:
         """Working days from one moment's local day to another's."""
         return self.days_between(self.local_day(earlier), self.local_day(later))
@@ -81,10 +85,17 @@ class WorkCalendar:
 
 def days_away(events: Iterable[CalendarEvent], tz: tzinfo) -> set[date]:
     """Local days an out-of-office event covers (at least ``AWAY_MIN_HOURS`` of the day)."""
+    return days_off(
+        ((e.start, e.end) for e in events if e.kind is EventKind.OUT_OF_OFFICE and not e.cancelled),
+        tz,
+    )
+
+
+def days_off(spans: Iterable[tuple[datetime, datetime]], tz: tzinfo) -> set[date]:
+    """Local days these out-of-office spans cover (at least ``AWAY_MIN_HOURS`` of the day)."""
     away: set[date] = set()
-    for event in events:
-        if event.kind is EventKind.OUT_OF_OFFICE and not event.cancelled:
-            away.update(covered_days(event.start, event.end, tz))
+    for start, end in spans:
+        away.update(covered_days(start, end, tz))
     return away
 
 

@@ -51,7 +51,8 @@ from nudger.connectors.base import (
     SyncWindow,
     WorkingHours,
 )
-from nudger.connectors.google_auth import GoogleTokens, map_refresh_error
+from nudger.connectors.google_auth import DIRECTORY_READ, GoogleTokens, map_refresh_error
+from nudger.connectors.google_directory import GoogleDirectory
 from nudger.connectors.google_schedule import (
     GoogleSchedules,
     busy_intervals,
@@ -297,24 +298,36 @@ def hold_event_id(key: str) -> str:
 # --- the connector ----------------------------------------------------------------
 
 
-class GoogleCalendar:
-    """CalendarReader, FreeBusyReader and HoldWriter for one Google account."""
+class AccountRequests:
+    """Runs one account's Google API requests on its authorized client, with retries."""
 
-    def __init__(self, settings: Settings, tokens: GoogleTokens, account: str) -> None:
+    def __init__(self, settings: Settings, tokens: GoogleTokens) -> None:
         self._settings = settings
         self._tokens = tokens
-        self._account = account.lower()
         self._http: google_auth_httplib2.AuthorizedHttp | None = None
 
-    def _call(self, make: Callable[[CalendarApi], Any]) -> Any:
+    def run(self, make: Callable[[], Any]) -> Any:
+        """Execute the request ``make`` builds (anew for each attempt)."""
         credentials = self._tokens.credentials
         if self._http is None:
             self._http = authorized_http(self._settings, credentials, shared=True)
-        api = calendar_api(self._settings.google_api_endpoint)
         try:
-            return call_with_retries(lambda: _execute(make(api), self._http))
+            return call_with_retries(lambda: _execute(make(), self._http))
         finally:
             self._tokens.persist_if_changed()
+
+
+class GoogleCalendar:
+    """CalendarReader, FreeBusyReader and HoldWriter for one Google account."""
+
+    def __init__(self, settings: Settings, requests: AccountRequests, account: str) -> None:
+        self._settings = settings
+        self._requests = requests
+        self._account = account.lower()
+
+    def _call(self, make: Callable[[CalendarApi], Any]) -> Any:
+        api = calendar_api(self._settings.google_api_endpoint)
+        return self._requests.run(lambda: make(api))
 
     def profile(self) -> AccountProfile:
         primary = self._call(lambda api: api.calendars.get(calendarId="primary"))
@@ -463,12 +476,19 @@ def connect(
     settings: Settings, credentials: str, save: CredentialSaver, *, account: str
 ) -> Connector:
     tokens = GoogleTokens(settings, credentials, save, account=account)
-    calendar = GoogleCalendar(settings, tokens, account)
+    requests = AccountRequests(settings, tokens)
+    calendar = GoogleCalendar(settings, requests, account)
+    directory = (
+        GoogleDirectory(settings.google_people_endpoint, requests.run, account)
+        if tokens.granted(DIRECTORY_READ)
+        else None
+    )
     return Connector(
         provider="google",
         calendar=calendar,
         free_busy=calendar,
         holds=calendar,
         mail=GmailSender(settings, tokens),
+        directory=directory,
         schedules=GoogleSchedules(calendar._call, account),
     )

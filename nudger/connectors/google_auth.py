@@ -48,6 +48,8 @@ CALENDAR_READ = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 SCOPES = (CALENDAR_READ, CALENDAR_EVENTS, GMAIL_SEND)
+DIRECTORY_READ = "https://www.googleapis.com/auth/directory.readonly"
+"""Optional (``google_directory``): the Workspace directory's names and managers."""
 SCOPE_PURPOSE = {
     CALENDAR_READ: "read your calendar",
     CALENDAR_EVENTS: "book relationship-time holds",
@@ -75,8 +77,12 @@ class GoogleOAuth:
                 "redirect_uris": [redirect_uri],
             }
         }
+        optional = [DIRECTORY_READ] if s.google_directory else []
         return Flow.from_client_config(
-            config, scopes=[OPENID, PROFILE, *SCOPES], redirect_uri=redirect_uri, **kwargs
+            config,
+            scopes=[OPENID, PROFILE, *SCOPES, *optional],
+            redirect_uri=redirect_uri,
+            **kwargs,
         )
 
     def begin(self, redirect_uri: str, *, login_hint: str | None = None) -> AuthStart:
@@ -302,6 +308,10 @@ class GoogleTokens:
         self._saved_token = self._credentials.token
         with _locks_guard:
             self._lock = _refresh_locks.setdefault(account, threading.Lock())
+
+    def granted(self, scope: str) -> bool:
+        """Whether the user granted ``scope`` (users can untick optional ones)."""
+        return scope in (self._credentials.scopes or ())
 
     @property
     def credentials(self) -> Credentials:

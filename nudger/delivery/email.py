@@ -48,6 +48,7 @@ KINDS = (
     "anniversary",
     "work_anniversary",
     "welcome_back",
+    "daily_step",
     "digest",
     "reconnect",
 )
@@ -92,6 +93,8 @@ class NudgeContext:
     """Action → URL; actions: snooze, mute, talked, book, reconnect. Absent means no button."""
     time_zone: str
     """The owner's IANA zone; dates are written in it."""
+    step: str = ""
+    """A daily step's small step; empty for other nudges."""
     zone_note: str | None = None
     """The contact's time zone in words, when it is known and differs from the owner's."""
 

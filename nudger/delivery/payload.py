@@ -54,6 +54,8 @@ class NudgePayload:
     """A digest's suggestions."""
     counts_by_role: dict[str, dict[str, int]] = field(default_factory=dict)
     """A digest's health table: role → status → contacts."""
+    step: str = ""
+    """A daily step's small step (``nudger.rules.daily``)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -71,6 +73,7 @@ class NudgePayload:
             "cadence_days": self.cadence_days,
             "items": [_entry_json(e) for e in self.items] or None,
             "counts_by_role": self.counts_by_role or None,
+            "step": self.step or None,
         }
         return data | {k: v for k, v in optional.items() if v is not None}
 
@@ -91,6 +94,7 @@ class NudgePayload:
             cadence_days=read.optional("cadence_days", _number),
             items=tuple(_entry(item, f"{where}: items[{n}]") for n, item in read.items()),
             counts_by_role=read.optional("counts_by_role", _counts) or {},
+            step=read.optional("step", _text) or "",
         )
 
 

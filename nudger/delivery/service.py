@@ -39,7 +39,9 @@ from nudger.delivery.mutual_slots import slots_free_for_both
 from nudger.delivery.payload import NudgePayload
 from nudger.delivery.slots import default_working_hours
 from nudger.errors import AuthRevoked, ConnectorError, OutcomeUnknown, TransientError
+from nudger.rules.daily import out_of_date
 from nudger.rules.engine import quiet_now
+from nudger.rules.ladder import DAILY_STEP
 from nudger.rules.model import Policies
 from nudger.runtime import Runtime
 from nudger.store import contact_schedules, schedule
@@ -50,7 +52,7 @@ from nudger.wording import display_name, greeting_name, zone_sentence
 
 log = logging.getLogger(__name__)
 
-MAIL_KINDS = ("email", "digest")
+MAIL_KINDS = ("email", "digest", DAILY_STEP)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,9 @@ def _suppression(
 ) -> str | None:
     if not owner.active:
         return "account paused or awaiting reconnection"
+    stale = out_of_date(nudge.key, nudge.kind, now, owner.time_zone)
+    if stale:
+        return stale
     if not nudge.contact_email:
         return None
     with session_scope(runtime.db) as session:
@@ -215,6 +220,7 @@ def _nudge_context(
         cadence_days=payload.cadence_days,
         links=_links(runtime, owner, nudge.contact_email),
         time_zone=owner.time_zone,
+        step=payload.step,
         zone_note=_zone_note(runtime, owner, nudge.contact_email, payload.contact_name, now),
     )
 

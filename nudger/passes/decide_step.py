@@ -21,14 +21,17 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
 from nudger.analysis.model import ContactPrefs, Status
+from nudger.analysis.workdays import days_off
+from nudger.connectors.base import SyncWindow
 from nudger.delivery import outbox
 from nudger.delivery.payload import DigestEntry, NudgePayload, readable
 from nudger.passes.analyse import (
@@ -36,13 +39,15 @@ from nudger.passes.analyse import (
     Refreshed,
     analysis_key,
     audit_to_json,
+    owner_of,
     refreshed,
     rules_in_force,
 )
+from nudger.rules.daily import Morning, daily_decision, morning_of
 from nudger.rules.engine import Decision, PastNudge, decide, next_change
 from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
-from nudger.store import analysis_state
+from nudger.store import analysis_state, schedule
 from nudger.store import nudges as nudge_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account, Nudge
@@ -103,8 +108,14 @@ def decide_step(
             return _skipped(stored.outcome)
         fresh = refreshed(session, account_id, stored, keys.analysis, prefs, ruleset, now)
         history = [past_nudge(n) for n in nudge_store.account_nudges(session, account_id)]
+        morning = owner_morning(session, account, ruleset, now)
     healths = fresh.audit.healths
     decisions = decide(account_id, healths, prefs, history, ruleset, now, zone)
+    if morning is not None:
+        daily = daily_decision(
+            account_id, healths, prefs, history, decisions, ruleset, now, morning
+        )
+        decisions += [daily] if daily else []
     statuses = Counter(str(h.status) for h in healths)
     outcome = DecideOutcome(len(healths), statuses, len(decisions), 0, fresh.how, fresh.analysed)
     if not enqueue:
@@ -116,6 +127,21 @@ def decide_step(
             enqueued = outbox.enqueue(session, account_id, outbox_rows(decisions, healths), now)
         _remember(session, account_id, stored, keys, fresh, outcome, valid_until, now)
     return replace(outcome, enqueued=enqueued)
+
+
+def owner_morning(
+    session: Session, account: Account, ruleset: RuleSet, now: datetime
+) -> Morning | None:
+    """The owner's day for the daily step, with their out-of-office; None when the mode
+    is off (nothing is read then)."""
+    if not ruleset.policies.daily_step:
+        return None
+    owner = owner_of(account)
+    tz = ZoneInfo(owner.time_zone)
+    midnight = datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
+    window = SyncWindow(midnight, midnight + timedelta(days=1))
+    spans = [(b.start, b.end) for b in schedule.out_of_office(session, account.id, window)]
+    return morning_of(now, owner.time_zone, owner.working_days, days_off(spans, tz))
 
 
 def decision_key(
@@ -218,6 +244,7 @@ def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox
         group=decision.group,
         last_interaction=health.last_interaction if health else None,
         cadence_days=health.cadence_days if health else None,
+        step=decision.step,
     )
     if decision.kind == "digest":
         payload = digest_payload(decision, by_email, payload)

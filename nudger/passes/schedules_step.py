@@ -26,7 +26,6 @@ READ_EVERY = timedelta(days=1)
 """Working hours and zones change rarely."""
 PEOPLE = 100
 """Colleagues asked about per read: five Graph requests, two Google ones."""
-MET_WITHIN = timedelta(days=90)
 WINDOW = timedelta(days=1)
 """Only hours and zones are kept, so the shortest window will do."""
 
@@ -39,9 +38,8 @@ def schedules_step(runtime: Runtime, account_id: int, connector: Connector, now:
         owner = session.get_one(Account, account_id).email
         if reader is None or (last is not None and last <= now < last + READ_EVERY):
             return 0
-        people = contact_schedules.people_to_ask(
-            session, account_id, domain(owner), now - MET_WITHIN, PEOPLE
-        )
+        since = now - timedelta(days=runtime.settings.lookback_days)  # lapsed people too
+        people = contact_schedules.people_to_ask(session, account_id, domain(owner), since, PEOPLE)
     error: str | None = None
     try:
         found = reader.schedules(people, SyncWindow(now, now + WINDOW)) if people else []

@@ -21,6 +21,7 @@ from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
 from nudger.analysis.status import every_days, weeks_ago
 from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
+    DAILY_STEP,
     EMAIL,
     EMAIL_WINDOW,
     NOT_COUNTED,
@@ -76,6 +77,8 @@ class Decision:
     """For a digest: the decisions it lists, most important first."""
     group: tuple[str, ...] = ()
     """For a group nudge: every member (``contact_email`` is one of them)."""
+    step: str = ""
+    """For a daily step: the small step it suggests."""
 
 
 def decide(
@@ -90,8 +93,10 @@ def decide(
     """This week's decisions for one account, most important first, within the budget.
 
     One decision per person, or per group of people met only together; what kind of
-    nudge it is follows the escalation ladder (``ladder.py``).
+    nudge it is follows the escalation ladder (``ladder.py``). Daily steps in the history
+    count for nothing here: they have their own budget (``daily.py``).
     """
+    history = other_than_daily(history)
     tz = ZoneInfo(time_zone)
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
@@ -182,6 +187,7 @@ def next_change(
     a crunch ends. (The ISO week turns over with the owner's date, which callers watch
     themselves.)"""
     policies = ruleset.policies
+    history = other_than_daily(history)
     moments = [p.snoozed_until for p in prefs.values() if p.snoozed_until is not None]
     if policies.crunch_until is not None:
         moments.append(policies.crunch_until)
@@ -217,6 +223,12 @@ def _rule_moments(health: ContactHealth, rules: Sequence[Rule]) -> list[datetime
         for rule in rules
         if rule.when.min_days_since_last is not None
     ]
+
+
+def other_than_daily(history: Sequence[PastNudge]) -> list[PastNudge]:
+    """The history other nudges are weighed on: daily steps spend none of their budget,
+    ladder or cooldown, so repairs and the people in trouble keep their places."""
+    return [nudge for nudge in history if nudge.kind != DAILY_STEP]
 
 
 def attempt_of(nudge: PastNudge) -> Attempt:

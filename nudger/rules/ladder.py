@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from nudger.rules.engine import PastNudge
 
 EMAIL, HOLD, DIGEST = "email", "hold", "digest"
+DAILY_STEP = "daily_step"
+"""The daily step's kind (``nudger.rules.daily``): outside the ladder and the budget."""
 NOT_COUNTED = frozenset({"suppressed", "failed"})
 """Outbox states of nudges that never reached the user."""
 EMAIL_WINDOW = timedelta(days=30)

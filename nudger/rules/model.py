@@ -66,6 +66,11 @@ class Policies(StrictModel):
     quiet_days: tuple[int, ...] = Field(default=(6, 7), description="ISO weekdays: Monday=1.")
     digest: bool = Field(default=False, description="Bundle email nudges into one weekly digest.")
     digest_size: int = Field(default=5, ge=1, le=50, description="Suggestions in one digest.")
+    daily_step: bool = Field(
+        default=False,
+        description="One intentional interaction a day: each working morning one email "
+        "naming one key person and one small step (its own budget of one a working day).",
+    )
     crunch_factor: float = Field(
         default=2,
         ge=1,

@@ -1,9 +1,10 @@
-"""The emulator's Google front-end: OAuth, Calendar v3 and Gmail ``messages.send``.
+"""The emulator's Google front-end: OAuth, Calendar v3, People and Gmail ``messages.send``.
 
 Paths mirror Google's under one host: ``/o/oauth2/v2/auth``, ``/token``,
 ``/revoke`` (``google_oauth``), ``/calendar/v3/...`` (``google_calendar``, listing
-rules in ``google_listing``) and ``/gmail/v1/users/{userId}/messages/send`` (here,
-plus the ``/upload/...`` form google-api-python-client uses when given a media body).
+rules in ``google_listing``), ``/v1/people:listDirectoryPeople`` (``google_people``)
+and ``/gmail/v1/users/{userId}/messages/send`` (here, plus
+the ``/upload/...`` form google-api-python-client uses when given a media body).
 Errors use Google's JSON error body (``google_error``).
 
 Limitations: ``events.list`` serves ``singleEvents=true`` only (the world stores
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from nudger.sandbox import google_calendar, google_oauth, google_tokens
+from nudger.sandbox import google_calendar, google_oauth, google_people, google_tokens
 from nudger.sandbox.google_common import (
     GoogleError,
     bad_request,
@@ -147,6 +148,7 @@ def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
     return [
         *google_oauth.routes(world, pages),
         *google_calendar.routes(world),
+        *google_people.routes(world),
         Route(SEND_PATH, gmail.send, methods=["POST"]),
         Route("/upload" + SEND_PATH, gmail.upload, methods=["POST"]),
     ]

@@ -288,10 +288,33 @@ def generate_org(world: World, spec: OrgSpec) -> GeneratedOrg:
     _plant_occasional(cal, cast)
     _plant_noise(cal)
     _plant_filler(cal, cast.filler)
+    _plant_far_colleagues(world, spec, cast)
     reports = list(owner.direct_reports)
     relationships = _relationships(cal, cast)
     year_start = cal.at(cal.first_day, time(0))
     return GeneratedOrg(owner, _expectations(cast), cal.count, reports, relationships, year_start)
+
+
+FAR_ZONE = ("Asia/Singapore", "Singapore Standard Time")
+FAR_PATTERNS = ("mentor-lapsed", "peer-cancelling")
+"""Key people who work from Singapore: one the owner is emailed about, one a hold is booked
+for, so the demo shows the zone sentence in both and a hold inside both people's hours."""
+
+
+def _plant_far_colleagues(world: World, spec: OrgSpec, cast: _Cast) -> None:
+    """Give the far people mailboxes of their own in the owner's tenant, with Singapore
+    working hours. Microsoft only: Graph's getSchedule reveals another user's working hours
+    and zone; Google's freeBusy reveals neither, so a Google plant would show nothing."""
+    if spec.provider != "microsoft":
+        return
+    zone, windows_zone = FAR_ZONE
+    for pattern in FAR_PATTERNS:
+        person = cast.roles[pattern]
+        if person.email in world.mailboxes:  # never take over another user's mailbox
+            continue
+        far = Mailbox(person.email, person.name, "microsoft", zone, windows_zone)
+        far.work_end = time(18, 0)
+        world.add_mailbox(far)
 
 
 def _validate(spec: OrgSpec) -> None:

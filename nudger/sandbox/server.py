@@ -158,6 +158,7 @@ class Sandbox:
             "google_token_uri": f"{self.base_url}/token",
             "google_revoke_uri": f"{self.base_url}/revoke",
             "google_api_endpoint": f"{self.base_url}/",
+            "google_people_endpoint": f"{self.base_url}/",
             "microsoft_client_id": MICROSOFT_CLIENT[0],
             "microsoft_client_secret": MICROSOFT_CLIENT[1],
             "microsoft_authority": f"{self.base_url}/{MICROSOFT_TENANT}",

@@ -67,6 +67,7 @@ def _start_sandbox(
     (sandbox_dir / "nudger.db").unlink(missing_ok=True)  # the emulator's world is new too
     overrides = {
         **emulator.settings(),
+        "google_directory": "true",
         "data_dir": str(sandbox_dir),
         "database_url": f"sqlite:///{sandbox_dir / 'nudger.db'}",
     }

@@ -64,6 +64,7 @@ ANCHORED_PREFERENCES = (
     "time_zone",
     "crunch_until",
     "crunch_factor",
+    "daily_step",
 )
 """Preference fields with an element id of their own, for the error summary's links."""
 
@@ -256,6 +257,7 @@ class SettingsRoutes:
             "state": state,
             "form": {
                 **_crunch_form(stored, self._today(account).day, rules_in_force(runtime)),
+                "daily_step": _daily_step_on(stored, rules_in_force(runtime)),
                 **(state.account_form or _account_form(stored, account)),
             },
             "groups": grouped(rows, shown, to_fix=set(state.row_errors)),
@@ -275,6 +277,7 @@ class SettingsRoutes:
 def _typed(form: FormData) -> dict[str, Any]:
     typed: dict[str, Any] = {k: str(v) for k, v in form.items() if k != "days"}
     typed["days"] = [preferences.weekday(str(d)) for d in form.getlist("days")]
+    typed["daily_step"] = form.get("daily_step") == "on"  # unticked boxes are not sent
     return typed
 
 
@@ -294,6 +297,12 @@ def _crunch_form(stored: dict[str, Any], today: date, rules: RuleSet) -> dict[st
         "crunch_until": crunch.until.isoformat() if on and crunch else "",
         "crunch_factor": "" if factor is None else f"{factor:g}",
     }
+
+
+def _daily_step_on(stored: dict[str, Any], rules: RuleSet) -> bool:
+    """Whether the daily step is on: the user's choice, else the rules'."""
+    chosen = preferences.load(stored["settings"]).daily_step
+    return rules.policies.daily_step if chosen is None else chosen
 
 
 def _account_form(stored: dict[str, Any], account: AccountView) -> dict[str, Any]:

@@ -39,6 +39,18 @@ def test_the_org_chart_wins_over_the_calendar() -> None:
     assert found[BEN].reasons[0] == "from your org chart"
 
 
+def test_with_an_org_chart_a_one_on_one_outside_it_is_no_direct_report() -> None:
+    """Graph's /me/directReports lists every direct report: a weekly one-on-one with
+    someone it does not list is a peer's (or a mentee's), not a report's."""
+    events = [
+        *series(ANA, days_ago(7 * 11 + 1), 7, 12, series_id="ana"),
+        *series(BEN, days_ago(7 * 11 + 2), 7, 12, series_id="ben"),
+    ]
+    found = proposals_of(events, directory={BEN: "direct_report"})
+    assert (found[ANA].role, found[BEN].role) == ("peer", "direct_report")
+    assert "weekly one-on-one series, 12 meetings together" in found[ANA].reasons
+
+
 def run_by(contact: str, events: list[CalendarEvent]) -> list[CalendarEvent]:
     return [replace(e, organizer_email=contact) for e in events]
 

@@ -4,11 +4,14 @@ working days is named, with what happened and when (NOW is Wednesday 12 June 202
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactPrefs, Status
-from nudger.connectors.base import CalendarEvent, Response
+from nudger.connectors.base import CalendarEvent, EventKind, Response
 from tests.analysis.builders import (
+    ME,
     days_ago,
     days_ahead,
     meeting,
@@ -106,3 +109,39 @@ def test_declined_by_the_owner_is_said_so() -> None:
     assert priya.reasons[0].startswith(
         "you declined your weekly one-on-one with Priya Shah on 7 Jun"
     )
+
+
+def away(first: datetime, days: int) -> CalendarEvent:
+    """The owner out of office for ``days`` whole days from ``first``."""
+    return CalendarEvent(
+        event_id=f"ooo-{first.date()}",
+        start=first,
+        end=first + timedelta(days=days),
+        kind=EventKind.OUT_OF_OFFICE,
+        organizer_email=ME,
+    )
+
+
+MONDAY = datetime(2024, 6, 10, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_a_one_on_one_missed_before_a_week_away_is_named_on_the_first_day_back() -> None:
+    """Cancelled Friday 7 June; the owner is away Monday and Tuesday; NOW is Wednesday, one
+    working day later but three days of the working week: nobody could make it up."""
+    priya = run_audit([*weekly(cancelled=[8]), away(MONDAY, 2)], NAMED)[PRIYA]
+    assert priya.repair is not None
+    assert priya.repair.working_days_open == 1
+
+
+def test_the_first_day_back_waits_for_the_usual_three_days_of_the_working_week() -> None:
+    """Cancelled Friday; away Monday only: Tuesday and Wednesday back are two days, not three."""
+    strict = Judgement(repair_after_working_days=4)
+    events = [*weekly(cancelled=[8]), away(MONDAY, 1)]
+    assert run_audit(events, NAMED, judgement=strict)[PRIYA].repair is None
+
+
+def test_a_one_on_one_missed_while_the_owner_was_away_waits_three_working_days_back() -> None:
+    """Missed during the owner's own holiday: expected, so the usual make-up time applies."""
+    friday = datetime(2024, 6, 7, tzinfo=ZoneInfo("Europe/Paris"))
+    events = [*weekly(cancelled=[8]), away(friday, 5)]  # away Friday to Tuesday
+    assert run_audit(events, NAMED)[PRIYA].repair is None
