@@ -2,9 +2,9 @@
 
 The owner's profile (name, zone, aliases, working hours) and roles from the directory,
 read once a day (``PROFILE_EVERY``) and after each sign-in, the chosen calendars' events
-(incrementally: ``nudger.sync``), then the holds the user deleted since, then what
-moments need (``moments_step``). Idempotent: a second run with the saved cursors fetches
-only what changed since the first (usually nothing).
+(incrementally: ``nudger.sync``), then the holds the user deleted since. Idempotent: a
+second run with the saved cursors fetches only what changed since the first (usually
+nothing).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from nudger.connectors.base import AccountProfile, Connector, Person
 from nudger.delivery import hold_feedback
 from nudger.lease import KeptLease
 from nudger.passes.connection import Connection, connect
-from nudger.passes.moments_step import moments_step
 from nudger.runtime import Runtime
 from nudger.store.db import session_scope
 from nudger.store.hours import hours_json
@@ -64,7 +63,6 @@ def sync_step(
         )
     with session_scope(runtime.db) as session:
         declined = hold_feedback.record_deleted_holds(session, account_id, now)
-    moments_step(runtime, account_id, connection.connector, now)
     return SyncOutcome(
         calendars=len(synced),
         events=sum(r.events for r in synced),
