@@ -53,7 +53,7 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/9"
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mailboxes", type=int, default=1000)
-    parser.add_argument("--people", type=int, default=40, help="colleagues per mailbox")
+    parser.add_argument("--people", type=int, default=43, help="colleagues per mailbox")
     parser.add_argument("--events-per-week", type=int, default=10)
     parser.add_argument("--months", type=int, default=6, help="history (orggen's minimum: 6)")
     parser.add_argument("--steady", type=int, default=1, help="steady in-process passes")

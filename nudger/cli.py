@@ -284,17 +284,28 @@ def simulate(
             "--daily-step", help="Replay with the daily step on, whatever the settings say."
         ),
     ] = False,
+    crunch_until: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Replay as if busy until DATE (2026-01-15): what a crunch would have sent.",
+        ),
+    ] = None,
 ) -> None:
     """Replay past days: the nudges the rules would have fired, and why. Sends nothing."""
     from nudger.reporting import print_simulation
     from nudger.runtime import open_runtime
-    from nudger.simulate import parse_span, simulate
+    from nudger.simulate import parse_day, parse_span, simulate
 
     try:
         span = parse_span(since)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since") from None
-    fired = simulate(open_runtime(), account, span, daily_step=daily_step)
+    try:
+        until = None if crunch_until is None else parse_day(crunch_until)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--crunch-until") from None
+    fired = simulate(open_runtime(), account, span, daily_step=daily_step, crunch_until=until)
     if as_json:
         typer.echo(json.dumps([f.to_json() for f in fired], indent=2))
     else:

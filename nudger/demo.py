@@ -13,7 +13,7 @@ import ssl
 import tempfile
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -28,7 +28,10 @@ from nudger import accounts, contacts, preferences
 from nudger.analysis.audit import ContactHealth
 from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
+from nudger.passes.analyse import account_ruleset, analyse, rules_in_force
 from nudger.reporting import print_audit
+from nudger.rules.crunch import Crunch, in_force
+from nudger.rules.engine import Decision, decide
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg, generate_org, plant_moments
 from nudger.sandbox.run import MICROSOFT_OWNER, start_sandbox
@@ -55,6 +58,8 @@ class DemoResult:
     audit: tuple[ContactHealth, ...] = ()
     microsoft_org: GeneratedOrg | None = None
     microsoft_audit: tuple[ContactHealth, ...] = ()
+    crunch: tuple[CrunchPreview, ...] = ()
+    """Per organisation, what a two-week crunch would hold back this morning."""
 
 
 def demo_clock(zone: str, real_now: datetime | None = None) -> datetime:
@@ -90,9 +95,10 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
             result = replace(
                 result,
                 org=google_org,
-                audit=audits[0],
+                audit=audits[0][0],
                 microsoft_org=microsoft_org,
-                microsoft_audit=audits[1],
+                microsoft_audit=audits[1][0],
+                crunch=(audits[0][1], audits[1][1]),
             )
             runtime.db.dispose()
         finally:
@@ -103,7 +109,7 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
 
 def _run_owner(
     console: Console, runtime: Runtime, sandbox: Sandbox, org: GeneratedOrg, now: datetime
-) -> tuple[ContactHealth, ...]:
+) -> tuple[tuple[ContactHealth, ...], CrunchPreview]:
     """Sign one sandbox user up, run the scheduler's cycle for them, print their audit."""
     label = "Google" if org.owner.provider == "google" else "Microsoft 365"
     console.rule(f"{org.owner.name} <{org.owner.email}>, {label}")
@@ -115,7 +121,50 @@ def _run_owner(
         console.print(report.summary())
     healths = account_audit(runtime, ref.email, now=now)
     print_audit(console, healths, now)
-    return tuple(healths)
+    preview = crunch_preview(runtime, ref.id, now)
+    _print_crunch_dial(console, preview)
+    return tuple(healths), preview
+
+
+@dataclass(frozen=True)
+class CrunchPreview:
+    """This morning's decisions from a blank outbox, and those a crunch would let out."""
+
+    until: date
+    factor: float
+    decided: tuple[Decision, ...]
+    kept: tuple[Decision, ...]
+
+    @property
+    def held(self) -> tuple[Decision, ...]:
+        kept = {d.key for d in self.kept}
+        return tuple(d for d in self.decided if d.key not in kept)
+
+
+def crunch_preview(runtime: Runtime, account_id: int, now: datetime) -> CrunchPreview:
+    """The crunch dial on the demo account: what "busy for two weeks" would hold back."""
+    base = account_ruleset(runtime, account_id, rules_in_force(runtime))
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        zone = preferences.time_zone_of(account)
+        prefs = contacts.prefs_of(session, account_id)
+    until = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=14)
+    runs = []
+    for rules in (base, in_force(base, Crunch(until), now, zone)):
+        healths = analyse(runtime, account_id, rules, now)
+        runs.append(tuple(decide(account_id, healths, prefs, [], rules, now, zone)))
+    return CrunchPreview(until, base.policies.crunch_factor, runs[0], runs[1])
+
+
+def _print_crunch_dial(console: Console, preview: CrunchPreview) -> None:
+    held = ", ".join(f"{d.contact_name or d.contact_email} ({d.rule})" for d in preview.held)
+    console.print(
+        f"Crunch dial: busy until {preview.until:%a %d %b}? Rhythms would stretch "
+        f"{preview.factor:g}x and, of this morning's {len(preview.decided)} nudges, "
+        f"{len(preview.kept)} would still go out (repairs and direct reports' one-on-ones). "
+        f"Held back: {held or 'none'}.",
+        markup=False,
+    )
 
 
 def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:

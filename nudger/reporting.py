@@ -101,7 +101,7 @@ def print_simulation(console: Console, fired: Sequence[SimulatedNudge], since: s
     for item in fired:
         d = item.decision
         table.add_row(
-            f"{item.day:%a %d %b}",
+            f"{item.day:%a %d %b}" + (" (crunch)" if item.crunch else ""),
             d.contact_name or d.contact_email,
             d.kind,
             d.rule,

@@ -10,6 +10,11 @@ provider replay from what is stored: a hire date fires its anniversaries on thei
 (a hire date does not change), and each key person's latest long absence fires its
 welcome back on the mornings after it ended; earlier absences were not kept, so they do
 not show.
+
+A crunch ("busy until") is replayed on the mornings it covers: with ``--crunch-until
+DATE``, one from the first replayed morning until that date (what a crunch would have
+held back); otherwise the account's own crunch, if it is on now, on today's morning only
+(when it was turned on is not stored, so earlier mornings are replayed without it).
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from nudger.analysis.audit import audit
 from nudger.analysis.workdays import days_away
 from nudger.connectors.base import CalendarEvent
 from nudger.passes.analyse import owner_of, rules_in_force
+from nudger.rules.crunch import Crunch, in_force
 from nudger.rules.daily import daily_decision, morning_of
-from nudger.rules.engine import Decision, PastNudge, decide, quiet_now
+from nudger.rules.engine import Decision, PastNudge, decide, in_crunch, quiet_now
 from nudger.rules.model import RuleSet
 from nudger.runtime import Runtime
 from nudger.store import events as event_store
@@ -43,6 +49,8 @@ _SPAN = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
 class SimulatedNudge:
     day: date
     decision: Decision
+    crunch: bool = False
+    """The morning was inside a crunch: only what a crunch lets through went out."""
 
     def to_json(self) -> dict[str, Any]:
         """A group nudge (or a digest of several people) names one contact and lists all."""
@@ -58,6 +66,7 @@ class SimulatedNudge:
             "role": d.role,
             "evidence": list(d.evidence),
             **({"group": list(people)} if len(people) > 1 else {}),
+            **({"crunch": True} if self.crunch else {}),
             **({"step": d.step} if d.step else {}),
         }
 
@@ -81,6 +90,20 @@ def parse_span(text: str) -> timedelta:
     return timedelta(days=days)
 
 
+@dataclass(frozen=True)
+class ReplayedCrunch:
+    """A crunch as the replay applies it: from ``start`` until its own end."""
+
+    crunch: Crunch
+    start: datetime | None = None
+    """None: from the first replayed morning."""
+
+    def rules_at(self, ruleset: RuleSet, moment: datetime, time_zone: str) -> RuleSet:
+        if self.start is not None and moment < self.start:
+            return ruleset
+        return in_force(ruleset, self.crunch, moment, time_zone)
+
+
 def simulate(
     runtime: Runtime,
     email: str,
@@ -88,8 +111,10 @@ def simulate(
     *,
     now: datetime | None = None,
     daily_step: bool = False,
+    crunch_until: date | None = None,
 ) -> list[SimulatedNudge]:
-    """``daily_step``: replay with the daily step on, whatever the settings say."""
+    """``daily_step``: replay with the daily step on, whatever the settings say;
+    ``crunch_until``: replay as if busy until that date (see the module's docstring)."""
     now = now or datetime.now(UTC)
     ref = accounts.find_account(runtime, email)
     ruleset = rules_in_force(runtime)
@@ -97,24 +122,47 @@ def simulate(
         account = session.get_one(Account, ref.id)
         ruleset = with_daily_step(preferences.ruleset_for(account, ruleset), daily_step)
         owner = owner_of(account)
+        crunch = replayed_crunch(account, crunch_until, now, owner.time_zone)
         prefs = contacts.prefs_of(session, ref.id)
         events: list[CalendarEvent] = list(event_store.iter_events(session, ref.id))
     away = days_away(events, ZoneInfo(owner.time_zone))
     history: list[PastNudge] = []
     fired: list[SimulatedNudge] = []
     for moment in mornings(now - since, now, owner.time_zone):
-        if quiet_now(ruleset.policies, moment, owner.time_zone):
+        rules = crunch.rules_at(ruleset, moment, owner.time_zone) if crunch else ruleset
+        if quiet_now(rules.policies, moment, owner.time_zone):
             continue  # nothing is delivered then; the next working morning decides
-        healths = audit(owner, events, prefs, moment, ruleset.judgement, ruleset.roles)
-        decisions = decide(ref.id, healths, prefs, history, ruleset, moment, owner.time_zone)
+        day = moment.astimezone(ZoneInfo(owner.time_zone)).date()
+        healths = audit(owner, events, prefs, moment, rules.judgement, rules.roles)
+        decisions = decide(ref.id, healths, prefs, history, rules, moment, owner.time_zone)
         morning = morning_of(moment, owner.time_zone, owner.working_days, away)
-        daily = daily_decision(ref.id, healths, prefs, history, decisions, ruleset, moment, morning)
+        daily = daily_decision(ref.id, healths, prefs, history, decisions, rules, moment, morning)
         for decision in [*decisions, *([daily] if daily else [])]:
             history.append(as_sent(decision, moment))
-            fired.append(
-                SimulatedNudge(moment.astimezone(ZoneInfo(owner.time_zone)).date(), decision)
-            )
+            fired.append(SimulatedNudge(day, decision, in_crunch(rules.policies, moment)))
     return fired
+
+
+def replayed_crunch(
+    account: Account, crunch_until: date | None, now: datetime, time_zone: str
+) -> ReplayedCrunch | None:
+    """The crunch asked for, or else the account's own while it is on (today only)."""
+    own = preferences.crunch_on(account, now)
+    if crunch_until is not None:
+        factor = own.factor if own is not None else None
+        return ReplayedCrunch(Crunch(crunch_until, factor))
+    if own is None:
+        return None
+    zone = ZoneInfo(time_zone)
+    return ReplayedCrunch(own, datetime.combine(now.astimezone(zone).date(), time.min, zone))
+
+
+def parse_day(text: str) -> date:
+    """``2026-01-15``: the day a replayed crunch ends (that day is back to normal)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r}: expected a date like 2026-01-15") from None
 
 
 def with_daily_step(ruleset: RuleSet, on: bool) -> RuleSet:

@@ -236,6 +236,13 @@ def test_simulate_rejects_a_bad_period(env: dict[str, str]) -> None:
     assert "Invalid value for --since: 'soon': expected a number of days or weeks" in message
 
 
+def test_simulate_rejects_a_bad_crunch_date(env: dict[str, str]) -> None:
+    result = nudger("simulate", "--account", "a@example.com", "--crunch-until", "15 Jan", env=env)
+    assert result.returncode == 2
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "Invalid value for --crunch-until: '15 Jan': expected a date like 2026-01-15" in message
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [

@@ -66,6 +66,16 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         text = parsed(path).get_body(("plain",)).get_content()
         assert "14 meetings over 3 months" in text
         assert "Larkspur" not in text + path.with_suffix(".html").read_text()
+    # Each organisation's project group whose weekly meetings ended well gets one
+    # thank-you naming the group, its rhythm, count and span, never the meetings' title.
+    groups = [
+        p for p in result.emails if parsed(p)["Subject"] == "A thank-you for a project's meetings"
+    ]
+    assert len(groups) == 2, [parsed(p)["Subject"] for p in result.emails]
+    for path in groups:
+        text = parsed(path).get_body(("plain",)).get_content()
+        assert "12 weekly meetings with " in text
+        assert "Heron" not in text + path.with_suffix(".html").read_text()
     # Each organisation's mentor first met a year ago gets one email marking it.
     subjects = [parsed(p)["Subject"] for p in result.emails]
     years = [s for s in subjects if s.startswith("A year since you first met")]
@@ -87,3 +97,12 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     owners = (result.org.owner.name, result.microsoft_org.owner.name)
     assert all(any(owner in row for owner in owners) for row in rows), rows
     assert "Relationship audit" in printed
+    # The crunch dial, per organisation: a two-week crunch keeps the repairs and the direct
+    # reports' one-on-ones and holds back the rest (the thank-yous among them).
+    assert printed.count("Crunch dial: busy until") == 2
+    for preview in result.crunch:
+        assert preview.kept
+        assert preview.held
+        assert {d.key for d in preview.kept} <= {d.key for d in preview.decided}
+        assert all(d.rule != "thanks_group" for d in preview.kept)
+        assert any(d.rule == "thanks_group" for d in preview.held)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ from nudger.demo import demo_clock
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg
 from nudger.sandbox.run import start_sandbox
-from nudger.simulate import SimulatedNudge, mornings, parse_span, simulate
+from nudger.simulate import SimulatedNudge, mornings, parse_day, parse_span, simulate
 from nudger.store.db import session_scope
 from nudger.store.models import Nudge
 from tests.conftest import isolate
@@ -152,6 +152,60 @@ def test_a_year_since_the_first_meeting_with_a_mentor_is_marked_once_with_its_ev
     [marked] = moments
     morning = datetime.combine(marked.day, time(9), ZoneInfo(org.owner.time_zone))
     assert window.open_at(morning)
+
+
+def test_a_projects_run_that_ended_is_thanked_once_as_a_group_with_its_evidence(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    _, org, fired = replay
+    team = sorted(e.email for e in org.expectations if e.pattern.startswith("project-"))
+    about = [f for f in fired if set(f.to_json().get("group") or ()) & set(team)]
+    assert [f.decision.rule for f in about] == ["thanks_group"], about
+    [row] = [f.to_json() for f in about]
+    assert row["group"] == team
+    assert row["contact"] in team
+    assert str(row["evidence"][0]).startswith("the 12 weekly meetings with ")
+    assert str(row["evidence"][0]).endswith(" over 3 months")
+    assert not any("Heron" in line for line in row["evidence"])
+
+
+def test_a_replayed_crunch_lets_only_repairs_and_direct_reports_one_on_ones_through(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    """``--crunch-until``: busy from the first replayed morning until that date: no
+    fading, neglected, thank-you or anniversary email goes out in it."""
+    runtime, org, fired = replay
+    until = (NOW - timedelta(days=30)).date()
+    crunched = simulate(runtime, org.owner.email, timedelta(days=120), now=NOW, crunch_until=until)
+    during = [f for f in crunched if f.day < until]
+    after = [f for f in crunched if f.day >= until]
+    assert during
+    assert all(f.crunch and f.to_json()["crunch"] is True for f in during)
+    assert not any(f.crunch for f in after)
+    assert "crunch" not in fired[0].to_json()
+    # Repairs (a lapsed one-on-one that is one too) and direct reports' one-on-ones only.
+    one_on_ones = {"repair_one_on_one", "lapsed_one_on_one", "missing_one_on_one"}
+    rules = {d.rule for f in during for d in (f.decision.bundled or (f.decision,))}
+    assert rules <= one_on_ones
+    assert len(during) < len([f for f in fired if f.day < until])
+
+
+def test_a_bad_crunch_date_says_what_is_expected() -> None:
+    with pytest.raises(ValueError, match="expected a date like 2026-01-15"):
+        parse_day("15 Jan")
+    assert parse_day(" 2026-01-15 ") == date(2026, 1, 15)
+
+
+def test_a_stopped_group_gets_its_thank_you_or_its_stopped_nudge_never_both(
+    replay: tuple[Runtime, GeneratedOrg, list[SimulatedNudge]],
+) -> None:
+    """The fortnightly group stopped ~9 weeks ago: within the replay its run ended, so
+    the one nudge about it is either kind, and nothing follows a thank-you."""
+    _, org, fired = replay
+    team = {e.email for e in org.expectations if e.pattern.startswith("group-")}
+    about = [f.decision.rule for f in fired if set(f.to_json().get("group") or ()) & team]
+    # It ended well (its last meeting held) and lately when the replay began: thanked.
+    assert about == ["thanks_group"]
 
 
 def test_the_daily_step_is_off_unless_asked_for(

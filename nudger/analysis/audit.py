@@ -12,12 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from nudger.analysis.appreciation import Company
 from nudger.analysis.features import build_features
-from nudger.analysis.groups import find_groups
+from nudger.analysis.groups import with_groups
 from nudger.analysis.interactions import (
     Seen,
+    company_of,
     interactions_of,
     met_before_window,
+    missed_company_of,
     occurrence_of,
     orphan_of,
     seen,
@@ -61,6 +64,8 @@ class ContactHealth:
     cadence_working_days: float | None = None
     group: tuple[str, ...] = ()
     """Everyone (this contact included) met only in the same meetings lately."""
+    group_run: EndedRun | None = None
+    """The group's run of meetings, once it ended (see ``appreciation.group_run``)."""
 
     @property
     def repair(self) -> Rupture | None:
@@ -103,6 +108,7 @@ class ContactHealth:
             **_moment("work_anniversary", self.work_anniversary),
             **_moment("welcome_back", self.welcome_back),
             **({"group": list(self.group)} if self.group else {}),
+            **({"group_run": self.group_run.to_json()} if self.group_run else {}),
         }
 
 
@@ -119,6 +125,15 @@ class _Ledger:
     name_seen: datetime | None = None
     met_before: datetime | None = None
     """The earliest held meeting with them older than the analysis window."""
+    company: list[tuple[datetime, tuple[str, ...]]] = field(default_factory=list)
+    """Each held group meeting with them, and everyone who attended it."""
+    missed_company: list[tuple[datetime, frozenset[str]]] = field(default_factory=list)
+    """Each group meeting with them that did not take place, and who was invited."""
+    planned_group: bool = False
+    """A meeting of at most medium size is planned with them."""
+
+    def company_seen(self) -> Company:
+        return Company(tuple(self.company), tuple(self.missed_company), self.planned_group)
 
 
 def audit(
@@ -155,7 +170,7 @@ def full_audit(
     gathered = collect_ledgers(owner, events, now, judgement)
     everyone = set(gathered.ledgers) | _with_roles(prefs, owner)
     fresh = _assessed(everyone, gathered, owner, prefs, now, judgement, roles)
-    return Audit(_listed(fresh, judgement), frozenset(gathered.away), gathered.history_from)
+    return Audit(_listed(fresh, now, judgement), frozenset(gathered.away), gathered.history_from)
 
 
 def partial_audit(
@@ -179,9 +194,9 @@ def partial_audit(
     ledgers = collect_ledgers(owner, events, now, judgement, only=again).ledgers
     gathered = Gathered(ledgers, set(previous.away), previous.history_from)
     present = again & (set(gathered.ledgers) | _with_roles(prefs, owner))
-    kept = [replace(h, group=()) for h in previous.healths if h.email not in again]
+    kept = [replace(h, group=(), group_run=None) for h in previous.healths if h.email not in again]
     fresh = _assessed(present, gathered, owner, prefs, now, judgement, roles)
-    return Audit(_listed(kept + fresh, judgement), previous.away, previous.history_from)
+    return Audit(_listed(kept + fresh, now, judgement), previous.away, previous.history_from)
 
 
 def series_partners(
@@ -230,9 +245,11 @@ def _assessed(
     ]
 
 
-def _listed(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
+def _listed(
+    healths: list[ContactHealth], now: datetime, judgement: Judgement
+) -> list[ContactHealth]:
     listed = [h for h in healths if _worth_listing(h)]
-    return sorted(with_groups(listed, judgement), key=_severity_then_strength)
+    return sorted(with_groups(listed, now, judgement), key=_severity_then_strength)
 
 
 @dataclass(frozen=True)
@@ -289,18 +306,38 @@ def _record(
             ledger.met_before = event.start
     planned = upcoming_of(view, now)
     small = len(planned) + 1 <= judgement.weights.small_max_size
+    medium = len(planned) + 1 <= judgement.weights.medium_max_size
     for contact in filter(keep, planned):
         ledger = ledgers[contact]
         if ledger.next_meeting is None or event.start < ledger.next_meeting:
             ledger.next_meeting = event.start
         if small:
             ledger.upcoming_small.append(event.series_id)
+        ledger.planned_group = ledger.planned_group or medium
+    _record_company(view, now, judgement, ledgers, keep)
     found = occurrence_of(view)
     if found is not None and keep(found[0]):
         ledgers[found[0]].occurrences.append(found[1])
     for attendee in view.others:
         if attendee.name and keep(email := attendee.email.lower()):
             _note_name(ledgers[email], attendee.name, event.start)
+
+
+def _record_company(
+    view: Seen,
+    now: datetime,
+    judgement: Judgement,
+    ledgers: defaultdict[str, _Ledger],
+    keep: Callable[[str], bool],
+) -> None:
+    """Group meetings held or missed, for each person in them (see ``appreciation``)."""
+    start = view.event.start
+    attended = company_of(view, now, judgement)
+    for contact in filter(keep, attended or ()):
+        ledgers[contact].company.append((start, attended or ()))
+    invited = missed_company_of(view, now, judgement)
+    for contact in filter(keep, invited or ()):
+        ledgers[contact].missed_company.append((start, invited or frozenset()))
 
 
 def _note_name(ledger: _Ledger, name: str, seen: datetime) -> None:
@@ -343,6 +380,7 @@ def assess(
         now,
         cal,
         judgement,
+        ledger.company_seen(),
     )
     first_met = ledger.met_before or features.first_interaction
     hired, absence = (pref.hire_date, pref.absence) if pref else (None, None)
@@ -369,23 +407,6 @@ def assess(
         features=features,
         cadence_working_days=verdict.cadence,
     )
-
-
-INDIVIDUAL = frozenset({Status.LAPSED_ONE_ON_ONE, Status.MISSING_ONE_ON_ONE})
-"""Statuses about a one-on-one: always one person's, never a group's."""
-
-
-def with_groups(healths: list[ContactHealth], judgement: Judgement) -> list[ContactHealth]:
-    """Mark people met lately only together; someone with a one-on-one of their own (kept,
-    lapsed or missing) is a relationship of their own, never part of a group."""
-    recent = {
-        h.email: h.features.recent_meetings
-        for h in healths
-        if h.features.one_on_one is None and h.status not in INDIVIDUAL
-    }
-    members = judgement.weights.medium_max_size - 1
-    groups = find_groups(recent, judgement.group_meetings, members)
-    return [replace(h, group=groups[h.email]) if h.email in groups else h for h in healths]
 
 
 def _worth_listing(health: ContactHealth) -> bool:

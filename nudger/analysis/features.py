@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
-from nudger.analysis.appreciation import Seen, find_ended_run
+from nudger.analysis.appreciation import Company, Seen, find_company_run, find_ended_run
 from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import (
     ContactFeatures,
+    EndedRun,
     Interaction,
     Occurrence,
     OneOnOne,
@@ -218,9 +219,11 @@ def build_features(
     now: datetime,
     cal: WorkCalendar,
     judgement: Judgement,
+    company: Company | None = None,
 ) -> ContactFeatures:
     """All features of one contact (``interactions`` in any order; ``upcoming_small``: the
-    series id, or None, of each small meeting planned with them)."""
+    series id, or None, of each small meeting planned with them; ``company``: their group
+    meetings)."""
     large = judgement.weights.medium_max_size
     sized = [i for i in interactions if i.size <= large]
     days = distinct_days((i.start for i in sized), cal.tz)
@@ -253,7 +256,18 @@ def build_features(
         last_small_meeting=_last_small(interactions, judgement),
         recent_meetings=_recent_meetings(interactions, judgement.group_meetings),
         ended_run=None if habit is None else find_ended_run(*habit, seen, now, judgement),
+        company_run=None
+        if company is None
+        else _company_run(company, interactions, now, judgement),
     )
+
+
+def _company_run(
+    company: Company, interactions: Sequence[Interaction], now: datetime, judgement: Judgement
+) -> EndedRun | None:
+    medium = judgement.weights.medium_max_size
+    last_met = max((i.start for i in interactions if i.size <= medium), default=None)
+    return find_company_run(company, last_met, now, judgement)
 
 
 def _ordered(habit: _Habit) -> tuple[list[Occurrence], str | None, float]:

@@ -212,3 +212,26 @@ def orphan_of(view: Seen) -> Occurrence | None:
     if not (event.cancelled and event.series_id and view.meeting) or view.others:
         return None
     return Occurrence(event.start, event.end, event.series_id, cancelled=True)
+
+
+def company_of(view: Seen, now: datetime, judgement: Judgement) -> tuple[str, ...] | None:
+    """Everyone who attended a past, held meeting of two to ``medium_max_size - 1`` other
+    people (sorted): the company a group's run of meetings is made of; else None."""
+    if not _held_in_window(view, now, judgement.lookback_days):
+        return None
+    attending = sorted(a.email.lower() for a in view.others if not declined(a))
+    return tuple(attending) if _group_sized(len(attending), judgement) else None
+
+
+def missed_company_of(view: Seen, now: datetime, judgement: Judgement) -> frozenset[str] | None:
+    """Who was invited to a past group-sized meeting that did not take place (cancelled,
+    or the owner declined): a run that dies this way did not end well."""
+    event = view.event
+    if not view.meeting or event.start > now or not (event.cancelled or view.owner_declined):
+        return None
+    invited = frozenset(a.email.lower() for a in view.others)
+    return invited if _group_sized(len(invited), judgement) else None
+
+
+def _group_sized(others: int, judgement: Judgement) -> bool:
+    return 2 <= others <= judgement.weights.medium_max_size - 1

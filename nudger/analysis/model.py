@@ -158,9 +158,11 @@ class Rupture:
 
 @dataclass(frozen=True)
 class EndedRun:
-    """A long one-on-one series that ran its course: worth a short thank-you, once."""
+    """A long run of meetings that ran its course: worth a short thank-you, once. A
+    one-on-one series, or (``members`` set) a group's meetings, see ``appreciation``."""
 
     series_id: str
+    """The one-on-one's series (empty for a group's run)."""
     meetings: int
     """Occurrences that took place."""
     interval_days: float
@@ -169,6 +171,8 @@ class EndedRun:
     """The last occurrence, which took place: it identifies the run."""
     timely: bool = True
     """Ended lately enough for a thank-you."""
+    members: tuple[str, ...] = ()
+    """A group's run: everyone who attended each of its meetings (sorted emails)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -177,6 +181,7 @@ class EndedRun:
             "interval_days": round(self.interval_days, 1),
             "first": self.first.isoformat(),
             "last": self.last.isoformat(),
+            **({"members": list(self.members)} if self.members else {}),
         }
 
 
@@ -252,6 +257,9 @@ class ContactFeatures:
     anniversary: Anniversary | None = None
     work_anniversary: WorkAnniversary | None = None
     welcome_back: WelcomeBack | None = None
+    company_run: EndedRun | None = None
+    """The run of meetings with everyone of the latest group meeting, when it may have
+    ended: a group's run once the group is confirmed (``groups.with_groups``)."""
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -137,12 +137,18 @@ def ended_run_reasons(run: EndedRun, who: str, tz: tzinfo) -> tuple[str, ...]:
     """``your weekly one-on-one series with Priya: 14 meetings over 4 months``, then its
     dates. Only the run's rhythm, length and dates: never the meeting's title."""
     series = f"your {describe_interval(run.interval_days)} one-on-one series with {who}"
-    span = span_words(days_between(run.first, run.last))
+    return (f"{series}: {run.meetings} meetings over {run_span(run)}", run_dates(run, tz))
+
+
+def run_span(run: EndedRun) -> str:
+    """How long a run ran, first meeting to last: ``3 months``."""
+    return span_words(days_between(run.first, run.last))
+
+
+def run_dates(run: EndedRun, tz: tzinfo) -> str:
+    """``the first on 26 Feb, the last on 27 May; nothing since``."""
     first, last = (short_date(moment.astimezone(tz).date()) for moment in (run.first, run.last))
-    return (
-        f"{series}: {run.meetings} meetings over {span}",
-        f"the first on {first}, the last on {last}; nothing since",
-    )
+    return f"the first on {first}, the last on {last}; nothing since"
 
 
 def lapsed_reasons(

@@ -90,3 +90,8 @@ def clip(value: object) -> str:
     """A short, escaped repr for logs: never a hostile value in full or raw."""
     text = repr(value)
     return text if len(text) <= LOGGED_MAX else f"{text[: LOGGED_MAX - 1]}…"
+
+
+def same_address(value: object, address: str) -> bool:
+    """Whether a payload's address field names ``address`` (case does not matter)."""
+    return mailbox(value) == address.lower()

@@ -186,6 +186,26 @@ class CreatedHold:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """The contact invited into a hold (or a new event): what the invitation says.
+
+    A hold's own title and description are written for the owner (and carry the owner's
+    one-click links), so inviting replaces both with these."""
+
+    contact_email: str
+    contact_name: str | None
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Invited:
+    event_id: str
+    already: bool = False
+    """The contact was an attendee before this call (a retry): nothing was sent."""
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     """A finished message. Both Gmail (``raw``) and Graph (MIME ``sendMail``) take it as is."""
 
@@ -274,6 +294,11 @@ class HoldWriter(Protocol):
     def create_hold(self, hold: HoldRequest) -> CreatedHold: ...
 
     def delete_hold(self, event_id: str) -> None: ...
+
+    def invite(self, event_id: str, invitation: Invitation) -> Invited:
+        """Add the contact to the owner's event and send the invitation, once: a contact
+        already invited is left alone. ``NotFound`` when the event is gone."""
+        ...
 
 
 @runtime_checkable

@@ -31,7 +31,7 @@ from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 
 from nudger.config import Settings
-from nudger.connectors.addresses import checked_mailbox, clip, plain_name
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name, same_address
 from nudger.connectors.base import (
     HOLD_TAG_KEY,
     AccountProfile,
@@ -44,6 +44,8 @@ from nudger.connectors.base import (
     CredentialSaver,
     EventKind,
     HoldRequest,
+    Invitation,
+    Invited,
     OutgoingEmail,
     Response,
     SentEmail,
@@ -306,13 +308,16 @@ class AccountRequests:
         self._tokens = tokens
         self._http: google_auth_httplib2.AuthorizedHttp | None = None
 
-    def run(self, make: Callable[[], Any]) -> Any:
-        """Execute the request ``make`` builds (anew for each attempt)."""
+    def run(self, make: Callable[[], Any], *, retry: bool = True) -> Any:
+        """Execute the request ``make`` builds (anew for each attempt); retried while
+        transient unless ``retry`` is False (a change that mails people: the outbox
+        retries it, reading the event first)."""
         credentials = self._tokens.credentials
         if self._http is None:
             self._http = authorized_http(self._settings, credentials, shared=True)
+        once = lambda: _execute(make(), self._http)  # noqa: E731
         try:
-            return call_with_retries(lambda: _execute(make(), self._http))
+            return call_with_retries(once) if retry else once()
         finally:
             self._tokens.persist_if_changed()
 
@@ -325,9 +330,9 @@ class GoogleCalendar:
         self._requests = requests
         self._account = account.lower()
 
-    def _call(self, make: Callable[[CalendarApi], Any]) -> Any:
+    def _call(self, make: Callable[[CalendarApi], Any], *, retry: bool = True) -> Any:
         api = calendar_api(self._settings.google_api_endpoint)
-        return self._requests.run(lambda: make(api))
+        return self._requests.run(lambda: make(api), retry=retry)
 
     def profile(self) -> AccountProfile:
         primary = self._call(lambda api: api.calendars.get(calendarId="primary"))
@@ -387,9 +392,10 @@ class GoogleCalendar:
     def create_hold(self, hold: HoldRequest) -> CreatedHold:
         event_id = hold_event_id(hold.key)
         body = _hold_body(hold, event_id)
+        send = "all" if hold.invite_contact else "none"  # a retry meets 409: no second mail
         try:
             created = self._call(
-                lambda api: api.events.insert(calendarId="primary", body=body, sendUpdates="none")
+                lambda api: api.events.insert(calendarId="primary", body=body, sendUpdates=send)
             )
         except ConnectorError as exc:
             if exc.status != 409:
@@ -407,6 +413,35 @@ class GoogleCalendar:
             )
         except NotFound:
             log.info("hold %s was already gone", event_id)
+
+    def invite(self, event_id: str, invitation: Invitation) -> Invited:
+        """``events.patch`` with ``sendUpdates=all`` (Google mails every guest). A patch
+        overwrites the whole attendees array, so the current one is read first; a contact
+        already on it means an earlier attempt went through, and nothing is sent again."""
+        current = self._call(lambda api: api.events.get(calendarId="primary", eventId=event_id))
+        if current.get("status") == "cancelled":  # a deleted event still answers get
+            raise NotFound(f"event {event_id} was deleted")
+        attendees = list(current.get("attendees") or [])
+        if any(same_address(a.get("email"), invitation.contact_email) for a in attendees):
+            return Invited(event_id, already=True)
+        body = _invitation_body(attendees, invitation)
+        self._call(
+            lambda api: api.events.patch(
+                calendarId="primary", eventId=event_id, body=body, sendUpdates="all"
+            ),
+            retry=False,
+        )
+        return Invited(event_id)
+
+
+def _invitation_body(attendees: list[dict[str, Any]], invitation: Invitation) -> dict[str, Any]:
+    guest = {"email": invitation.contact_email, "displayName": invitation.contact_name or ""}
+    return {
+        "summary": invitation.title,
+        "description": invitation.description,
+        "visibility": "default",  # the hold was private; a shared meeting is not
+        "attendees": [*attendees, guest],
+    }
 
 
 def _to_page(body: dict[str, Any], *, full: bool) -> SyncPage:
@@ -435,7 +470,7 @@ def _hold_body(hold: HoldRequest, event_id: str) -> dict[str, Any]:
         "extendedProperties": {"private": {HOLD_TAG_KEY: hold.contact_email}},
     }
     if hold.invite_contact:
-        body["attendees"] = [{"email": hold.contact_email}]
+        body.update(attendees=[{"email": hold.contact_email}], visibility="default")
     return body
 
 

@@ -134,6 +134,11 @@ class GraphClient:
         )
         return _json(response)
 
+    def call_once(self, method: str, path: str, *, json: Any = None) -> dict[str, Any]:
+        """One attempt, for a change that mails people (an invitation): a transient failure
+        goes to the caller, whose own retry reads the state first."""
+        return _json(self._once(method, path, None, json, None))
+
     def pages(
         self,
         path: str,

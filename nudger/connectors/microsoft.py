@@ -39,6 +39,8 @@ from nudger.connectors.base import (
     CreatedHold,
     CredentialSaver,
     HoldRequest,
+    Invitation,
+    Invited,
     OutgoingEmail,
     Person,
     SentEmail,
@@ -56,6 +58,8 @@ from nudger.connectors.microsoft_payloads import (
     hold_body,
     hold_tag,
     iana_zone,
+    invitation_body,
+    invited,
     may_be_hold,
     person,
     removed_id,
@@ -195,6 +199,21 @@ class MicrosoftCalendar:
             self._graph.call("DELETE", f"/me/events/{event_id}")
         except NotFound:
             log.info("hold %s was already gone", event_id)
+
+    def invite(self, event_id: str, invitation: Invitation) -> Invited:
+        """``PATCH /me/events/{id}`` with the attendees: Graph sends the meeting request
+        itself (an update that adds attendees mails the ones that changed). The current
+        attendees are read first: the contact already on them means an earlier attempt
+        went through, and nothing is sent again."""
+        path = f"/me/events/{event_id}"
+        current = self._graph.get(path, params={"$select": "attendees,isCancelled"})
+        if current.get("isCancelled"):
+            raise NotFound(f"event {event_id} was cancelled")
+        attendees = list(current.get("attendees") or [])
+        if any(invited(a, invitation.contact_email) for a in attendees):
+            return Invited(event_id, already=True)
+        self._graph.call_once("PATCH", path, json=invitation_body(attendees, invitation))
+        return Invited(event_id)
 
 
 class GraphMailSender:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import tz_win, win_tz
 
-from nudger.connectors.addresses import checked_mailbox, clip, plain_name
+from nudger.connectors.addresses import checked_mailbox, clip, plain_name, same_address
 from nudger.connectors.base import (
     Attendee,
     BusyInterval,
@@ -26,6 +26,7 @@ from nudger.connectors.base import (
     ContactSchedule,
     EventKind,
     HoldRequest,
+    Invitation,
     Person,
     Response,
     WorkingHours,
@@ -305,5 +306,29 @@ def hold_body(hold: HoldRequest) -> dict[str, Any]:
         "singleValueExtendedProperties": [{"id": HOLD_PROPERTY_ID, "value": hold.contact_email}],
     }
     if hold.invite_contact:
-        body["attendees"] = [{"emailAddress": {"address": hold.contact_email}, "type": "required"}]
+        guest = {"emailAddress": {"address": hold.contact_email}, "type": "required"}
+        body.update(attendees=[guest], sensitivity="normal")
     return body
+
+
+def invited(attendee: dict[str, Any], address: str) -> bool:
+    """Whether a Graph attendee is ``address``."""
+    return same_address((attendee.get("emailAddress") or {}).get("address"), address)
+
+
+def invitation_body(attendees: list[dict[str, Any]], invitation: Invitation) -> dict[str, Any]:
+    """The ``PATCH`` that turns a hold into a meeting with the contact: the hold's
+    owner-only title, notes and private sensitivity give way to what the guest sees."""
+    guest = {
+        "emailAddress": {
+            "address": invitation.contact_email,
+            "name": invitation.contact_name or invitation.contact_email,
+        },
+        "type": "required",
+    }
+    return {
+        "subject": invitation.title,
+        "body": {"contentType": "text", "content": invitation.description},
+        "sensitivity": "normal",
+        "attendees": [*attendees, guest],
+    }

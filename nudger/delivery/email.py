@@ -36,7 +36,7 @@ from nudger.connectors.addresses import plain_name
 from nudger.connectors.base import OutgoingEmail
 from nudger.errors import ConfigError
 from nudger.resources import resource_dir
-from nudger.wording import display_name, role_words, status_words
+from nudger.wording import display_name, greeting_name, role_words, status_words
 
 KINDS = (
     "neglected",
@@ -45,6 +45,7 @@ KINDS = (
     "missing_one_on_one",
     "repair",
     "thanks",
+    "thanks_group",
     "anniversary",
     "work_anniversary",
     "welcome_back",
@@ -56,6 +57,7 @@ KINDS = (
 
 ACTION_LABELS = {
     "book": "Book time",
+    "invite": "Invite them",
     "talked": "We already talked",
     "snooze": "Snooze 2 weeks",
     "mute": "Mute",
@@ -97,6 +99,8 @@ class NudgeContext:
     """A daily step's small step; empty for other nudges."""
     zone_note: str | None = None
     """The contact's time zone in words, when it is known and differs from the owner's."""
+    proposals: tuple[tuple[str, str], ...] = ()
+    """(time in words, one-click link) of times free for both: a rule's ``invite: propose``."""
 
 
 @dataclass(frozen=True)
@@ -300,11 +304,26 @@ def render_email(
 
 
 def render_hold(context: NudgeContext) -> tuple[str, str]:
-    """The "relationship time" hold's (title, description); plain text, no action links."""
+    """The "relationship time" hold's (title, description), plain text. Its only link is
+    "invite", which replaces the description before anyone else sees it."""
     namespace = _namespace(context)
     title = _one_line(_render("hold.title.txt", namespace))
     description = _render("hold.description.txt", namespace).strip() + "\n"
     return title, description
+
+
+def render_invitation(
+    owner: tuple[str | None, str], contact: tuple[str | None, str]
+) -> tuple[str, str]:
+    """The (title, description) the contact sees when invited, from (name, address) of the
+    owner and of the contact: no reasons and no links, which are the owner's alone."""
+    namespace = {
+        "owner_first": greeting_name(*owner),
+        "owner_signature": display_name(*owner),
+        "contact_first": greeting_name(*contact),
+    }
+    title = _one_line(_render("invite.title.txt", namespace))
+    return title, _render("invite.description.txt", namespace).strip() + "\n"
 
 
 # --- the MIME message ---------------------------------------------------------

@@ -19,7 +19,7 @@ from nudger.config import Settings
 from nudger.crypto import ACTION_LINK_KEY, TokenCipher, derived_key
 from nudger.errors import NudgerError
 
-ACTIONS = ("snooze", "mute", "talked", "book", "crunch")
+ACTIONS = ("snooze", "mute", "talked", "book", "crunch", "invite")
 LINK_TTL = timedelta(days=21)
 
 

@@ -28,7 +28,10 @@ from nudger.store.models import Nudge
 log = logging.getLogger(__name__)
 
 CLAIM_TTL = timedelta(minutes=10)
-IDEMPOTENT_KINDS = ("hold",)
+INVITE = "invite"
+"""The contact invited (into a hold, or to a new event): safe to retry, because the
+connector reads the event before it adds anyone, and a new event has a fixed id."""
+IDEMPOTENT_KINDS = ("hold", INVITE)
 ERROR_MAX = 500
 
 

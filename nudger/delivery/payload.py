@@ -54,6 +54,12 @@ class NudgePayload:
     """A digest's suggestions."""
     counts_by_role: dict[str, dict[str, int]] = field(default_factory=dict)
     """A digest's health table: role → status → contacts."""
+    invite: str = "offer"
+    """The rule's ``action.invite`` (off, offer, propose): which invite links go out."""
+    invite_event_id: str | None = None
+    """An invitation into this existing event of the owner's (a hold nudger booked)."""
+    invite_start: datetime | None = None
+    """An invitation to a new event at this time (a proposed slot), ``hold_minutes`` long."""
     step: str = ""
     """A daily step's small step (``nudger.rules.daily``)."""
 
@@ -73,6 +79,9 @@ class NudgePayload:
             "cadence_days": self.cadence_days,
             "items": [_entry_json(e) for e in self.items] or None,
             "counts_by_role": self.counts_by_role or None,
+            "invite": None if self.invite == "offer" else self.invite,
+            "invite_event_id": self.invite_event_id,
+            "invite_start": self.invite_start and self.invite_start.isoformat(),
             "step": self.step or None,
         }
         return data | {k: v for k, v in optional.items() if v is not None}
@@ -94,6 +103,9 @@ class NudgePayload:
             cadence_days=read.optional("cadence_days", _number),
             items=tuple(_entry(item, f"{where}: items[{n}]") for n, item in read.items()),
             counts_by_role=read.optional("counts_by_role", _counts) or {},
+            invite=read.optional("invite", _text) or "offer",
+            invite_event_id=read.optional("invite_event_id", _text),
+            invite_start=read.optional("invite_start", _moment),
             step=read.optional("step", _text) or "",
         )
 

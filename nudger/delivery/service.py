@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from nudger import failpoints
@@ -25,7 +25,7 @@ from nudger.connectors.base import (
     SyncWindow,
     WorkingHours,
 )
-from nudger.delivery import outbox
+from nudger.delivery import invitations, outbox, proposals
 from nudger.delivery.email import (
     DigestContext,
     DigestItem,
@@ -124,8 +124,8 @@ def _suppression(
     stale = out_of_date(nudge.key, nudge.kind, now, owner.time_zone)
     if stale:
         return stale
-    if not nudge.contact_email:
-        return None
+    if not nudge.contact_email or nudge.kind == outbox.INVITE:
+        return None  # the owner's own confirmed step: snooze and mute stop nudges, not that
     with session_scope(runtime.db) as session:
         contact = contact_store.contact_row(session, owner.account_id, nudge.contact_email)
         if contact is None:
@@ -167,6 +167,8 @@ def _act(
         payload = NudgePayload.from_json(nudge.payload, where=f"nudge {nudge.id}: payload")
         if nudge.kind == "hold":
             return _book_hold(runtime, owner, connector, nudge, payload, now, booked)
+        if nudge.kind == outbox.INVITE:
+            return _send_invitation(owner, connector, nudge, payload)
         return _send_email(runtime, owner, connector, nudge, payload, now)
     except OutcomeUnknown as exc:
         log.warning("nudge %s: send outcome unknown; marked in doubt", nudge.id)
@@ -185,8 +187,10 @@ def _act(
         return Outcome("failed", error=outbox.unexpected_error(exc))
 
 
-DIGEST_ITEM_ACTIONS = tuple(a for a in ACTIONS if a != "crunch")
-"""A digest lists several people: the crunch is not about any one of them."""
+DIGEST_ITEM_ACTIONS = tuple(a for a in ACTIONS if a not in ("crunch", "invite"))
+"""A digest lists several people: the crunch is not about any one of them, and an
+invitation is offered in each person's own email and hold, not in a list."""
+NO_INVITE = tuple(a for a in ACTIONS if a != "invite")
 
 
 def _links(
@@ -218,7 +222,9 @@ def _nudge_context(
         reasons=tuple(nudge.evidence),
         last_interaction=payload.last_interaction,
         cadence_days=payload.cadence_days,
-        links=_links(runtime, owner, nudge.contact_email),
+        links=_links(
+            runtime, owner, nudge.contact_email, NO_INVITE if payload.invite == "off" else ACTIONS
+        ),
         time_zone=owner.time_zone,
         step=payload.step,
         zone_note=_zone_note(runtime, owner, nudge.contact_email, payload.contact_name, now),
@@ -249,6 +255,8 @@ def _send_email(
         rendered = render_email("digest", _digest_context(runtime, owner, payload))
     else:
         context = _nudge_context(runtime, owner, nudge, payload, now)
+        if payload.invite == "propose":
+            context = replace(context, proposals=_proposed(runtime, owner, connector, context, now))
         rendered = render_email(payload.template or nudge.kind, context)
     message = build_message(
         sender=owner.email, sender_name=owner.name, rendered=rendered, key=nudge.key, now=now
@@ -256,6 +264,33 @@ def _send_email(
     sent = connector.mail.send(message)
     log.info("nudge %s sent as %s", nudge.id, message.message_id)
     return Outcome("sent", provider_ref=sent.provider_message_id or message.message_id)
+
+
+def _proposed(
+    runtime: Runtime,
+    owner: DeliveryAccount,
+    connector: Connector,
+    context: NudgeContext,
+    now: datetime,
+) -> tuple[tuple[str, str], ...]:
+    """Times free for both, each linking to the invite page for that time; none when the
+    calendars cannot be read now (the email still goes, with its Invite link)."""
+    side = proposals.OwnerSide(owner.account_id, owner.time_zone, owner.working_hours)
+    try:
+        found = proposals.propose(runtime, side, connector, context.contact_email, now)
+    except AuthRevoked:
+        raise
+    except ConnectorError as exc:
+        log.info("no proposed times for account %s: %s", owner.account_id, type(exc).__name__)
+        return ()
+    invite = context.links["invite"]
+    return tuple(
+        (
+            proposals.label(slot.start, owner.time_zone, found.contact_zone),
+            f"{invite}?at={proposals.at_value(slot.start)}",
+        )
+        for slot in found.slots
+    )
 
 
 def _digest_context(
@@ -327,3 +362,13 @@ def _book_hold(
     booked.append(slot.start)
     log.info("nudge %s booked hold %s", nudge.id, created.event_id)
     return Outcome("sent", provider_ref=created.event_id)
+
+
+def _send_invitation(
+    owner: DeliveryAccount, connector: Connector, nudge: outbox.ClaimedNudge, payload: NudgePayload
+) -> Outcome:
+    sender = (owner.name, owner.email)
+    invited = invitations.send(connector, sender, owner.time_zone, nudge, payload)
+    if invited is None:
+        return Outcome("failed", error=invitations.GONE)
+    return Outcome("sent", provider_ref=invited)

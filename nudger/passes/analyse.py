@@ -43,7 +43,7 @@ from nudger.store import events as event_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 """Bump when the analysis or the rules engine concludes differently from the same
 inputs: audits and outcomes stored under another version are never used."""
 PARTIAL_SHARE = 0.25
@@ -82,12 +82,23 @@ def account_ruleset(runtime: Runtime, account_id: int, ruleset: RuleSet) -> Rule
         return preferences.ruleset_for(session.get_one(Account, account_id), ruleset)
 
 
+def account_rules_at(runtime: Runtime, account_id: int, ruleset: RuleSet, now: datetime) -> RuleSet:
+    """The rules as the decide step applies them to one account at ``now``: its budget,
+    its delivery mode, and its crunch while it is on (every cadence stretched). Pages
+    that show statuses judge with these, so they say what nudger acts on."""
+    with session_scope(runtime.db) as session:
+        return preferences.ruleset_at(session.get_one(Account, account_id), ruleset, now)
+
+
 def account_audit(
     runtime: Runtime, email: str, *, now: datetime | None = None
 ) -> list[ContactHealth]:
     """The audit from what is stored (run ``nudger cycle`` first to sync)."""
     ref = accounts.find_account(runtime, email)
-    return analyse(runtime, ref.id, rules_in_force(runtime), now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    return analyse(
+        runtime, ref.id, account_rules_at(runtime, ref.id, rules_in_force(runtime), now), now
+    )
 
 
 def analyse(

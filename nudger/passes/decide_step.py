@@ -107,7 +107,7 @@ def decide_step(
         if stored.outcome is not None and _unchanged(stored, keys, now):
             return _skipped(stored.outcome)
         fresh = refreshed(session, account_id, stored, keys.analysis, prefs, ruleset, now)
-        history = [past_nudge(n) for n in nudge_store.account_nudges(session, account_id)]
+        history = [past_nudge(n) for n in nudge_store.engine_history(session, account_id)]
         morning = owner_morning(session, account, ruleset, now)
     healths = fresh.audit.healths
     decisions = decide(account_id, healths, prefs, history, ruleset, now, zone)
@@ -242,6 +242,7 @@ def _new_nudge(decision: Decision, by_email: dict[str, ContactHealth]) -> outbox
         hold_minutes=decision.hold_minutes,
         hold_horizon_days=decision.hold_horizon_days,
         group=decision.group,
+        invite=decision.invite,
         last_interaction=health.last_interaction if health else None,
         cadence_days=health.cadence_days if health else None,
         step=decision.step,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
-from nudger.analysis.status import every_days, weeks_ago
+from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
 from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
     DAILY_STEP,
@@ -32,6 +32,15 @@ from nudger.rules.ladder import (
 )
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
 from nudger.rules.moments import closed, moment_evidence, moments_match, once_rules
+from nudger.rules.thanks import (
+    GroupTiers,
+    group_thanks,
+    is_once,
+    role_tier,
+    run_label,
+    thanked,
+    thanks_rule_names,
+)
 
 DIGEST = "digest"
 
@@ -77,6 +86,8 @@ class Decision:
     """For a digest: the decisions it lists, most important first."""
     group: tuple[str, ...] = ()
     """For a group nudge: every member (``contact_email`` is one of them)."""
+    invite: str = "offer"
+    """The rule's ``action.invite``: off, offer or propose."""
     step: str = ""
     """For a daily step: the small step it suggests."""
 
@@ -101,24 +112,28 @@ def decide(
     week = iso_week_label(now, tz)
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
+    thanks_rules = thanks_rule_names(ruleset.rules)
     by_moment = once_rules(ruleset.rules)
     crunching = in_crunch(ruleset.policies, now)
+    tiers = GroupTiers(healths, ruleset)
     chosen = [
         (health, rule)
         for health in healths
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
         and (not crunching or kept_in_crunch(health))
+        and not thanked(health, history, thanks_rules)
         and not closed(health, history, by_moment)
-        and (rule := winning_rule(health, ruleset.enabled_rules, now, tier_of(health, ruleset)))
-        is not None
+        and (rule := winning_rule(health, ruleset.enabled_rules, now, tiers.of(health))) is not None
     ]
     chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
     attempts = [attempt_of(n) for n in history if n.status not in NOT_COUNTED]
     names = {h.email: h.name or h.email for h in healths}
     decisions = []
     for health, rule in one_per_group(chosen):
-        if rule.when.once is not None:
-            found = once_decision(account_id, health, rule, tz, attempts, ruleset.policies, now)
+        if is_once(rule):
+            found = once_decision(
+                account_id, health, rule, names, tz, attempts, ruleset.policies, now
+            )
         else:
             found = ladder_decision(
                 account_id, health, rule, week, attempts, by_email, ruleset, names, now
@@ -155,6 +170,7 @@ def once_decision(
     account_id: int,
     health: ContactHealth,
     rule: Rule,
+    names: Mapping[str, str],
     tz: tzinfo,
     attempts: Sequence[Attempt],
     policies: Policies,
@@ -164,14 +180,25 @@ def once_decision(
     meeting, a work anniversary, a return), or nothing. Keyed by that thing (the run's last
     meeting, the year, the absence), not the week, so the outbox takes it once whichever
     day it is decided on."""
-    found = moment_evidence(rule, health, tz)
-    if found is None:
+    run, who = health.ended_run, health.name or health.email
+    about = frozenset({health.email})
+    if rule.when.group_ended_run:
+        found = group_thanks(health, names, tz, attempts)
+        if found is None:
+            return None
+        label, evidence, about = found
+    elif rule.when.ended_run and run is not None:
+        label, evidence = run_label(run), ended_run_reasons(run, who, tz)
+    elif (moment := moment_evidence(rule, health, tz)) is not None:
+        label, evidence = moment
+    else:
         return None
-    label, evidence = found
-    kind = thanks_kind(frozenset({health.email}), attempts, policies, now)
+    kind = thanks_kind(about, attempts, policies, now)
     if kind is None:
         return None
-    return make_decision(account_id, health, rule, label, kind, evidence)
+    decision = make_decision(account_id, health, rule, label, kind, evidence)
+    # A group's: keyed by its first member, whichever member the engine picked.
+    return replace(decision, key=decision_key(account_id, rule.name, min(about), label))
 
 
 def next_change(
@@ -314,8 +341,7 @@ def contacts_in_cooldown(
 
 
 def tier_of(health: ContactHealth, ruleset: RuleSet) -> str:
-    cadence = ruleset.roles.get(health.role) if health.role else None
-    return cadence.tier if cadence else OUTER_TIER
+    return role_tier(health.role, ruleset)
 
 
 def winning_rule(
@@ -332,6 +358,7 @@ def matches(
     """Every test the condition sets passes."""
     since = days_between(health.last_interaction, now) if health.last_interaction else math.inf
     ended = health.ended_run is not None and health.ended_run.timely
+    group_ended = health.group_run is not None and health.group_run.timely
     tests = (
         condition.status is None or health.status in condition.status,
         condition.role is None or (health.role or NO_ROLE) in condition.role,
@@ -342,6 +369,7 @@ def matches(
         condition.repair is None or (health.repair is not None) == condition.repair,
         condition.ended_run is None or ended == condition.ended_run,
         moments_match(condition, health),
+        condition.group_ended_run is None or group_ended == condition.group_ended_run,
     )
     return all(tests)
 
@@ -365,6 +393,7 @@ def make_decision(
         evidence=health.reasons if evidence is None else evidence,
         hold_minutes=rule.action.hold_minutes,
         hold_horizon_days=rule.action.hold_horizon_days,
+        invite=rule.action.invite,
         status=health.status.value,
         role=health.role,
         group=health.group,

@@ -116,6 +116,11 @@ class Condition(StrictModel):
         default=None,
         description="A year since the first meeting with them falls about now.",
     )
+    group_ended_run: bool | None = Field(
+        default=None,
+        description="A group's long run of meetings (a project) ended well lately and was "
+        "not thanked for yet; the tier test then applies to the group's closest member.",
+    )
     work_anniversary: bool | None = Field(
         default=None,
         description="Whole years since they were hired (the directory's hire date) fall about now.",
@@ -133,6 +138,7 @@ class Condition(StrictModel):
 
 ONCE_CONDITIONS = {
     "ended_run": "a thank-you",
+    "group_ended_run": "a thank-you",
     "anniversary": "a year since the first meeting",
     "work_anniversary": "a work anniversary",
     "welcome_back": "a welcome back",
@@ -145,6 +151,15 @@ class Action(StrictModel):
     template: str = Field(pattern=r"^[a-z0-9_]+$")
     hold_minutes: int = Field(default=30, ge=5, le=480)
     hold_horizon_days: int = Field(default=10, ge=1, le=90)
+    invite: Literal["off", "offer", "propose"] = Field(
+        default="offer",
+        description=(
+            "Inviting the person: offer (a one-click 'Invite' link: into the hold once there "
+            "is one, else a choice of times free for both), propose (an email also lists "
+            "those times, each a one-click link), off (no invite link). Nothing reaches "
+            "the contact before the owner confirms."
+        ),
+    )
 
 
 class Rule(StrictModel):
@@ -161,6 +176,15 @@ class Rule(StrictModel):
             raise ValueError(
                 f'rule "{self.name}" → action.kind: a rule on {once} sends one email '
                 f"({ONCE_CONDITIONS[once]}); it cannot be a hold or a digest line"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _proposals_are_emailed(self) -> Rule:
+        if self.action.invite == "propose" and self.action.kind != "email":
+            raise ValueError(
+                f'rule "{self.name}" → action.invite: propose lists times in a nudge email; '
+                f"a {self.action.kind} rule can offer the invite link (offer) or not (off)"
             )
         return self
 

@@ -2,7 +2,7 @@
 was already sent.
 
 Each moment happens once: a year since the first meeting, a work anniversary, a return
-from a long absence, a long run that ended (``thanks``). An email of its rule sent after
+from a long absence (thank-yous for ended runs are ``thanks``'). An email of its rule sent after
 the moment began closes it for good, whichever day in its window it went out (see
 ``engine.decide``); its outbox key carries the moment's label besides.
 """
@@ -24,10 +24,9 @@ from nudger.analysis.moments import (
     work_anniversary_label,
     years_after,
 )
-from nudger.analysis.status import ended_run_reasons, span_words
+from nudger.analysis.status import span_words
 from nudger.rules.ladder import sent_since
 from nudger.rules.model import ONCE_CONDITIONS, Condition, Rule
-from nudger.rules.thanks import run_label
 
 if TYPE_CHECKING:
     from nudger.rules.engine import PastNudge
@@ -83,7 +82,6 @@ def welcome_back_reasons(welcome: WelcomeBack, who: str, tz: tzinfo) -> tuple[st
 
 
 MOMENTS: Mapping[str, Moment[Any]] = {
-    "ended_run": Moment(lambda h: h.ended_run, run_label, ended_run_reasons, lambda run: run.last),
     "anniversary": Moment(
         lambda h: h.anniversary, anniversary_label, anniversary_reasons, lambda a: a.first_met
     ),
@@ -97,7 +95,7 @@ MOMENTS: Mapping[str, Moment[Any]] = {
         lambda h: h.welcome_back, welcome_back_label, welcome_back_reasons, lambda w: w.end
     ),
 }
-assert tuple(MOMENTS) == tuple(ONCE_CONDITIONS)
+assert set(MOMENTS) <= set(ONCE_CONDITIONS)
 
 
 def moment_evidence(
@@ -105,7 +103,7 @@ def moment_evidence(
 ) -> tuple[str, tuple[str, ...]] | None:
     """The outbox label and evidence of the moment ``rule`` is about, if it is due."""
     once = rule.when.once
-    moment = MOMENTS[once] if once else None
+    moment = MOMENTS.get(once) if once else None
     found = moment.found(health) if moment else None
     if moment is None or found is None:
         return None
@@ -113,21 +111,18 @@ def moment_evidence(
 
 
 def moments_match(condition: Condition, health: ContactHealth) -> bool:
-    """Each moment the condition names is due (true) or not (false); ``ended_run`` is
-    left to ``engine.matches`` (an ended run is known past its time for thanks)."""
+    """Each moment the condition names is due (true) or not (false)."""
     return all(
         getattr(condition, name) is None
-        or (MOMENTS[name].found(health) is not None) == getattr(condition, name)
-        for name in ONCE_CONDITIONS
-        if name != "ended_run"
+        or (moment.found(health) is not None) == getattr(condition, name)
+        for name, moment in MOMENTS.items()
     )
 
 
 def once_rules(rules: Sequence[Rule]) -> dict[str, frozenset[str]]:
     """Moment → the names of the rules on it."""
     return {
-        name: frozenset(rule.name for rule in rules if rule.when.once == name)
-        for name in ONCE_CONDITIONS
+        name: frozenset(rule.name for rule in rules if rule.when.once == name) for name in MOMENTS
     }
 
 
@@ -137,8 +132,7 @@ def closed(
     rules_by_moment: Mapping[str, Collection[str]],
 ) -> bool:
     """A moment of this person's was already marked with an email: it is closed, so
-    nudger neither marks it again nor nudges about them otherwise while it lasts (a
-    thanked run is not a one-on-one to restart)."""
+    nudger neither marks it again nor nudges about them otherwise while it lasts."""
     for name, moment in MOMENTS.items():
         found = moment.found(health)
         rules = rules_by_moment.get(name, ())

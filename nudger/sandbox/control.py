@@ -9,6 +9,9 @@ read or changed. These paths are neither recorded nor subject to injected faults
 - ``POST /_sandbox/mailboxes/{email}/expire-cursors``
 - ``POST /_sandbox/mailboxes/{email}/rename`` (body ``{"email": new address}``): the
   user keeps their ids and grants; the old address becomes an alias
+- ``POST /_sandbox/mailboxes/{email}/events/{event_id}/respond`` (body ``{"attendee":
+  address, "response": "accepted"|"declined"|"tentative"|"needsAction"}``): an
+  attendee answers the mailbox's invitation, as their reply would update it
 - ``GET /_sandbox/sent[?mailbox=...][&provider=...]``
 - ``GET|POST|DELETE /_sandbox/faults`` (POST body: path, status, count, retry_after,
   retry_after_date, reason, method, skip)
@@ -31,6 +34,8 @@ from starlette.routing import BaseRoute, Route
 from nudger.sandbox.world import Fault, Mailbox, SandboxEvent, SentMessage, World
 
 PREFIX = "/_sandbox"
+KEYS = ("attendee", "response")
+RESPONSES = ("accepted", "declined", "tentative", "needsAction")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -87,6 +92,23 @@ class Control:
         except ValueError as exc:
             return _error(409, str(exc))
         return JSONResponse(_mailbox_json(mailbox))
+
+    async def respond(self, request: Request) -> Response:
+        mailbox = self._mailbox(request)
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        attendee, answer = (body.get(k) if isinstance(body, dict) else None for k in KEYS)
+        if not isinstance(attendee, str) or answer not in RESPONSES:
+            return _error(400, f"attendee (an address) and response (one of {RESPONSES})")
+        if mailbox is None:
+            return _error(404, "unknown mailbox")
+        event_id = request.path_params["event_id"]
+        if not self.world.respond(mailbox, event_id, attendee.lower(), answer):
+            return _error(404, f"no live event {event_id} with attendee {attendee}")
+        with self.world.lock:
+            return JSONResponse(_event_json(mailbox.events[event_id]))
 
     async def sent(self, request: Request) -> Response:
         wanted_mailbox = request.query_params.get("mailbox", "").lower()
@@ -226,6 +248,7 @@ def routes(world: World) -> list[BaseRoute]:
     return [
         Route(PREFIX + "/mailboxes", control.mailboxes, methods=["GET"]),
         Route(mailbox + "/events", control.events, methods=["GET"]),
+        Route(mailbox + "/events/{event_id}/respond", control.respond, methods=["POST"]),
         Route(mailbox + "/expire-cursors", control.expire_cursors, methods=["POST"]),
         Route(mailbox + "/rename", control.rename, methods=["POST"]),
         Route(PREFIX + "/sent", control.sent, methods=["GET"]),

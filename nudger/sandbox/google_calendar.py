@@ -10,7 +10,6 @@ own sandbox calendars are not updated. Listing rules: see ``google_listing``.
 from __future__ import annotations
 
 import dataclasses
-from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,7 @@ from nudger.sandbox.google_events import (
     new_event_id,
 )
 from nudger.sandbox.google_listing import list_page, parse_query
-from nudger.sandbox.world import Mailbox, SandboxEvent, SentMessage, World
+from nudger.sandbox.world import Mailbox, SandboxEvent, World
 
 PREFIX = "/calendar/v3"
 _CAL = "https://www.googleapis.com/auth/calendar"
@@ -163,10 +162,19 @@ class GoogleCalendar:
         send = _send_updates(request)
         with self.world.lock:
             current = self._existing(mailbox, request)
+            before = {a.email.lower() for a in current.attendees}
             base = current if patch else _reset(current, mailbox)
             event = event_from_body(body, mailbox, base, patch=patch)
             stored = self.world.put_event(mailbox, event)
-            self._notify(mailbox, stored, send, "Updated invitation")
+            # A guest added by this change is invited; the others hear of an update.
+            added = dataclasses.replace(
+                stored, attendees=[a for a in stored.attendees if a.email.lower() not in before]
+            )
+            kept = dataclasses.replace(
+                stored, attendees=[a for a in stored.attendees if a.email.lower() in before]
+            )
+            self._notify(mailbox, added, send, "Invitation")
+            self._notify(mailbox, kept, send, "Updated invitation")
             return self._event_response(stored, mailbox, request)
 
     @google_endpoint
@@ -201,16 +209,8 @@ class GoogleCalendar:
             if a.email.lower() != mailbox.email and not a.resource
             if send == "all" or (send == "externalOnly" and not a.email.endswith("@" + domain))
         ]
-        if send == "none" or not recipients:
-            return
-        message = EmailMessage()
-        message["From"] = mailbox.email
-        message["To"] = ", ".join(recipients)
-        message["Subject"] = f"{subject}: {event.summary}"
-        message.set_content(
-            f"{event.summary}\n{event.start.isoformat()} - {event.end.isoformat()}\n"
-        )
-        self.world.sent.append(SentMessage(mailbox.email, "google", bytes(message)))
+        if send != "none":
+            self.world.mail_invitation(mailbox, "google", event, recipients, subject)
 
     # --- free/busy --------------------------------------------------------------------------
 

@@ -186,6 +186,8 @@ class Graph:
         with self.world.lock:
             existing = _by_transaction(mailbox, body.get("transactionId"))
             event = existing or self.world.put_event(mailbox, new_event(mailbox, body))
+            if existing is None:  # "the server sends invitations to all the attendees"
+                self._invite(mailbox, event, _guests(mailbox, event), "Invitation")
         return self._event_response(request, mailbox, event, 201)
 
     @graph_endpoint
@@ -219,9 +221,28 @@ class Graph:
         body = await json_object(request)
         with self.world.lock:
             event = self._event(request, mailbox)
+            before = _guests(mailbox, event)
             apply_changes(event, body)
             self.world.put_event(mailbox, event)
+            self._mail_update(mailbox, event, before, others=set(body) - {"attendees"})
         return self._event_response(request, mailbox, event, 200)
+
+    def _mail_update(
+        self, mailbox: Mailbox, event: SandboxEvent, before: list[str], others: set[str]
+    ) -> None:
+        """Graph: "an event update that includes only the attendees property ... sends a
+        meeting update to only the attendees that have changed" (event-update docs). Here:
+        new attendees get the request; the others an update only when more changed."""
+        now = _guests(mailbox, event)
+        added = [a for a in now if a.lower() not in {b.lower() for b in before}]
+        self._invite(mailbox, event, added, "Invitation")
+        if others:
+            kept = [a for a in now if a not in added]
+            self._invite(mailbox, event, kept, "Updated invitation")
+
+    def _invite(self, mailbox: Mailbox, event: SandboxEvent, to: list[str], subject: str) -> None:
+        if event.organizer.lower() == mailbox.email.lower():  # only the organizer invites
+            self.world.mail_invitation(mailbox, "microsoft", event, to, subject)
 
     @graph_endpoint
     async def delete_event(self, request: Request) -> Response:
@@ -280,6 +301,11 @@ def _calendar_resource(mailbox: Mailbox) -> dict[str, Any]:
         "isRemovable": False,
         "owner": {"name": mailbox.name, "address": mailbox.email},
     }
+
+
+def _guests(mailbox: Mailbox, event: SandboxEvent) -> list[str]:
+    """Who a meeting request goes to: every attendee but the mailbox and rooms."""
+    return [a.email for a in event.attendees if a.email.lower() != mailbox.email and not a.resource]
 
 
 def _by_transaction(mailbox: Mailbox, transaction_id: Any) -> SandboxEvent | None:

@@ -96,7 +96,7 @@ class OrgSpec:
     owner_name: str = "Alex Morgan"
     provider: str = "google"
     time_zone: str = "Europe/London"
-    people: int = 40
+    people: int = 43
     """Colleague pool, scenario people included (at least ``minimum_people()``)."""
     months: int = 12
     events_per_week: int = 40
@@ -226,6 +226,16 @@ SCENARIOS = (
         "healthy",
         "first met a year ago (a working day or two before now), monthly since: a moment",
     ),
+    *(
+        _Scenario(
+            f"project-{n}",
+            None,
+            "fading",
+            "met only in a weekly project meeting of four, 12 held, ended well ~16 days ago: "
+            "worth one thank-you to the group",
+        )
+        for n in "abc"
+    ),
 )
 DIRECT_REPORT_PATTERNS = tuple(s.id for s in SCENARIOS if s.role == "direct_report")
 ALL_HANDS = _Scenario("all-hands", None, "weak_tie", "met only in the monthly all-hands")
@@ -266,8 +276,13 @@ LABELS = {
     "partner-series-ended": _Label("ended_series", 7, "repair"),
     # A year since the first meeting: a moment, legitimate in its few days.
     "mentor-met-a-year-ago": _Label("anniversary", 28, "moment"),
+    # The project's meetings stopped, so its drift window is open: a thank-you is legitimate.
+    **{f"project-{n}": _Label("ended_project", 7, "drift") for n in "abc"},
 }
 GROUP_PATTERNS = ("group-a", "group-b", "group-c")
+PROJECT_PATTERNS = ("project-a", "project-b", "project-c")
+GROUPS = (GROUP_PATTERNS, PROJECT_PATTERNS)
+"""The planted groups: people met only together, nudged (or thanked) as one."""
 
 
 def minimum_people() -> int:
@@ -397,8 +412,15 @@ def _relationships(cal: _Calendar, cast: _Cast) -> list[Relationship]:
     year_start = cal.at(cal.first_day, time(0))  # the old planning meetings are no label's
     in_year = [e for e in cal.owner.events.values() if e.start >= year_start]
     timeline = Timeline.of(in_year, cal.owner.email, cal.now, cal.zone)
-    group = tuple(sorted(cast.roles[pattern].email for pattern in GROUP_PATTERNS))
-    labels = [_relationship(cal, timeline, s.id, cast.roles[s.id].email, group) for s in SCENARIOS]
+    groups = {
+        pattern: tuple(sorted(cast.roles[p].email for p in patterns))
+        for patterns in GROUPS
+        for pattern in patterns
+    }
+    labels = [
+        _relationship(cal, timeline, s.id, cast.roles[s.id].email, groups.get(s.id, ()))
+        for s in SCENARIOS
+    ]
     labels += [Relationship(p.email, "weak_tie", None) for p in cast.weak_ties]
     return labels + [filler_relationship(timeline, p.email) for p in cast.filler]
 
@@ -408,8 +430,7 @@ def _relationship(
 ) -> Relationship:
     label = LABELS[pattern]
     troubles = _troubles(cal, timeline, label, email)
-    members = group if pattern in GROUP_PATTERNS else ()
-    return Relationship(email, label.kind, label.rhythm_days, troubles, members)
+    return Relationship(email, label.kind, label.rhythm_days, troubles, group)
 
 
 def _troubles(cal: _Calendar, timeline: Timeline, label: _Label, email: str) -> tuple[Trouble, ...]:
@@ -639,6 +660,7 @@ def _plant_series(cal: _Calendar, cast: _Cast) -> None:
     _stopped_group(cal, [roles[f"group-{n}"] for n in "abc"])
     _partner_series_ended(cal, roles["partner-series-ended"])
     _mentor_met_a_year_ago(cal, roles["mentor-met-a-year-ago"])
+    _project_run_ended(cal, [roles[pattern] for pattern in PROJECT_PATTERNS])
     _old_project(cal, cast)
 
 
@@ -712,6 +734,18 @@ def _partner_series_ended(cal: _Calendar, person: Person) -> None:
     title = f"Project Larkspur sync: {cal.owner.name.split()[0]} & {person.first_name}"
     rule = _Recurrence("partner-series-ended", title, last, time(13), 45, until=last)
     _store(cal, _series(cal, rule, [person], organizer=person.email)[-ENDED_RUN_MEETINGS:])
+
+
+PROJECT_RUN_MEETINGS = 12
+
+
+def _project_run_ended(cal: _Calendar, people: Sequence[Person]) -> None:
+    """A project's weekly meeting with three people, held 12 times, that ended well ~16
+    days ago: one thank-you to the group. Its title names the project, which the
+    thank-you must never repeat."""
+    last = _weekday_on_or_before(_days_before(cal, 16).astimezone(cal.zone).date())
+    rule = _Recurrence("project-run-ended", "Project Heron weekly", last, time(12), 45, until=last)
+    _store(cal, _series(cal, rule, people)[-PROJECT_RUN_MEETINGS:])
 
 
 def _mentor_met_a_year_ago(cal: _Calendar, person: Person) -> None:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from email.message import EmailMessage
 from time import monotonic
 
 from nudger.clock import utcnow
@@ -209,6 +210,36 @@ class World:
                 event.ical_uid = f"{event.series_id or event.id}@sandbox.nudger"
             mailbox.events[event.id] = event
             return event
+
+    def mail_invitation(
+        self, mailbox: Mailbox, provider: str, event: SandboxEvent, to: list[str], subject: str
+    ) -> None:
+        """Record the meeting mail a provider sends attendees (both providers mail guests
+        themselves; nudger never does)."""
+        if not to:
+            return
+        message = EmailMessage()
+        message["From"] = mailbox.email
+        message["To"] = ", ".join(to)
+        message["Subject"] = f"{subject}: {event.summary}"
+        message.set_content(
+            f"{event.summary}\n{event.start.isoformat()} - {event.end.isoformat()}\n"
+        )
+        with self.lock:
+            self.sent.append(SentMessage(mailbox.email, provider, bytes(message)))
+
+    def respond(self, mailbox: Mailbox, event_id: str, attendee: str, response: str) -> bool:
+        """``attendee`` answers the invitation to ``mailbox``'s event (Google vocabulary);
+        False when there is no such live event or attendee. The organizer's copy changes,
+        as it does at both providers when the reply arrives."""
+        with self.lock:
+            event = mailbox.events.get(event_id)
+            found = [a for a in (event.attendees if event else []) if a.email.lower() == attendee]
+            if event is None or event.deleted or not found:
+                return False
+            found[0].response = response
+            self.put_event(mailbox, event)
+            return True
 
     def delete_event(self, mailbox: Mailbox, event_id: str) -> bool:
         """Mark an event deleted (kept as a tombstone for incremental syncs)."""

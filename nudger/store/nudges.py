@@ -24,6 +24,13 @@ def account_nudges(session: Session, account_id: int) -> list[Nudge]:
     return list(session.scalars(select(Nudge).where(Nudge.account_id == account_id)))
 
 
+def engine_history(session: Session, account_id: int) -> list[Nudge]:
+    """The rows the rules engine weighs: all but invitations, which are the owner's own
+    step (what they lead to shows on the calendar: a meeting, then an interaction)."""
+    mine = select(Nudge).where(Nudge.account_id == account_id, Nudge.kind != "invite")
+    return list(session.scalars(mine))
+
+
 def by_key(session: Session, account_id: int, key: str) -> Nudge | None:
     """The account's row decided under ``key`` (keys are unique), if any."""
     query = select(Nudge).where(Nudge.account_id == account_id, Nudge.key == key)
@@ -46,6 +53,17 @@ def booked_holds(session: Session, account_id: int) -> list[Nudge]:
         Nudge.account_id == account_id, Nudge.kind == "hold", Nudge.provider_ref.is_not(None)
     )
     return list(session.scalars(query.order_by(Nudge.id)))
+
+
+def latest_hold(session: Session, account_id: int, contact: str) -> Nudge | None:
+    """The newest hold the provider took for ``contact`` (booked, or since deleted)."""
+    query = select(Nudge).where(
+        Nudge.account_id == account_id,
+        Nudge.kind == "hold",
+        Nudge.contact_email == contact,
+        Nudge.provider_ref.is_not(None),
+    )
+    return session.scalars(query.order_by(Nudge.id.desc()).limit(1)).first()
 
 
 def finished(session: Session, account_id: int, limit: int) -> list[Nudge]:

@@ -11,6 +11,7 @@ links, so GET changes nothing). POST acts, and acting twice is the same as once:
   and undo it in settings, and no new column has to be trusted by the analysis.
 - ``crunch`` ("busy? pause the small stuff"): a crunch (``nudger.rules.crunch``) for two
   weeks from the owner's today; a crunch already running longer stays as it is.
+- ``invite``: the contact invited into the hold nudger booked for them (``invite_link``).
 - ``book``: a relationship-time hold queued in the outbox under a key derived from the
   link, so a double POST queues one hold. Once the link has been used, GET no longer
   offers to book: it says what became of that hold (queued, booked and when, deleted by
@@ -36,7 +37,7 @@ from starlette.routing import Route
 from nudger import contacts, preferences
 from nudger.analysis.audit import ContactHealth
 from nudger.delivery import outbox
-from nudger.delivery.links import ActionLink, BadLink, read_token, signing_key
+from nudger.delivery.links import ActionLink, BadLink, action_url, read_token, signing_key
 from nudger.delivery.payload import NudgePayload
 from nudger.passes.analyse import analyse, rules_in_force
 from nudger.rules.crunch import Crunch
@@ -45,6 +46,7 @@ from nudger.store import nudges as nudge_store
 from nudger.store import schedule
 from nudger.store.db import session_scope
 from nudger.store.models import Account
+from nudger.web import invite_link
 from nudger.web.pages import Web, local_time
 from nudger.web.security import LINK_PROOF_FIELD, link_proof, link_proof_ok
 
@@ -223,6 +225,16 @@ def queue_hold(runtime: Runtime, target: Target, token: str, now: datetime) -> b
     return added == 1
 
 
+AT_FIELD = "at"
+"""The invite form's chosen time (and a ``propose`` email's ``?at=``)."""
+
+
+def _proven(token: str, at: str | None) -> str:
+    """What a confirmation form's proof covers: the token, and the time when one is chosen
+    (so a POST can only invite at a time nudger's own page offered)."""
+    return token if at is None else f"{token}|{at}"
+
+
 class ActionRoutes:
     def __init__(self, web: Web) -> None:
         self.web = web
@@ -242,7 +254,10 @@ class ActionRoutes:
         if action == "book":
             used = what_became_of(self.web.runtime, target, token)
             if used:
-                return self.web.message(request, *used)
+                offer = self._invite_offer(target) if used[0] == "Already booked" else None
+                return self.web.message(request, *used, link=offer)
+        if action == "invite":
+            return self._invite_page(request, target, token)
         title, text = PROMPTS[action]
         context = {
             "title": title.format(who=target.who),
@@ -260,11 +275,44 @@ class ActionRoutes:
             target = await run_in_threadpool(verify, self.web.runtime, action, token)
         except BadLink as exc:
             return self._bad(request, exc)
-        if not link_proof_ok(self.web.runtime, token, form.get(LINK_PROOF_FIELD)):
+        at = form.get(AT_FIELD) if action == "invite" else None
+        at = at if isinstance(at, str) else None
+        if not link_proof_ok(self.web.runtime, _proven(token, at), form.get(LINK_PROOF_FIELD)):
             text = "This confirmation was not sent from nudger's page. Open the link again."
             return self.web.message(request, "Not confirmed", text, 403)
-        done = await run_in_threadpool(perform, self.web.runtime, target, token, self.web.clock())
+        now = self.web.clock()
+        if action == "invite":
+            page = await run_in_threadpool(invite_link.perform, self.web.runtime, target, now, at)
+            return self.web.message(request, page.title, page.text)
+        done = await run_in_threadpool(perform, self.web.runtime, target, token, now)
         return self.web.message(request, "Done", done)
+
+    def _invite_page(self, request: Request, target: Target, token: str) -> Response:
+        at = request.query_params.get(AT_FIELD)
+        page = invite_link.confirm_page(self.web.runtime, target, self.web.clock(), at)
+        runtime = self.web.runtime
+        if not page.ask and not page.choices:
+            return self.web.message(request, page.title, page.text)
+        context = {
+            "title": page.title,
+            "text": page.text,
+            "action": "invite",
+            "proof_field": LINK_PROOF_FIELD,
+            "proof": link_proof(runtime, token),
+            "at_field": AT_FIELD,
+            "choices": [
+                (c.label, c.at, link_proof(runtime, _proven(token, c.at))) for c in page.choices
+            ],
+        }
+        name = "invite_times.html" if page.choices else "confirm_link.html"
+        return self.web.page(request, name, context)
+
+    def _invite_offer(self, target: Target) -> tuple[str, str]:
+        """The booked hold's page offers the one click that invites the person into it."""
+        runtime, link = self.web.runtime, target.link
+        invite = ActionLink("invite", link.account_id, link.contact_email)
+        key = signing_key(runtime.settings, runtime.cipher)
+        return f"Invite {target.who} to it", action_url(runtime.settings.public_url, key, invite)
 
     def _bad(self, request: Request, exc: BadLink) -> Response:
         text = f"Sorry: {exc}. Each link in nudger's emails works for three weeks."

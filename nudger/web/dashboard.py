@@ -19,7 +19,7 @@ from nudger.analysis.judgement import Judgement
 from nudger.analysis.model import ContactPrefs, Status
 from nudger.analysis.trend import TrendPoint, status_counts
 from nudger.delivery.payload import readable
-from nudger.passes.analyse import analyse, rules_in_force
+from nudger.passes.analyse import account_rules_at, analyse, rules_in_force
 from nudger.runtime import Runtime
 from nudger.store import nudges as nudge_store
 from nudger.store import schedule
@@ -146,7 +146,13 @@ def load_account(runtime: Runtime, account_id: int) -> AccountView:
 
 
 def account_healths(runtime: Runtime, account_id: int, now: datetime) -> list[ContactHealth]:
-    return analyse(runtime, account_id, rules_in_force(runtime), now)
+    """The audit as nudger acts on it now: during a crunch, with the stretched cadences."""
+    return analyse(
+        runtime,
+        account_id,
+        account_rules_at(runtime, account_id, rules_in_force(runtime), now),
+        now,
+    )
 
 
 def audit_groups(healths: list[ContactHealth]) -> tuple[AuditGroup, ...]:
@@ -194,7 +200,7 @@ def build_dashboard(
     account = load_account(runtime, account_id)
     upcoming, holds, history = _outbox(runtime, account_id)
     ruleset = rules_in_force(runtime)
-    healths = analyse(runtime, account_id, ruleset, now)
+    healths = account_healths(runtime, account_id, now)
     with session_scope(runtime.db) as session:
         prefs = contacts.prefs_of(session, account_id)
     by_email = {h.email: h for h in healths}

@@ -87,8 +87,17 @@ class Web:
         }
         return self.templates.TemplateResponse(request, name, full, status_code=status)
 
-    def message(self, request: Request, title: str, text: str, status: int = 200) -> Response:
-        return self.page(request, "message.html", {"title": title, "text": text}, status)
+    def message(
+        self,
+        request: Request,
+        title: str,
+        text: str,
+        status: int = 200,
+        link: tuple[str, str] | None = None,
+    ) -> Response:
+        """A page that says one thing; ``link``: (words, URL) of a next step to offer."""
+        context = {"title": title, "text": text, "link": link}
+        return self.page(request, "message.html", context, status)
 
 
 def stylesheet_route() -> Route:

@@ -39,6 +39,9 @@ def test_a_crunch_turned_on_in_settings_shows_on_the_dashboard_until_ended(
     banner = page.locator("#crunch-banner")
     expect(banner).to_contain_text("Crunch until Sun 15 Mar")
     expect(banner).to_contain_text("only repairs and your direct reports' one-on-ones go out")
+    expect(banner).to_contain_text(
+        "stretched 2\u00d7: the statuses below are read with the stretched rhythms"
+    )
     banner.get_by_role("button", name="end it now").click()
     page.wait_for_url("**/settings?saved=crunch")
     expect(page.get_by_label("Busy until")).to_have_value("")

@@ -44,6 +44,7 @@ def test_shipped_rules_load_and_match_the_code_defaults() -> None:
         "work_anniversary": ("email", 97),
         "anniversary": ("email", 96),
         "thanks": ("email", 95),
+        "thanks_group": ("email", 94),
         "repair_one_on_one": ("email", 85),
         "lapsed_one_on_one": ("hold", 90),
         "missing_one_on_one": ("hold", 80),

@@ -26,6 +26,8 @@ from tests.web.conftest import NOW, OTHER, OWNER, csrf_of, new_client, sign_up, 
 
 NEWCOMER = "casey@sandbox.example"
 CONTACTS = {OWNER: "sam.ortiz@partner.example", OTHER: "riley.chen@vendor.example"}
+COLLEAGUES = {OWNER: "dana.fox@sandbox.example", OTHER: "eli.park@sandbox.example"}
+"""Colleagues in the owners' own domain, whose free/busy nudger reads (contact_schedules)."""
 ACCOUNT_TABLES = {"calendars", "events", "contacts", "nudges"}
 """The tables with an ``account_id`` column (checked against the models below)."""
 
@@ -97,6 +99,7 @@ def ids(
     """OTHER, then OWNER (so OWNER has the highest id), both synced with an outbox."""
     for email, browser in ((OTHER, other_client), (OWNER, client)):
         weekly_one_on_ones(sandbox, email, CONTACTS[email], stopped=timedelta(days=60))
+        weekly_one_on_ones(sandbox, email, COLLEAGUES[email], stopped=timedelta(days=7))
         sign_up(browser, sandbox, email)
         set_a_role(browser, CONTACTS[email])
     assert [r.error for r in run_cycle(runtime, now=NOW)] == [None, None]

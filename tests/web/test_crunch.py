@@ -160,3 +160,29 @@ def test_the_crunch_link_never_shortens_a_longer_crunch(
     act(signed_in, link_url(runtime, accounts.find_account(runtime, OWNER).id, "crunch"))
 
     assert settings_of(runtime)["crunch"] == {"until": "2026-04-01", "factor": 1.5}
+
+
+def test_during_a_crunch_the_dashboard_judges_with_the_stretched_rhythms(
+    signed_in: TestClient, sandbox: Sandbox, runtime: Runtime
+) -> None:
+    """Weekly, last met 20 days ago (14 working days): neglected at 2.5 cadences, not yet
+    fading at 3 (1.5 stretched 2x). The dashboard says what the rules act on."""
+    one_on_ones(sandbox, OWNER, "sam.ortiz@partner.example", stopped=timedelta(days=20))
+    run_cycle(runtime, now=NOW, dry_run=True)
+    before = signed_in.get("/dashboard").text
+    save(signed_in, crunch_until="2026-03-15")
+
+    during = signed_in.get("/dashboard").text
+
+    assert status_of(before, "sam.ortiz@partner.example") == "neglected"
+    assert status_of(during, "sam.ortiz@partner.example") == "healthy"
+    assert "the statuses below are read with the stretched rhythms" in during
+
+
+def status_of(html: str, email: str) -> str:
+    """The audit section (``data-status``) whose table lists ``email``."""
+    sections = re.findall(
+        r'<section class="audit-group" data-status="(\w+)">(.*?)</section>', html, re.S
+    )
+    [status] = [status for status, body in sections if email in body]
+    return status
