@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         "https://graph.microsoft.com/v1.0",
         description="Microsoft Graph base URL including the version.",
     )
+    microsoft_hire_dates: bool = Field(
+        False,
+        description="Ask Microsoft 365 users for User.Read.All (admin consent) to read key "
+        "people's hire dates (employeeHireDate) for work anniversaries.",
+    )
 
     smtp_url: SecretStr = Field(
         SecretStr(""),

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from nudger.analysis.model import ContactPrefs
+from nudger.analysis.model import Absence, ContactPrefs
 from nudger.runtime import Runtime
 from nudger.store import contacts as contact_store
 from nudger.store.db import session_scope
@@ -29,7 +29,14 @@ def _prefs(contact: Contact) -> ContactPrefs:
         muted=contact.muted,
         snoozed_until=contact.snoozed_until,
         talked_at=contact.talked_at,
+        hire_date=contact.hire_date,
+        absence=_absence(contact),
     )
+
+
+def _absence(contact: Contact) -> Absence | None:
+    start, end, days = contact.absence_start, contact.absence_end, contact.absence_days
+    return Absence(start, end, days) if start and end and days is not None else None
 
 
 def prefs_of(session: Session, account_id: int) -> dict[str, ContactPrefs]:

@@ -33,7 +33,7 @@ from nudger.reporting import print_audit
 from nudger.rules.crunch import Crunch, in_force
 from nudger.rules.engine import Decision, decide
 from nudger.runtime import Runtime, open_runtime
-from nudger.sandbox.orggen import GeneratedOrg, generate_org
+from nudger.sandbox.orggen import GeneratedOrg, generate_org, plant_moments
 from nudger.sandbox.run import MICROSOFT_OWNER, start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
@@ -44,6 +44,9 @@ USER_ROLES = ("direct_report", "manager", "mentor")
 """Roles a Google user enters in settings (Google has no org-chart API)."""
 DIRECTORY_ROLES = ("direct_report", "manager")
 """Roles Microsoft 365 reads from the org chart; its users enter only the rest."""
+MOMENTS_BUDGET = 5
+"""The Microsoft 365 user's weekly email budget: its week holds a work anniversary and a
+welcome back (``plant_moments``) besides the thank-you and the year since."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
         microsoft_org = generate_org(
             sandbox.world, replace(MICROSOFT_OWNER, now=now, seed=seed + 1)
         )
+        plant_moments(sandbox.world, microsoft_org, now)
         try:
             console.rule("[bold]nudger demo")
             console.print(
@@ -172,6 +176,7 @@ def _demo_runtime(sandbox: Sandbox, folder: Path) -> Runtime:
         encryption_keys=Fernet.generate_key().decode(),
         base_url="http://127.0.0.1:8000",
         log_level="WARNING",
+        microsoft_hire_dates=True,  # the demo's tenant consents: work anniversaries show
     )
     return open_runtime(settings)
 
@@ -202,6 +207,17 @@ def _enter_user_settings(
             console.print(
                 f"Settings, {role.replace('_', ' ')}s: " + ", ".join(p.name for p in people)
             )
+    if from_directory:
+        set_budget(runtime, account_id, MOMENTS_BUDGET)
+        console.print(f"Settings, weekly nudge budget: {MOMENTS_BUDGET} emails")
+
+
+def set_budget(runtime: Runtime, account_id: int, budget: int) -> None:
+    """The account's weekly email budget, as the settings page saves it."""
+    chosen = preferences.AccountPreferences(weekly_budget=budget)
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        account.settings = preferences.merged(account.settings, chosen)
 
 
 def _show_deliveries(

@@ -110,7 +110,8 @@ def print_simulation(console: Console, fired: Sequence[SimulatedNudge], since: s
     console.print(table)
     console.print(
         "[dim]Judged from the events on the calendar today, with today's snoozes and mutes; "
-        "nothing was sent or booked.[/dim]"
+        "welcome backs only for each person's latest long absence (earlier ones are not "
+        "kept); nothing was sent or booked.[/dim]"
     )
 
 

@@ -3,9 +3,13 @@
 Each day of the period is judged as it stood that morning (09:00 in the owner's
 zone) from the events stored now, with the decisions of earlier simulated days
 counting towards cooldowns and weekly budgets, exactly as the live engine would
-count them. Nothing is sent, booked or written. Two approximations, both stated in
-the output: events are those on the calendar today (one deleted since is not seen,
-one created later was not known then), and snoozes and mutes are today's.
+count them. Nothing is sent, booked or written. Approximations, stated in the output:
+events are those on the calendar today (one deleted since is not seen, one created
+later was not known then), and snoozes and mutes are today's. Moments read from the
+provider replay from what is stored: a hire date fires its anniversaries on their days
+(a hire date does not change), and each key person's latest long absence fires its
+welcome back on the mornings after it ended; earlier absences were not kept, so they do
+not show.
 
 A crunch ("busy until") is replayed on the mornings it covers: with ``--crunch-until
 DATE``, one from the first replayed morning until that date (what a crunch would have

@@ -80,6 +80,16 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
     subjects = [parsed(p)["Subject"] for p in result.emails]
     years = [s for s in subjects if s.startswith("A year since you first met")]
     assert len(years) == 2, subjects
+    # On Microsoft 365 the manager joined three years ago today (the directory's hire date,
+    # read with the opt-in scope) and the mentor is back from two weeks out of office.
+    joined = [s for s in subjects if " joined 3 years ago, on " in s]
+    assert len(joined) == 1, subjects
+    back = [p for p in result.emails if parsed(p)["Subject"].startswith("Welcome ")]
+    assert len(back) == 1, subjects
+    assert "out of office for 10 working days" in parsed(back[0]).get_body(("plain",)).get_content()
+    joined_paths = [p for p in result.emails if " joined 3 years ago" in parsed(p)["Subject"]]
+    for path in (*back, *joined_paths):
+        assert result.microsoft_org.owner.email in str(parsed(path)["From"])
     assert result.holds, printed
     booked = printed.split("relationship-time holds booked")[1].splitlines()
     rows = [line for line in booked if "Relationship time:" in line]

@@ -38,8 +38,10 @@ from nudger.analysis.model import (
     Owner,
     Rupture,
     Status,
+    WelcomeBack,
+    WorkAnniversary,
 )
-from nudger.analysis.moments import find_anniversary
+from nudger.analysis.moments import find_anniversary, find_welcome_back, find_work_anniversary
 from nudger.analysis.status import classify
 from nudger.analysis.workdays import WorkCalendar, days_away, work_calendar
 from nudger.connectors.base import CalendarEvent, EventKind
@@ -77,6 +79,14 @@ class ContactHealth:
     def anniversary(self) -> Anniversary | None:
         return self.features.anniversary
 
+    @property
+    def work_anniversary(self) -> WorkAnniversary | None:
+        return self.features.work_anniversary
+
+    @property
+    def welcome_back(self) -> WelcomeBack | None:
+        return self.features.welcome_back
+
     def to_json(self) -> dict[str, object]:
         """The ``nudger audit --json`` contract (DESIGN.md), plus ``role`` and ``one_on_one``."""
         one_on_one = self.features.one_on_one
@@ -95,6 +105,8 @@ class ContactHealth:
             "repair": self.repair.to_json() if self.repair else None,
             **({"ended_run": self.ended_run.to_json()} if self.ended_run else {}),
             **({"anniversary": self.anniversary.to_json()} if self.anniversary else {}),
+            **_moment("work_anniversary", self.work_anniversary),
+            **_moment("welcome_back", self.welcome_back),
             **({"group": list(self.group)} if self.group else {}),
             **({"group_run": self.group_run.to_json()} if self.group_run else {}),
         }
@@ -371,8 +383,13 @@ def assess(
         ledger.company_seen(),
     )
     first_met = ledger.met_before or features.first_interaction
-    anniversary = find_anniversary(first_met, history_from, now, cal, judgement)
-    features = replace(features, anniversary=anniversary)
+    hired, absence = (pref.hire_date, pref.absence) if pref else (None, None)
+    features = replace(
+        features,
+        anniversary=find_anniversary(first_met, history_from, now, cal, judgement),
+        work_anniversary=find_work_anniversary(hired, now, cal, judgement),
+        welcome_back=find_welcome_back(absence, now, cal, judgement),
+    )
     role = pref.role if pref else None
     override = pref.cadence_override_days if pref else None
     name = (pref.name if pref and pref.name else None) or ledger.name
@@ -405,6 +422,10 @@ def _worth_listing(health: ContactHealth) -> bool:
 
 def _severity_then_strength(health: ContactHealth) -> tuple[int, float, str]:
     return health.status.severity, -health.strength, health.email
+
+
+def _moment(key: str, moment: WorkAnniversary | WelcomeBack | None) -> dict[str, object]:
+    return {key: moment.to_json()} if moment else {}
 
 
 def _iso(value: datetime | None) -> str | None:

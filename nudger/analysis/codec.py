@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -66,6 +66,8 @@ def _field_codec(hint: Any) -> tuple[Convert, Convert]:
         return _optional(encode), _optional(decode)
     if hint is datetime:
         return datetime.isoformat, datetime.fromisoformat
+    if hint is date:
+        return date.isoformat, date.fromisoformat
     if isinstance(hint, type) and issubclass(hint, Enum):
         return (lambda e: e.value), hint
     if get_origin(hint) is tuple:

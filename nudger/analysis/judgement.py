@@ -100,6 +100,16 @@ class Judgement(StrictModel):
         ge=0,
         description="A year since the first meeting is marked until this many working days late.",
     )
+    welcome_back_min_working_days: int = Field(
+        default=5,
+        ge=1,
+        description="An out-of-office this long (their working days) is a long absence.",
+    )
+    welcome_back_within_working_days: int = Field(
+        default=3,
+        ge=0,
+        description="A welcome back is suggested until this many working days after the return.",
+    )
 
     @model_validator(mode="after")
     def _factors_ascend(self) -> Judgement:

@@ -7,7 +7,7 @@ All frozen; every datetime is timezone-aware. ``ContactHealth`` (the audit row) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -46,8 +46,19 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """A contact's latest long out-of-office, as their free/busy showed it."""
+
+    start: datetime
+    end: datetime
+    working_days: int
+    """Their working days it covered."""
+
+
+@dataclass(frozen=True)
 class ContactPrefs:
-    """The user's overrides for one contact."""
+    """The user's overrides for one contact, and what the provider told about them
+    (``hire_date``, ``absence``: read for key people only, see ``passes.moments_step``)."""
 
     email: str
     name: str | None = None
@@ -57,6 +68,8 @@ class ContactPrefs:
     snoozed_until: datetime | None = None
     talked_at: datetime | None = None
     """When the user last said "we already talked" (resets the nudge ladder)."""
+    hire_date: date | None = None
+    absence: Absence | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +202,33 @@ class Anniversary:
 
 
 @dataclass(frozen=True)
+class WorkAnniversary:
+    """Whole years since the contact was hired, due about now (see ``moments``)."""
+
+    hired: date
+    years: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"hired": self.hired.isoformat(), "years": self.years}
+
+
+@dataclass(frozen=True)
+class WelcomeBack:
+    """The contact is back from a long absence, lately (see ``moments``)."""
+
+    start: datetime
+    end: datetime
+    working_days: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "working_days": self.working_days,
+        }
+
+
+@dataclass(frozen=True)
 class ContactFeatures:
     """What the history says about one contact; the input of status classification."""
 
@@ -215,6 +255,8 @@ class ContactFeatures:
     """Ids of the latest few meetings (see ``Judgement.group_meetings``), oldest first."""
     ended_run: EndedRun | None = None
     anniversary: Anniversary | None = None
+    work_anniversary: WorkAnniversary | None = None
+    welcome_back: WelcomeBack | None = None
     company_run: EndedRun | None = None
     """The run of meetings with everyone of the latest group meeting, when it may have
     ended: a group's run once the group is confirmed (``groups.with_groups``)."""

@@ -95,11 +95,12 @@ def days_off(spans: Iterable[tuple[datetime, datetime]], tz: tzinfo) -> set[date
     """Local days these out-of-office spans cover (at least ``AWAY_MIN_HOURS`` of the day)."""
     away: set[date] = set()
     for start, end in spans:
-        away.update(_covered_days(start, end, tz))
+        away.update(covered_days(start, end, tz))
     return away
 
 
-def _covered_days(start: datetime, end: datetime, tz: tzinfo) -> Iterable[date]:
+def covered_days(start: datetime, end: datetime, tz: tzinfo) -> Iterable[date]:
+    """Local days the span covers for at least ``AWAY_MIN_HOURS``."""
     day = start.astimezone(tz).date()
     while day <= end.astimezone(tz).date():
         midnight = datetime.combine(day, time(0), tz)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -313,6 +313,13 @@ class DirectoryReader(Protocol):
     def manager(self) -> Person | None: ...
 
 
+@runtime_checkable
+class HireDateReader(Protocol):
+    def hire_date(self, email: str) -> date | None:
+        """A colleague's hire date from the directory; None where it holds none."""
+        ...
+
+
 @dataclass(frozen=True)
 class Connector:
     """The capabilities of one connected account, built per account."""
@@ -323,4 +330,6 @@ class Connector:
     holds: HoldWriter
     mail: MailSender
     directory: DirectoryReader | None = None
+    hire_dates: HireDateReader | None = None
+    """Only where the provider has them and the grant allows (Microsoft, opt-in)."""
     schedules: ScheduleReader | None = None

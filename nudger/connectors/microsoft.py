@@ -20,8 +20,10 @@ import base64
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -47,7 +49,7 @@ from nudger.connectors.base import (
     SyncWindow,
 )
 from nudger.connectors.graph import NOT_SENT_ERRORS, GraphClient, map_graph_error
-from nudger.connectors.microsoft_auth import DIRECTORY_READ, MicrosoftTokens
+from nudger.connectors.microsoft_auth import DIRECTORY_READ, HIRE_DATES_READ, MicrosoftTokens
 from nudger.connectors.microsoft_payloads import (
     HOLD_PROPERTY_ID,
     UTC_VIEW,
@@ -272,6 +274,30 @@ class GraphDirectory:
             return None
 
 
+class GraphHireDates:
+    """HireDateReader from ``GET /users/{upn}?$select=employeeHireDate`` (User.Read.All)."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self._graph = graph
+
+    def hire_date(self, email: str) -> date | None:
+        path = f"/users/{quote(email, safe='@')}"
+        user = self._graph.get(path, params={"$select": "employeeHireDate"})
+        return hire_date_of(user.get("employeeHireDate"))
+
+
+def hire_date_of(value: object) -> date | None:
+    """The date of a DateTimeOffset hire date: HR systems write midnight, in UTC or in the
+    company's zone (``2021-06-11T22:00:00Z`` for 12 June in Paris), so the nearest
+    midnight names the day."""
+    if not isinstance(value, str) or not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment.astimezone(UTC) + timedelta(hours=12)).date()
+
+
 def connect(
     settings: Settings, credentials: str, save: CredentialSaver, *, account: str
 ) -> Connector:
@@ -285,5 +311,15 @@ def connect(
         holds=calendar,
         mail=GraphMailSender(graph),
         directory=GraphDirectory(graph) if DIRECTORY_READ in tokens.granted_scopes else None,
+        hire_dates=_hire_dates(settings, tokens, graph),
         schedules=GraphSchedules(graph, account),
     )
+
+
+def _hire_dates(
+    settings: Settings, tokens: MicrosoftTokens, graph: GraphClient
+) -> GraphHireDates | None:
+    """Only when the operator turned hire dates on and the user's grant holds the scope."""
+    if settings.microsoft_hire_dates and HIRE_DATES_READ in tokens.granted_scopes:
+        return GraphHireDates(graph)
+    return None

@@ -59,10 +59,23 @@ MAILBOX_SETTINGS = "MailboxSettings.Read"
 CALENDARS = "Calendars.ReadWrite"
 MAIL_SEND = "Mail.Send"
 DIRECTORY_READ = "User.ReadBasic.All"
+HIRE_DATES_READ = "User.Read.All"
+"""Other users' full profiles: ``employeeHireDate`` is not in User.ReadBasic.All's basic
+profile (displayName, givenName, surname, mail, userPrincipalName, photo). Delegated, it
+needs an admin's consent, so it is asked only with ``NUDGER_MICROSOFT_HIRE_DATES``."""
 OFFLINE_ACCESS = "offline_access"
 REQUIRED_SCOPES = (USER_READ, MAILBOX_SETTINGS, CALENDARS, MAIL_SEND)
 OPTIONAL_SCOPES = (DIRECTORY_READ,)
 """Only the org chart needs it (with User.Read); a grant without it just has no directory."""
+KNOWN_SCOPES = (*REQUIRED_SCOPES, *OPTIONAL_SCOPES, HIRE_DATES_READ)
+
+
+def asked_scopes(settings: Settings) -> list[str]:
+    """What sign-up asks for: hire dates only where the operator turned them on."""
+    extra = [HIRE_DATES_READ] if settings.microsoft_hire_dates else []
+    return [*REQUIRED_SCOPES, *OPTIONAL_SCOPES, *extra]
+
+
 SCOPE_PURPOSE = {
     USER_READ: "know who you are",
     MAILBOX_SETTINGS: "read your time zone and working hours",
@@ -228,7 +241,7 @@ class MicrosoftOAuth:
             # Pages send Referrer-Policy: no-referrer and the access log redacts the query.
             warnings.filterwarnings("ignore", FORM_POST_ADVICE, UserWarning, "msal")
             flow = application(self._settings).initiate_auth_code_flow(
-                [*REQUIRED_SCOPES, *OPTIONAL_SCOPES],
+                asked_scopes(self._settings),
                 redirect_uri=redirect_uri,
                 login_hint=login_hint,
             )
@@ -293,7 +306,7 @@ def _grant(
         cache=cache.serialize(),
         home_account_id=account["home_account_id"],
         username=account["username"],
-        scopes=tuple(s for s in (*REQUIRED_SCOPES, *OPTIONAL_SCOPES) if s.lower() in granted),
+        scopes=tuple(s for s in KNOWN_SCOPES if s.lower() in granted),
     )
     return Grant(
         email=account["username"].lower(),

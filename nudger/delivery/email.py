@@ -47,6 +47,8 @@ KINDS = (
     "thanks",
     "thanks_group",
     "anniversary",
+    "work_anniversary",
+    "welcome_back",
     "daily_step",
     "digest",
     "reconnect",

@@ -28,6 +28,7 @@ from nudger.passes.connection import connect
 from nudger.passes.decide_step import decide_step
 from nudger.passes.deliver_step import deliver_step
 from nudger.passes.exclusive import take_pass
+from nudger.passes.moments_step import moments_step
 from nudger.passes.schedules_step import schedules_step
 from nudger.passes.sync_step import sync_step
 from nudger.rules.model import RuleSet
@@ -194,6 +195,7 @@ def _steps(
     synced = sync_step(runtime, account_id, now, connection=connection, lease=kept)
     report.events_synced = synced.events
     schedules_step(runtime, account_id, connection.connector, now)
+    moments_step(runtime, account_id, connection.connector, now)
     decided = decide_step(runtime, account_id, now, ruleset=ruleset, enqueue=not dry_run)
     report.contacts, report.decisions = decided.contacts, decided.decisions
     report.statuses, report.enqueued = Counter(decided.statuses), decided.enqueued

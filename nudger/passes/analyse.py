@@ -208,7 +208,7 @@ def analysis_key(
         "version": [ANALYSIS_VERSION, codec.schema()],
         "owner": [sorted(owner.emails), owner.time_zone, sorted(owner.working_days)],
         "contacts": sorted(  # a row with none of these reads as no row at all
-            [p.email.lower(), p.name, p.role, p.cadence_override_days]
+            [p.email.lower(), p.name, p.role, p.cadence_override_days, *_facts(p)]
             for p in prefs.values()
             if p.name or p.role or p.cadence_override_days is not None
         ),
@@ -217,6 +217,13 @@ def analysis_key(
         "day": now.astimezone(ZoneInfo(owner.time_zone)).date().isoformat(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _facts(prefs: ContactPrefs) -> list[str | None]:
+    """What the provider told about the contact (hire date, latest long absence)."""
+    hired, absence = prefs.hire_date, prefs.absence
+    away = [absence.start.isoformat(), absence.end.isoformat()] if absence else [None, None]
+    return [hired.isoformat() if hired else None, *away]
 
 
 def audit_to_json(audit: Audit) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from nudger.analysis.audit import ContactHealth
 from nudger.analysis.features import days_between
 from nudger.analysis.judgement import OUTER_TIER
 from nudger.analysis.model import NEVER_NUDGED, NO_ROLE, ContactPrefs
-from nudger.analysis.moments import anniversary_label
 from nudger.analysis.status import ended_run_reasons, every_days, weeks_ago
 from nudger.rules.crunch import kept_in_crunch
 from nudger.rules.ladder import (
@@ -32,7 +31,7 @@ from nudger.rules.ladder import (
     thanks_kind,
 )
 from nudger.rules.model import Condition, Policies, Rule, RuleSet
-from nudger.rules.moments import anniversary_reasons, marked
+from nudger.rules.moments import closed, moment_evidence, moments_match, once_rules
 from nudger.rules.thanks import (
     GroupTiers,
     group_thanks,
@@ -114,7 +113,7 @@ def decide(
     by_email = {email.lower(): pref for email, pref in prefs.items()}
     cooling = contacts_in_cooldown(history, ruleset.policies, now)
     thanks_rules = thanks_rule_names(ruleset.rules)
-    anniversary_rules = {rule.name for rule in ruleset.rules if rule.when.anniversary}
+    by_moment = once_rules(ruleset.rules)
     crunching = in_crunch(ruleset.policies, now)
     tiers = GroupTiers(healths, ruleset)
     chosen = [
@@ -123,7 +122,7 @@ def decide(
         if may_nudge(health, by_email.get(health.email.lower()), cooling, now)
         and (not crunching or kept_in_crunch(health))
         and not thanked(health, history, thanks_rules)
-        and not marked(health, history, anniversary_rules)
+        and not closed(health, history, by_moment)
         and (rule := winning_rule(health, ruleset.enabled_rules, now, tiers.of(health))) is not None
     ]
     chosen.sort(key=lambda pair: (-pair[1].priority, pair[0].strength, pair[0].email))
@@ -178,9 +177,10 @@ def once_decision(
     now: datetime,
 ) -> Decision | None:
     """An email marking something that happens once (a run ended, a year since the first
-    meeting), or nothing. Keyed by that thing (the run's last meeting, the year), not the
-    week, so the outbox takes it once whichever day it is decided on."""
-    run, anniversary, who = health.ended_run, health.anniversary, health.name or health.email
+    meeting, a work anniversary, a return), or nothing. Keyed by that thing (the run's last
+    meeting, the year, the absence), not the week, so the outbox takes it once whichever
+    day it is decided on."""
+    run, who = health.ended_run, health.name or health.email
     about = frozenset({health.email})
     if rule.when.group_ended_run:
         found = group_thanks(health, names, tz, attempts)
@@ -189,8 +189,8 @@ def once_decision(
         label, evidence, about = found
     elif rule.when.ended_run and run is not None:
         label, evidence = run_label(run), ended_run_reasons(run, who, tz)
-    elif rule.when.anniversary and anniversary is not None:
-        label, evidence = anniversary_label(anniversary), anniversary_reasons(anniversary, who, tz)
+    elif (moment := moment_evidence(rule, health, tz)) is not None:
+        label, evidence = moment
     else:
         return None
     kind = thanks_kind(about, attempts, policies, now)
@@ -368,7 +368,7 @@ def matches(
         condition.max_strength is None or health.strength <= condition.max_strength,
         condition.repair is None or (health.repair is not None) == condition.repair,
         condition.ended_run is None or ended == condition.ended_run,
-        condition.anniversary is None or (health.anniversary is not None) == condition.anniversary,
+        moments_match(condition, health),
         condition.group_ended_run is None or group_ended == condition.group_ended_run,
     )
     return all(tests)

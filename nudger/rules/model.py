@@ -121,6 +121,29 @@ class Condition(StrictModel):
         description="A group's long run of meetings (a project) ended well lately and was "
         "not thanked for yet; the tier test then applies to the group's closest member.",
     )
+    work_anniversary: bool | None = Field(
+        default=None,
+        description="Whole years since they were hired (the directory's hire date) fall about now.",
+    )
+    welcome_back: bool | None = Field(
+        default=None,
+        description="They are back lately from an out-of-office of a week or more.",
+    )
+
+    @property
+    def once(self) -> str | None:
+        """The one-off moment the condition asks for, if any: its rule sends one email."""
+        return next((name for name in ONCE_CONDITIONS if getattr(self, name)), None)
+
+
+ONCE_CONDITIONS = {
+    "ended_run": "a thank-you",
+    "group_ended_run": "a thank-you",
+    "anniversary": "a year since the first meeting",
+    "work_anniversary": "a work anniversary",
+    "welcome_back": "a welcome back",
+}
+"""Conditions on something that happens once: their rules send one email about it."""
 
 
 class Action(StrictModel):
@@ -147,24 +170,12 @@ class Rule(StrictModel):
     enabled: bool = True
 
     @model_validator(mode="after")
-    def _thanks_is_an_email(self) -> Rule:
-        for key, run in (
-            ("ended_run", self.when.ended_run),
-            ("group_ended_run", self.when.group_ended_run),
-        ):
-            if run and self.action.kind != "email":
-                raise ValueError(
-                    f'rule "{self.name}" → action.kind: a rule on {key} sends a thank-you '
-                    "email; it cannot be a hold or a digest line"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _anniversary_is_an_email(self) -> Rule:
-        if self.when.anniversary and self.action.kind != "email":
+    def _once_is_an_email(self) -> Rule:
+        once = self.when.once
+        if once is not None and self.action.kind != "email":
             raise ValueError(
-                f'rule "{self.name}" → action.kind: a rule on anniversary sends one email '
-                "on the day; it cannot be a hold or a digest line"
+                f'rule "{self.name}" → action.kind: a rule on {once} sends one email '
+                f"({ONCE_CONDITIONS[once]}); it cannot be a hold or a digest line"
             )
         return self
 

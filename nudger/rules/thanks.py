@@ -42,7 +42,7 @@ def thanks_rule_names(rules: Iterable[Rule]) -> set[str]:
 
 def is_once(rule: Rule) -> bool:
     """The rule sends an email marking something that happens once."""
-    return bool(rule.when.ended_run or rule.when.group_ended_run or rule.when.anniversary)
+    return rule.when.once is not None
 
 
 def thanked(

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from nudger.sandbox import microsoft_graph, microsoft_identity
+from nudger.sandbox import microsoft_graph, microsoft_identity, microsoft_users
 from nudger.sandbox.microsoft_common import GRAPH_PREFIX, graph_error
 from nudger.sandbox.microsoft_tokens import expire_access_tokens, revoke_refresh_tokens
 from nudger.sandbox.sign_in_page import SignInPages
@@ -64,5 +64,6 @@ def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
         Route(CONTROL_PREFIX + "/revoke-refresh-tokens", control.revoke, methods=["POST"]),
         Route(CONTROL_PREFIX + "/expire-access-tokens", control.expire, methods=["POST"]),
         *microsoft_graph.routes(world),
+        *microsoft_users.routes(world),
         *microsoft_identity.routes(world, pages),
     ]

@@ -1080,3 +1080,41 @@ def _filler_meeting(
             attendee.response = rng.choices(("accepted", "tentative", "declined"), (17, 2, 1))[0]
     event.attendees[0].response = rng.choices(("accepted", "tentative", "declined"), (16, 1, 2))[0]
     return event
+
+
+# --- moments read from the directory and free/busy (Microsoft only) -----------------------------
+
+
+def plant_moments(world: World, org: GeneratedOrg, now: datetime) -> tuple[str, str]:
+    """On a Microsoft organisation: the manager joined three years ago today (a hire date
+    in the directory) and the mentor is back today from two weeks out of office (their
+    own mailbox in the tenant shows it to getSchedule). Returns (manager, mentor)."""
+    zone = ZoneInfo(org.owner.time_zone)
+    today = now.astimezone(zone).date()
+    manager = next(e for e in org.expectations if e.pattern == "manager")
+    mentor = next(e for e in org.expectations if e.pattern == "mentor")
+    hired = _years_before(today, 3)
+    world.hire_dates[manager.email] = datetime.combine(hired, time(0), UTC)
+    away = world.add_mailbox(
+        Mailbox(mentor.email, mentor.name, "microsoft", time_zone=org.owner.time_zone)
+    )
+    away.windows_time_zone = org.owner.windows_time_zone
+    back = datetime.combine(today, time(0), zone)
+    holiday = SandboxEvent(
+        id=f"holiday-{away.identity}",
+        start=back - timedelta(days=14),
+        end=back,
+        organizer=mentor.email,
+        summary="Holiday",
+        all_day=True,
+        event_type="outOfOffice",
+    )
+    world.put_event(away, holiday)
+    return manager.email, mentor.email
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February: marked on the 28th in common years
+        return day.replace(year=day.year - years, day=28)

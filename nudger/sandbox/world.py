@@ -146,6 +146,8 @@ class World:
         self.mailboxes: dict[str, Mailbox] = {}
         self.people: dict[str, str] = {}
         """Directory: every known address and its display name (colleagues, externals)."""
+        self.hire_dates: dict[str, datetime] = {}
+        """Graph ``employeeHireDate`` by address (UTC); absent: the directory holds none."""
         self.clients: dict[str, OAuthClient] = {}
         self.sent: list[SentMessage] = []
         self.faults: list[Fault] = []

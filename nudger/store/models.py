@@ -7,7 +7,7 @@ database. Credentials and OAuth state are stored encrypted (``nudger.crypto``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -219,6 +219,19 @@ class Contact(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     talked_at: Mapped[datetime | None]
     """When the user last said "we already talked": restarts the nudge ladder."""
+    # What the provider told about a key person, for moments (``passes.moments_step``):
+    hire_date: Mapped[date | None]
+    """The directory's hire date (Microsoft ``employeeHireDate``); the date only."""
+    hire_date_read_at: Mapped[datetime | None]
+    hire_date_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last read failed (None: it worked)."""
+    absence_start: Mapped[datetime | None]
+    """The latest long out-of-office their free/busy showed..."""
+    absence_end: Mapped[datetime | None]
+    absence_days: Mapped[int | None] = mapped_column(Integer)
+    """...and the working days of theirs it covered."""
+    schedule_read_at: Mapped[datetime | None]
+    schedule_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ContactScheduleRow(Base):

@@ -108,7 +108,7 @@ def test_attendees_stored_before_revision_0005_gain_their_account(
 def test_opening_twice_is_a_no_op(settings: Settings, runtime: Runtime) -> None:
     again = open_runtime(settings)
     with again.db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
     again.db.dispose()
 
 
