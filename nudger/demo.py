@@ -29,14 +29,17 @@ from nudger.analysis.audit import ContactHealth
 from nudger.config import load_settings
 from nudger.cycle import account_audit, run_cycle
 from nudger.passes.analyse import account_ruleset, analyse, rules_in_force
+from nudger.passes.decide_step import owner_morning, past_nudge
 from nudger.reporting import print_audit
 from nudger.rules.crunch import Crunch, in_force
+from nudger.rules.daily import daily_decision
 from nudger.rules.engine import Decision, decide
 from nudger.runtime import Runtime, open_runtime
 from nudger.sandbox.orggen import GeneratedOrg, generate_org, plant_moments
 from nudger.sandbox.run import MICROSOFT_OWNER, start_sandbox
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import SandboxEvent
+from nudger.store import nudges as nudge_store
 from nudger.store.db import session_scope
 from nudger.store.models import Account
 
@@ -60,6 +63,8 @@ class DemoResult:
     microsoft_audit: tuple[ContactHealth, ...] = ()
     crunch: tuple[CrunchPreview, ...] = ()
     """Per organisation, what a two-week crunch would hold back this morning."""
+    daily_steps: tuple[Decision | None, ...] = ()
+    """Per organisation, the opt-in daily step the next quiet working morning would send."""
 
 
 def demo_clock(zone: str, real_now: datetime | None = None) -> datetime:
@@ -99,6 +104,7 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
                 microsoft_org=microsoft_org,
                 microsoft_audit=audits[1][0],
                 crunch=(audits[0][1], audits[1][1]),
+                daily_steps=(audits[0][2], audits[1][2]),
             )
             runtime.db.dispose()
         finally:
@@ -109,7 +115,7 @@ def run_demo(console: Console, *, output: Path, seed: int) -> DemoResult:
 
 def _run_owner(
     console: Console, runtime: Runtime, sandbox: Sandbox, org: GeneratedOrg, now: datetime
-) -> tuple[tuple[ContactHealth, ...], CrunchPreview]:
+) -> tuple[tuple[ContactHealth, ...], CrunchPreview, Decision | None]:
     """Sign one sandbox user up, run the scheduler's cycle for them, print their audit."""
     label = "Google" if org.owner.provider == "google" else "Microsoft 365"
     console.rule(f"{org.owner.name} <{org.owner.email}>, {label}")
@@ -123,7 +129,46 @@ def _run_owner(
     print_audit(console, healths, now)
     preview = crunch_preview(runtime, ref.id, now)
     _print_crunch_dial(console, preview)
-    return tuple(healths), preview
+    step = daily_step_preview(runtime, ref.id, next_working_morning(now))
+    _print_daily_step(console, step)
+    return tuple(healths), preview, step
+
+
+def next_working_morning(now: datetime) -> datetime:
+    """The same hour on the next Monday-to-Friday day."""
+    later = now + timedelta(days=1)
+    while later.isoweekday() > 5:
+        later += timedelta(days=1)
+    return later
+
+
+def daily_step_preview(runtime: Runtime, account_id: int, morning: datetime) -> Decision | None:
+    """The opt-in daily step on the demo account: whom a quiet ``morning`` would name,
+    with what has been sent so far (rotation, cooldowns)."""
+    base = account_ruleset(runtime, account_id, rules_in_force(runtime))
+    daily = base.policies.model_copy(update={"daily_step": True})
+    rules = base.model_copy(update={"policies": daily})
+    with session_scope(runtime.db) as session:
+        account = session.get_one(Account, account_id)
+        prefs = contacts.prefs_of(session, account_id)
+        history = [past_nudge(n) for n in nudge_store.engine_history(session, account_id)]
+        day = owner_morning(session, account, rules, morning)
+    healths = analyse(runtime, account_id, rules, morning)
+    if day is None:
+        return None
+    return daily_decision(account_id, healths, prefs, history, [], rules, morning, day)
+
+
+def _print_daily_step(console: Console, step: Decision | None) -> None:
+    if step is None:
+        console.print("One small step a day (opt-in): nobody fits the next working morning.")
+        return
+    console.print(
+        f"One small step a day (opt-in, off here): on the next working morning without "
+        f"another nudge, one email would name {step.contact_name or step.contact_email}: "
+        f"{step.step}",
+        markup=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,12 @@ def test_demo_runs_the_whole_product_offline(tmp_path: Path) -> None:
         assert {d.key for d in preview.kept} <= {d.key for d in preview.decided}
         assert all(d.rule != "thanks_group" for d in preview.kept)
         assert any(d.rule == "thanks_group" for d in preview.held)
+    # The opt-in daily step, per organisation: the next quiet morning names one key person
+    # not nudged this morning, with one small step.
+    assert printed.count("One small step a day (opt-in, off here)") == 2
+    assert printed.count("one email would name") == 2
+    for step, preview in zip(result.daily_steps, result.crunch, strict=True):
+        assert step is not None
+        assert step.rule == "daily_step"
+        assert step.step
+        assert step.contact_email not in {d.contact_email for d in preview.decided}
