@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from nudger.config import load_settings
-from nudger.sandbox.orggen import GeneratedOrg, OrgSpec, generate_org
+from nudger.sandbox.orggen import GeneratedOrg, OrgSpec, generate_org, plant_moments
 from nudger.sandbox.server import Sandbox
 from nudger.sandbox.world import World
 
@@ -65,6 +65,9 @@ def start_people_sandbox(
         generate_org(world, replace(spec, seed=seed + number, now=moment))
         for number, spec in enumerate(PEOPLE)
     ]
+    for org in orgs:  # a work anniversary and a welcome back, as in the demo
+        if org.owner.provider == "microsoft":
+            plant_moments(world, org, moment)
     return Sandbox(world, port=port, cert_dir=cert_dir, sign_in_page=True).start(), orgs
 
 

@@ -68,6 +68,7 @@ def _start_sandbox(
     overrides = {
         **emulator.settings(),
         "google_directory": "true",
+        "microsoft_hire_dates": "true",
         "data_dir": str(sandbox_dir),
         "database_url": f"sqlite:///{sandbox_dir / 'nudger.db'}",
     }
