@@ -70,17 +70,17 @@ class GoogleDirectory:
         self._account = account.lower()
 
     def direct_reports(self) -> list[Person]:
-        profiles = self._profiles()
+        profiles = self._profiles
         return [p.person for p in profiles if _resolve(p.manager, profiles) == self._account]
 
     def manager(self) -> Person | None:
-        profiles = self._profiles()
+        profiles = self._profiles
         mine = next((p for p in profiles if p.person.email == self._account), None)
         address = _resolve(mine.manager if mine else None, profiles)
         return next((p.person for p in profiles if p.person.email == address), None)
 
     @functools.cached_property
-    def _profiles_read(self) -> tuple[Profile, ...]:
+    def _profiles(self) -> tuple[Profile, ...]:
         """The whole directory, read on first use (a pass asks for reports and manager)."""
         try:
             return tuple(self._read())
@@ -89,9 +89,6 @@ class GoogleDirectory:
                 raise
             log.info("no Workspace directory for this account (%s)", exc.status)
             return ()
-
-    def _profiles(self) -> tuple[Profile, ...]:
-        return self._profiles_read
 
     def _read(self) -> Iterator[Profile]:
         token: str | None = None
