@@ -6,8 +6,8 @@ lists the domain's profiles; a profile's ``relations`` name its manager (``type:
 manager``) only where the Workspace admin recorded one. The relation's ``person`` is free
 text: an address, or a name that must match exactly one profile. So the manager is the
 owner's own relation, and the direct reports are the profiles whose manager is the owner.
-A consumer account (no directory), a refused scope or an admin who turned directory
-sharing off just means no org chart.
+A consumer account (it cannot grant the scope), a refused scope or an admin who keeps
+the directory from apps ("External Directory Sharing", 403) just means no org chart.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ PAGE_SIZE = 1000
 MAX_PAGES = 50
 """Read at most 50,000 profiles: a bigger domain's org chart is left partly unread."""
 NO_DIRECTORY = (400, 403)
-"""400 FAILED_PRECONDITION: not a Workspace user; 403: scope refused or sharing off."""
+"""403: the scope is missing or the admin keeps the directory from apps; 400: an account
+without a Workspace directory, should one ever hold the scope."""
 
 
 @dataclass(frozen=True)

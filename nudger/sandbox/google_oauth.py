@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from nudger.clock import utcnow
+from nudger.sandbox import google_people
 from nudger.sandbox.google_tokens import (
     ACCESS_TTL,
     SCOPE_ALIASES,
@@ -136,7 +137,7 @@ class GoogleOAuth:
     ) -> dict[str, str]:
         key = (client.client_id, user.identity)
         previous = consents(self.world).get(key)
-        granted = [s for s in request.scopes if s not in user.withheld_scopes]
+        granted = [s for s in request.scopes if s not in _withheld(user)]
         if request.include_granted and previous:
             granted += [s for s in sorted(previous) if s not in granted]
         echo = {"state": params["state"]} if "state" in params else {}
@@ -371,3 +372,11 @@ def routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
 def sign_in_routes(world: World, pages: SignInPages | None = None) -> list[BaseRoute]:
     """The browser-facing step alone: the authorize page and its form."""
     return [Route(AUTH_PATH, GoogleOAuth(world, pages).authorize, methods=["GET", "POST"])]
+
+
+def _withheld(user: Mailbox) -> set[str]:
+    """What the consent leaves out: the user's unticked scopes, and the Workspace directory
+    for a consumer account, which has no directory to grant (``directory.readonly``)."""
+    if google_people.is_consumer(user.email):
+        return user.withheld_scopes | set(google_people.DIRECTORY_READ)
+    return user.withheld_scopes

@@ -5,8 +5,10 @@ What Google documents and this models:
 - ``readMask`` and ``sources`` are required (400); ``pageSize`` is 1-1000, 100 by default;
 - a ``pageToken`` only works with the same other parameters as the call that gave it
   (400 otherwise);
-- only Workspace users have a directory: a consumer (gmail.com) account gets 400
-  ``FAILED_PRECONDITION``;
+- only Workspace users have a directory: a consumer (gmail.com) account cannot grant
+  the scope at all (``google_oauth`` leaves it out of the consent);
+- a Workspace admin who turned off "External Directory Sharing" gets the user a 403
+  ``PERMISSION_DENIED`` on every directory call (``Mailbox.directory_forbidden``);
 - a domain profile's ``relations`` carry its manager (``type: manager``) only where the
   domain's admin recorded one; ``person`` is what the admin typed, here the manager's
   address.
@@ -50,8 +52,9 @@ class People:
         caller = google_tokens.authenticate(self.world, request, DIRECTORY_READ)
         query = _Query.of(request)
         domain = _domain(caller.email)
-        if domain in CONSUMER_DOMAINS:
-            raise GoogleError(400, "failedPrecondition", "Must be a G Suite domain user.")
+        if caller.directory_forbidden:
+            message = "The caller does not have permission"
+            raise GoogleError(403, "forbidden", message)
         entries = self._directory(domain) if PROFILE_SOURCE in query.sources else []
         start = query.offset()
         page = entries[start : start + query.page_size]
@@ -165,6 +168,10 @@ def _page_size(value: str) -> int:
     if not 1 <= size <= MAX_PAGE:
         raise bad_request("pageSize must be between 1 and 1000", "invalidArgument", "pageSize")
     return size
+
+
+def is_consumer(email: str) -> bool:
+    return _domain(email) in CONSUMER_DOMAINS
 
 
 def _domain(email: str) -> str:

@@ -80,7 +80,8 @@ class Mailbox:
     sync_epoch: int = 0
     """Cursors issued before this sequence number answer 410 (see ``expire_cursors``)."""
     directory_forbidden: bool = False
-    """Graph answers 403 on /me/directReports and /me/manager (tenant policy)."""
+    """The organisation keeps its directory from apps: Graph answers 403 on
+    /me/directReports and /me/manager, the People API on listDirectoryPeople."""
     withheld_scopes: set[str] = field(default_factory=set)
     """Scopes this user unticks on the consent screen (the grant comes back without them)."""
     tenant: str = ""

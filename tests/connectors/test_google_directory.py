@@ -100,9 +100,20 @@ def test_a_manager_name_two_people_share_names_nobody(
 def test_a_consumer_account_has_no_directory(
     with_directory: Settings, sandbox: Sandbox, world: World
 ) -> None:
-    """listDirectoryPeople answers 400 FAILED_PRECONDITION to a gmail.com user."""
+    """Consumer (gmail.com) accounts cannot grant directory.readonly: there is no domain
+    directory to read (reported on the People API's public integrations)."""
     world.add_mailbox(Mailbox("pat@gmail.com", "Pat", "google"))
-    directory = connected(with_directory, sandbox, "pat@gmail.com", []).directory
+    assert DIRECTORY_READ not in sign_in(with_directory, sandbox, "pat@gmail.com").scopes
+    assert connected(with_directory, sandbox, "pat@gmail.com", []).directory is None
+
+
+def test_directory_sharing_turned_off_means_no_org_chart(
+    with_directory: Settings, sandbox: Sandbox, org_chart: World
+) -> None:
+    """With the admin's "External Directory Sharing" limited to the user's own profile,
+    every People API directory call answers 403: the pass goes on without roles."""
+    org_chart.mailbox(GOOGLE_OWNER).directory_forbidden = True
+    directory = connected(with_directory, sandbox, GOOGLE_OWNER, []).directory
     assert directory is not None
     assert (directory.manager(), directory.direct_reports()) == (None, [])
 
